@@ -1,0 +1,121 @@
+"""The `mesotui` command: global options, subcommands, and opening the terminal app."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from mesotui import __version__, commands
+from mesotui.errors import MesoError
+from mesotui.parse import parse_date
+from mesotui.paths import ENV_DB, resolve_db_path
+from mesotui.store import Store
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every command needs: which file, which day, and how to open the store."""
+
+    db_path: Path
+    today: date
+    demo: bool = False
+
+    def clock(self) -> datetime:
+        """Now, moved to `today` when --today is given, so revision stamps agree with it."""
+        now = datetime.now(timezone.utc)
+        if now.date() == self.today:
+            return now
+        return datetime.combine(self.today, now.timetz())
+
+    def open_store(self, *, readonly: bool = False) -> Store:
+        return Store.open(self.db_path, readonly=readonly, clock=self.clock)
+
+
+def _today(text: str) -> date:
+    try:
+        return parse_date(text, "--today")
+    except MesoError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--today: ")) from None
+
+
+def global_options(suppress: bool) -> argparse.ArgumentParser:
+    """Options accepted before or after the command name (`mesotui --db F due` = `mesotui due --db F`)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--db", metavar="PATH", default=default,
+                        help=f"the record file (default: ${ENV_DB}, else clinic.json in the "
+                             "user data folder)")
+    parser.add_argument("--today", metavar="YYYY-MM-DD", type=_today, default=default,
+                        help="treat this date as today (demos, planning, tests)")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mesotui", parents=[global_options(suppress=False)],
+        description="Keep the record of dutasteride mesotherapy courses. "
+                    "Without a command, opens the clinic's patient list.")
+    parser.add_argument("--version", action="version", version=f"mesotui {__version__}")
+    parser.add_argument("--demo", action="store_true",
+                        help="open a throwaway copy of a synthetic demo clinic")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.register(subparsers, global_options(suppress=True))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    context = Context(resolve_db_path(args.db), args.today or date.today(), demo=args.demo)
+    handler: Callable[[argparse.Namespace, Context], int] | None = getattr(args, "handler", None)
+    try:
+        if handler is not None:
+            return handler(args, context)
+        return run_app(context)
+    except MesoError as error:
+        print(f"mesotui: {error}", file=sys.stderr)
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_app(context: Context) -> int:
+    """Open the terminal app on the record file (or on a demo copy)."""
+    from mesotui.tui.app import MesoApp  # Textual loads only when the app is opened
+
+    with _opened(context) as (store, label):
+        MesoApp(store=store, today=context.today, db_label=label).run()
+    return EXIT_OK
+
+
+@contextmanager
+def _opened(context: Context) -> Iterator[tuple[Store, str]]:
+    if not context.demo:
+        with context.open_store() as store:
+            yield store, str(context.db_path)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="mesotui-demo-"))
+    try:
+        with demo_store(folder / "clinic.json", context) as store:
+            yield store, "demo clinic (throwaway copy)"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def demo_store(path: Path, context: Context, patients: int = 36) -> Store:
+    """Create the demo clinic at `path` as of the context's today, and open it."""
+    from mesotui.demo import generate
+
+    clinic = generate(context.today, patients)
+    store = Store.open(path, clock=context.clock)
+    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    return store

@@ -1,0 +1,15 @@
+"""The subcommands of `mesotui`; each module adds its parsers and a handler to run them."""
+
+from __future__ import annotations
+
+import argparse
+
+from mesotui.commands import where
+
+MODULES = (where,)
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add every subcommand; `common` carries the global options so they work after the name."""
+    for module in MODULES:
+        module.register(subparsers, common)

@@ -1,0 +1,54 @@
+"""The errors the domain raises; each one carries a message a clinician can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MesoError(Exception):
+    """Base of every error mesotui reports to the user instead of a traceback."""
+
+
+class ValidationError(MesoError):
+    """A record was rejected; `problems` maps each field to what is wrong with it."""
+
+    def __init__(self, problems: dict[str, str], record: str = "") -> None:
+        self.problems = dict(problems)
+        self.record = record
+        first_field, first_problem = next(iter(self.problems.items()))
+        where = f"{record}: " if record else ""
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(f"{where}{first_field}: {first_problem}{more}")
+
+
+class NotFound(MesoError):
+    """No record has the given id."""
+
+
+class RecordFileError(MesoError):
+    """The record file cannot be used; the message names the file."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        self.path = Path(path)
+        self.detail = detail
+        super().__init__(f"{self.path}: {detail}")
+
+
+class CorruptRecordFile(RecordFileError):
+    """The record file exists but does not hold a readable mesotui record."""
+
+
+class RecordFileLocked(RecordFileError):
+    """Another mesotui process holds the record file."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path, "is open in another mesotui window")
+        self.args = (f"{Path(path).name} is open in another mesotui window ({path})",)
+
+
+class WriteFailed(RecordFileError):
+    """Saving failed; the record file on disk is unchanged."""
+
+
+class ReadOnlyStore(MesoError):
+    """A change was attempted on a store opened only for reading."""

@@ -1,0 +1,137 @@
+"""Revision histories: every saved change is appended, hash-chained, and never rewritten."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+from mesotui.errors import ValidationError
+
+#: Actions that change a record's content or standing; all but "create" need a reason.
+ACTIONS = ("create", "amend", "void", "restore", "status", "archive", "unarchive", "undo")
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One saved version of a record: what it held, when, by whom, and why it changed."""
+
+    number: int
+    action: str
+    at: str
+    """ISO 8601 timestamp with offset, kept as written so its hash never drifts."""
+    by: str
+    reason: str
+    data: Mapping[str, Any] = field(repr=False)
+    prev: str
+    """Hash of the previous revision ("" for the first)."""
+    hash: str
+
+    @property
+    def when(self) -> datetime:
+        return datetime.fromisoformat(self.at)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "n": self.number,
+            "action": self.action,
+            "at": self.at,
+            "by": self.by,
+            "reason": self.reason,
+            "data": dict(self.data),
+            "prev": self.prev,
+            "hash": self.hash,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Any, where: str = "history") -> Revision:
+        if not isinstance(doc, Mapping):
+            raise ValidationError({where: "each revision must be an object"})
+        try:
+            number = doc["n"]
+            action, at, prev, digest = doc["action"], doc["at"], doc["prev"], doc["hash"]
+            data = doc["data"]
+        except KeyError as missing:
+            raise ValidationError({where: f"revision lacks {missing.args[0]!r}"}) from None
+        by, reason = doc.get("by", ""), doc.get("reason", "")
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise ValidationError({where: "revision number must be an integer"})
+        for name, value in (("action", action), ("at", at), ("prev", prev), ("hash", digest),
+                            ("by", by), ("reason", reason)):
+            if not isinstance(value, str):
+                raise ValidationError({where: f"revision {name} must be text"})
+        if action not in ACTIONS:
+            raise ValidationError({where: f"unknown revision action {action!r}"})
+        try:
+            datetime.fromisoformat(at)
+        except ValueError:
+            raise ValidationError({where: f"revision time {at!r} is not an ISO timestamp"}) from None
+        if not isinstance(data, Mapping):
+            raise ValidationError({where: "revision data must be an object"})
+        return cls(number, action, at, by, reason, dict(data), prev, digest)
+
+
+def canonical(value: Any) -> str:
+    """The one JSON spelling of a value that hashes are computed over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def digest(number: int, action: str, at: str, by: str, reason: str,
+           data: Mapping[str, Any], prev: str) -> str:
+    payload = {"n": number, "action": action, "at": at, "by": by, "reason": reason,
+               "data": data, "prev": prev}
+    return hashlib.sha256(canonical(payload).encode("utf-8")).hexdigest()
+
+
+def append(history: tuple[Revision, ...], action: str, data: Mapping[str, Any], *,
+           at: datetime, by: str = "", reason: str = "") -> tuple[Revision, ...]:
+    """Return `history` with one more revision chained onto it.
+
+    Args:
+        history: the record's revisions so far (empty for a new record).
+        action: one of ACTIONS; every action but "create" needs a reason.
+        data: the record's full content after this change, as JSON-ready values.
+        at: when the change was saved (timezone-aware).
+        by: who made it (practitioner), may be empty.
+        reason: why; required except when creating.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if action != "create" and not reason.strip():
+        raise ValidationError({"reason": f"a reason is required to {action} a record"})
+    if action == "create" and history:
+        raise ValueError("a record is created only once")
+    if at.tzinfo is None:
+        raise ValueError("revision times must carry a UTC offset")
+    number = len(history) + 1
+    prev = history[-1].hash if history else ""
+    stamp = at.isoformat(timespec="seconds")
+    frozen_data = json.loads(canonical(dict(data)))  # a private copy, proven serialisable
+    revision = Revision(number, action, stamp, by, reason.strip(), frozen_data, prev,
+                        digest(number, action, stamp, by, reason.strip(), frozen_data, prev))
+    return (*history, revision)
+
+
+def verify(history: tuple[Revision, ...]) -> list[str]:
+    """Return what is wrong with a revision chain; an empty list means it is intact."""
+    problems: list[str] = []
+    prev = ""
+    for position, revision in enumerate(history, start=1):
+        if revision.number != position:
+            problems.append(f"revision {position} is numbered {revision.number}")
+        if revision.prev != prev:
+            problems.append(f"revision {position} does not follow revision {position - 1}")
+        try:
+            expected = digest(revision.number, revision.action, revision.at, revision.by,
+                              revision.reason, revision.data, revision.prev)
+        except ValueError:
+            expected = ""
+        if revision.hash != expected:
+            problems.append(f"revision {position} was altered outside mesotui")
+        prev = revision.hash
+    if history and history[0].action != "create":
+        problems.append("the first revision is not a creation")
+    return problems

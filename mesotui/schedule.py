@@ -1,0 +1,115 @@
+"""The protocol's rules as pure functions: session numbers, next due date, status, safety dates.
+
+Every function takes `today` from its caller; nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable
+
+from dateutil.relativedelta import relativedelta
+
+from mesotui.models import Patient, Protocol, Session
+from mesotui.vocab import CourseStatus, DueStatus, Sex
+
+PREGNANCY_AVOID_MONTHS = 6
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar-month arithmetic with end-of-month clamping: 31 Dec + 2 months = 28/29 Feb."""
+    return day + relativedelta(months=months)
+
+
+def given(sessions: Iterable[Session]) -> list[Session]:
+    """The sessions that count toward the course: not voided, in date order."""
+    return sorted((s for s in sessions if not s.voided), key=lambda s: (s.date, s.id))
+
+
+def numbers(sessions: Iterable[Session]) -> dict[str, int]:
+    """Each counted session's number in the course (1 for the first); voided ones get none."""
+    return {session.id: n for n, session in enumerate(given(sessions), start=1)}
+
+
+def plan(last: date, sessions_given: int, protocol: Protocol, count: int) -> list[tuple[int, date]]:
+    """The next `count` planned sessions after the last one given, as (number, due date).
+
+    Each date is computed from the last session actually given, adding the total months, so
+    end-of-month clamping never drifts (31 Dec → 28 Feb → 30 Apr, not 28 Apr).
+    """
+    planned: list[tuple[int, date]] = []
+    months = 0
+    for step in range(count):
+        months += protocol.interval_after(sessions_given + step)
+        planned.append((sessions_given + step + 1, add_months(last, months)))
+    return planned
+
+
+def due_status(next_due: date, today: date, due_soon_days: int) -> DueStatus:
+    days = (next_due - today).days
+    if days < 0:
+        return DueStatus.OVERDUE
+    if days <= due_soon_days:
+        return DueStatus.DUE_SOON
+    return DueStatus.ON_SCHEDULE
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """Where one patient stands on `today`: what was given and what is due next."""
+
+    sessions_given: int
+    last_session: date | None
+    next_number: int
+    next_due: date | None
+    status: DueStatus
+    evaluation_due: bool
+    pregnancy_avoid_until: date | None
+    today: date
+
+    @property
+    def days_until_due(self) -> int | None:
+        """Days from today to the next due date; negative when overdue."""
+        return None if self.next_due is None else (self.next_due - self.today).days
+
+
+def outlook(patient: Patient, sessions: Iterable[Session], protocol: Protocol, today: date,
+            due_soon_days: int = 14, evaluated: bool = False) -> Outlook:
+    """Apply the protocol to one patient's sessions.
+
+    Args:
+        patient: the patient; their course status and planned start are read.
+        sessions: all of the patient's sessions, voided ones included (they are ignored).
+        protocol: the plan in force (the patient's own or the clinic default).
+        today: the day to judge due and overdue against.
+        due_soon_days: how many days ahead counts as "due soon".
+        evaluated: whether the course evaluation has been recorded.
+    """
+    counted = given(sessions)
+    last = counted[-1].date if counted else None
+    avoid_until = (add_months(last, PREGNANCY_AVOID_MONTHS)
+                   if last and patient.sex is Sex.FEMALE else None)
+    evaluation_due = (patient.status is CourseStatus.ACTIVE and not evaluated
+                      and len(counted) >= protocol.evaluate_after)
+    next_due: date | None
+    if patient.status is not CourseStatus.ACTIVE:
+        next_due = None
+        status = DueStatus.PAUSED if patient.status is CourseStatus.PAUSED else DueStatus.STOPPED
+    elif last is None:
+        next_due = patient.planned_start
+        status = (DueStatus.NOT_STARTED if next_due is None
+                  or due_status(next_due, today, due_soon_days) is DueStatus.ON_SCHEDULE
+                  else due_status(next_due, today, due_soon_days))
+    else:
+        next_due = plan(last, len(counted), protocol, 1)[0][1]
+        status = due_status(next_due, today, due_soon_days)
+    return Outlook(len(counted), last, len(counted) + 1, next_due, status, evaluation_due,
+                   avoid_until, today)
+
+
+def urgency(view: Outlook) -> tuple[int, date]:
+    """Sort key for the morning list: overdue first (most overdue on top), then soonest due."""
+    rank = {DueStatus.OVERDUE: 0, DueStatus.DUE_SOON: 1, DueStatus.ON_SCHEDULE: 2,
+            DueStatus.NOT_STARTED: 3, DueStatus.PAUSED: 4, DueStatus.STOPPED: 5}[view.status]
+    return rank, view.next_due or date.max

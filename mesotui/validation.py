@@ -1,0 +1,159 @@
+"""Clinical plausibility rules: what the app refuses to save, with the field and the reason."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from mesotui.errors import ValidationError
+from mesotui.models import Patient, Protocol, Session
+from mesotui.settings import Settings
+
+MAX_LINE = 200
+"""Longest name, lot, phone or other one-line field."""
+MAX_NOTE = 20_000
+"""Longest free-text note: ten pages, far beyond any clinical note, far below a pasted file."""
+EARLIEST = date(1900, 1, 1)
+MAX_VOLUME_ML = 20.0
+MAX_CONCENTRATION_PCT = 1.0
+
+
+def line_problem(value: str, *, required: bool = False) -> str | None:
+    """What is wrong with a one-line text field, or None."""
+    if required and not value.strip():
+        return "is required"
+    if len(value) > MAX_LINE:
+        return f"is too long ({len(value):,} characters; at most {MAX_LINE})"
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return "contains control characters (such as a line break or tab)"
+    return None
+
+
+def note_problem(value: str) -> str | None:
+    """What is wrong with a free-text note, or None; line breaks and tabs are fine."""
+    if len(value) > MAX_NOTE:
+        return f"is too long ({len(value):,} characters; at most {MAX_NOTE:,})"
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        return "contains control characters"
+    return None
+
+
+def protocol_problems(protocol: Protocol, name: str = "protocol") -> dict[str, str]:
+    problems: dict[str, str] = {}
+    intervals = protocol.intervals_months
+    if not intervals:
+        problems[f"{name}.intervals_months"] = "needs at least one interval"
+    elif len(intervals) > 24:
+        problems[f"{name}.intervals_months"] = "has more than 24 steps"
+    elif any(not 1 <= m <= 36 for m in intervals):
+        problems[f"{name}.intervals_months"] = "each interval must be 1 to 36 months"
+    if not 1 <= protocol.maintenance_months <= 36:
+        problems[f"{name}.maintenance_months"] = "must be 1 to 36 months"
+    if not 1 <= protocol.evaluate_after <= 50:
+        problems[f"{name}.evaluate_after"] = "must be 1 to 50 sessions"
+    if protocol.evaluate_by < protocol.evaluate_after:
+        problems[f"{name}.evaluate_by"] = "must not be before evaluate_after"
+    return problems
+
+
+def patient_problems(patient: Patient, today: date) -> dict[str, str]:
+    """Everything wrong with a patient record, keyed by field; empty when it can be saved."""
+    problems: dict[str, str] = {}
+    for key, value, required in (("name", patient.name, True), ("phone", patient.phone, False),
+                                 ("email", patient.email, False)):
+        if problem := line_problem(value, required=required):
+            problems[key] = problem
+    if problem := note_problem(patient.notes):
+        problems["notes"] = problem
+    for treatment in patient.concurrent_treatments:
+        if problem := line_problem(treatment, required=True):
+            problems["concurrent_treatments"] = f"each treatment {problem}"
+    dob = patient.date_of_birth
+    if dob > today:
+        problems["date_of_birth"] = f"{dob.isoformat()} is in the future"
+    elif dob < EARLIEST:
+        problems["date_of_birth"] = f"{dob.isoformat()} is before {EARLIEST.year}"
+    if patient.planned_start and patient.planned_start < dob:
+        problems["planned_start"] = "is before the date of birth"
+    if patient.protocol:
+        problems.update(protocol_problems(patient.protocol))
+    for event in patient.course:
+        if event.on < dob:
+            problems["course"] = f"{event.status.value} on {event.on} is before the date of birth"
+        if problem := note_problem(event.reason):
+            problems["course"] = f"reason {problem}"
+    return problems
+
+
+def session_problems(session: Session, patient: Patient, today: date) -> dict[str, str]:
+    """Everything wrong with a session record, keyed by field; empty when it can be saved."""
+    problems: dict[str, str] = {}
+    if session.patient_id != patient.id:
+        problems["patient_id"] = f"does not match patient {patient.id}"
+    if session.date < patient.date_of_birth:
+        problems["date"] = "is before the patient's date of birth"
+    elif session.date > today:
+        problems["date"] = f"{session.date.isoformat()} is in the future"
+    for key in ("product", "lot", "needle", "practitioner"):
+        if problem := line_problem(getattr(session, key)):
+            problems[key] = problem
+    for key, value in (("anaesthesia.agent", session.anaesthesia.agent),
+                       ("anaesthesia.amount", session.anaesthesia.amount)):
+        if problem := line_problem(value):
+            problems[key] = problem
+    if problem := note_problem(session.dose_notes):
+        problems["dose_notes"] = problem
+    _number_problems(session, problems)
+    if session.lot_expired and not session.expired_lot_confirmed:
+        problems["lot_expiry"] = (f"lot expired on {session.lot_expiry}; confirm to log it anyway")
+    if len(set(session.areas)) != len(session.areas):
+        problems["areas"] = "lists an area twice"
+    effects = [report.effect for report in session.side_effects]
+    if len(set(effects)) != len(effects):
+        problems["side_effects"] = "lists a side effect twice"
+    elif session.no_side_effects and effects:
+        problems["side_effects"] = "cannot be both 'none' and list side effects"
+    for report in session.side_effects:
+        if report.effect.value == "other" and not report.note.strip():
+            problems["side_effects"] = "'other' needs a note saying what it was"
+        elif problem := note_problem(report.note):
+            problems["side_effects"] = f"note {problem}"
+    return problems
+
+
+def _number_problems(session: Session, problems: dict[str, str]) -> None:
+    if session.volume_ml is not None and not 0 < session.volume_ml <= MAX_VOLUME_ML:
+        problems["volume_ml"] = f"must be more than 0 and at most {MAX_VOLUME_ML:g} mL"
+    if (session.concentration_pct is not None
+            and not 0 < session.concentration_pct <= MAX_CONCENTRATION_PCT):
+        problems["concentration_pct"] = f"must be more than 0 and at most {MAX_CONCENTRATION_PCT:g} %"
+    if session.injection_points is not None and not 0 <= session.injection_points <= 2000:
+        problems["injection_points"] = "must be 0 to 2000"
+    if session.duration_min is not None and not 0 < session.duration_min <= 600:
+        problems["duration_min"] = "must be 1 to 600 minutes"
+
+
+def settings_problems(settings: Settings) -> dict[str, str]:
+    problems = protocol_problems(settings.protocol)
+    if not 0 <= settings.due_soon_days <= 365:
+        problems["due_soon_days"] = "must be 0 to 365 days"
+    if not 0 < settings.default_concentration_pct <= MAX_CONCENTRATION_PCT:
+        problems["default_concentration_pct"] = "must be more than 0 and at most 1 %"
+    volume = settings.default_volume_ml
+    if volume is not None and not 0 < volume <= MAX_VOLUME_ML:
+        problems["default_volume_ml"] = f"must be more than 0 and at most {MAX_VOLUME_ML:g} mL"
+    if not 0 < settings.default_duration_min <= 600:
+        problems["default_duration_min"] = "must be 1 to 600 minutes"
+    for key in ("clinic_name", "default_product", "default_needle", "default_practitioner"):
+        if problem := line_problem(getattr(settings, key)):
+            problems[key] = problem
+    for name in settings.practitioners:
+        if problem := line_problem(name, required=True):
+            problems["practitioners"] = f"each name {problem}"
+    return problems
+
+
+def check(problems: dict[str, str], record: str = "") -> None:
+    """Raise ValidationError when `problems` is not empty."""
+    if problems:
+        raise ValidationError(problems, record)
