@@ -1,0 +1,72 @@
+"""Shared fixtures: a fixed clinic day and clock, and stores over memory and a real file."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from mesotui.demo import generate
+from mesotui.models import Patient, Session
+from mesotui.store import Store
+from mesotui.vocab import Sex
+
+TODAY = date(2026, 1, 15)
+"""The fixed "today" of every test: tests never read the real clock."""
+
+
+class FixedClock:
+    """A clock that starts on TODAY at 09:00 UTC and moves one minute per reading."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 1, 15, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture(params=["memory", "file"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
+    """Every store test runs against TinyDB's MemoryStorage and against a real record file."""
+    if request.param == "memory":
+        opened = Store.in_memory(clock=clock)
+    else:
+        opened = Store.open(tmp_path / "clinic.json", clock=clock)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def demo_store(tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
+    """A record file holding the demo clinic as of TODAY."""
+    clinic = generate(TODAY)
+    opened = Store.open(tmp_path / "clinic.json", clock=clock)
+    opened.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    yield opened
+    opened.close()
+
+
+def make_patient(**overrides: object) -> Patient:
+    fields: dict[str, object] = dict(id="", name="Test Patient", sex=Sex.FEMALE,
+                                     date_of_birth=date(1985, 6, 1))
+    fields.update(overrides)
+    return Patient(**fields)  # type: ignore[arg-type]
+
+
+def make_session(patient_id: str, day: date, **overrides: object) -> Session:
+    fields: dict[str, object] = dict(id="", patient_id=patient_id, date=day,
+                                     concentration_pct=0.01, volume_ml=1.0,
+                                     no_side_effects=True)
+    fields.update(overrides)
+    return Session(**fields)  # type: ignore[arg-type]
+
+
+SessionMaker = Callable[..., Session]

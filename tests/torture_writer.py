@@ -1,0 +1,64 @@
+"""A writer for crash tests: real store operations in a loop, each reported once it is saved.
+
+Run as `python tests/torture_writer.py RECORD_FILE SEED`. After every operation returns, one
+line goes to stdout (flushed): `<op> <record id>`. A parent kills this process with SIGKILL at
+random moments and checks that every reported operation survived.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import replace
+from datetime import date, timedelta
+
+from mesotui.models import Patient, Session, SideEffectReport
+from mesotui.settings import Settings
+from mesotui.store import Store
+from mesotui.vocab import Severity, Sex, SideEffect
+
+TODAY = date(2026, 1, 15)
+
+
+def main(path: str, seed: int) -> None:
+    rng = random.Random(seed)
+    store = Store.open(path)
+    patients = [p.id for p in store.patients()]
+    live = [s.id for s in store.sessions() if not s.voided]
+    while True:
+        roll = rng.random()
+        if not patients or roll < 0.15:
+            patient = store.add_patient(Patient("", f"Crash Test {rng.randint(1, 10**6)}",
+                                                rng.choice(list(Sex)), date(1980, 1, 1)), TODAY)
+            patients.append(patient.id)
+            report("add", patient.id)
+        elif roll < 0.70:
+            day = TODAY - timedelta(days=rng.randint(0, 700))
+            session = store.log_session(Session("", rng.choice(patients), day, volume_ml=1.0,
+                                                concentration_pct=0.01, no_side_effects=True,
+                                                dose_notes="x" * rng.randint(0, 3000)), TODAY)
+            live.append(session.id)
+            report("log", session.id)
+        elif roll < 0.85 and live:
+            held = store.session(rng.choice(live))
+            amended = replace(held, no_side_effects=False, side_effects=(
+                SideEffectReport(SideEffect.HEADACHE, Severity.MILD, "reported later"),))
+            store.amend_session(amended, TODAY, reason="side effect reported at next visit")
+            report("amend", held.id)
+        elif roll < 0.95 and live:
+            target = live.pop(rng.randrange(len(live)))
+            store.void_session(target, reason="duplicate entry")
+            report("void", target)
+        else:
+            window = rng.randint(1, 60)
+            store.save_settings(replace(store.settings, due_soon_days=window))
+            report("settings", str(window))
+
+
+def report(op: str, ident: str) -> None:
+    sys.stdout.write(f"{op} {ident}\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
