@@ -342,6 +342,29 @@ class Store:
         finally:
             self._load()
 
+    def pseudonym_key(self, *, create: bool = True) -> bytes | None:
+        """The clinic's secret for pseudonymised exports: random, made once, kept in the file.
+
+        Returns None when the file has no key yet and one cannot be made here (read-only).
+        Future migrations must carry meta's `pseudonym_key` over, or pseudonyms change.
+        """
+        import secrets
+
+        meta = self._db.table("meta")
+        held = meta.get(doc_id=1)
+        key = held.get("pseudonym_key") if isinstance(held, dict) else None
+        if isinstance(key, str) and len(key) == 64:
+            return bytes.fromhex(key)
+        if not create or self.readonly:
+            return None
+        key = secrets.token_hex(32)
+        with self._committing():
+            if held is not None:
+                meta.update({"pseudonym_key": key}, doc_ids=[1])
+            else:
+                meta.insert({"schema_version": SCHEMA_VERSION, "pseudonym_key": key})
+        return bytes.fromhex(key)
+
     # -- internals ----------------------------------------------------------------------
 
     def _now(self) -> datetime:
@@ -422,7 +445,8 @@ class Store:
             upgraded = json.loads(json.dumps(data))
             for step in range(version, SCHEMA_VERSION):
                 MIGRATIONS[step](upgraded)
-            upgraded["meta"] = {"1": {"schema_version": SCHEMA_VERSION}}
+            meta_doc = next(iter(upgraded["meta"].values()))  # keeps the pseudonym key
+            meta_doc["schema_version"] = SCHEMA_VERSION
             with self._committing():
                 self._txn.pending = upgraded
             return

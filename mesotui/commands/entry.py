@@ -1,0 +1,125 @@
+"""`mesotui add-patient` and `mesotui log`: quick entry from a shell; each prints the new id."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from mesotui.commands._common import date_arg, number_arg, print_json, whole_arg
+from mesotui.errors import ValidationError
+from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
+from mesotui.vocab import AnaesthesiaType, Area, Severity, Sex, SideEffect
+
+if TYPE_CHECKING:
+    from mesotui.cli import Context
+
+
+def side_effect_arg(text: str) -> SideEffectReport:
+    """EFFECT:SEVERITY, e.g. pain:mild (an argparse type)."""
+    effect, _, severity = text.partition(":")
+    try:
+        return SideEffectReport(SideEffect(effect.strip().lower()),
+                                Severity(severity.strip().lower()))
+    except ValueError:
+        effects = ", ".join(e.value for e in SideEffect)
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not EFFECT:SEVERITY (effects: {effects}; "
+            f"severities: mild, moderate, severe)") from None
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    add = subparsers.add_parser("add-patient", parents=[common], help="add a patient")
+    add.add_argument("--name", required=True)
+    add.add_argument("--sex", required=True, choices=[s.value for s in Sex])
+    add.add_argument("--dob", required=True, metavar="YYYY-MM-DD", type=date_arg)
+    add.add_argument("--phone", default="")
+    add.add_argument("--email", default="")
+    add.add_argument("--notes", default="")
+    add.add_argument("--treatment", action="append", default=[],
+                     help="a concurrent treatment (repeat for more)")
+    add.add_argument("--planned-start", metavar="YYYY-MM-DD", type=date_arg)
+    add.add_argument("--json", action="store_true", help="print JSON for scripts")
+    add.set_defaults(handler=run_add_patient)
+
+    log = subparsers.add_parser("log", parents=[common], help="log a session given to a patient")
+    log.add_argument("patient_id", metavar="PATIENT_ID")
+    log.add_argument("--date", metavar="YYYY-MM-DD", type=date_arg, help="default: today")
+    log.add_argument("--anaesthesia", required=True, choices=[a.value for a in AnaesthesiaType])
+    log.add_argument("--agent", help="anaesthetic agent, e.g. 'lidocaine 2%%'")
+    log.add_argument("--amount", default="", help="e.g. '1 mL ring block'")
+    log.add_argument("--product")
+    log.add_argument("--concentration-pct", type=number_arg)
+    log.add_argument("--volume-ml", type=number_arg)
+    log.add_argument("--lot", default="")
+    log.add_argument("--lot-expiry", metavar="YYYY-MM-DD", type=date_arg)
+    log.add_argument("--confirm-expired-lot", action="store_true",
+                     help="log a lot past its expiry on the session date")
+    log.add_argument("--area", action="append", default=[], choices=[a.value for a in Area])
+    log.add_argument("--points", type=whole_arg, help="number of injection points")
+    log.add_argument("--needle")
+    log.add_argument("--duration-min", type=whole_arg)
+    log.add_argument("--side-effect", metavar="EFFECT:SEVERITY", action="append", default=[],
+                     type=side_effect_arg)
+    log.add_argument("--no-side-effects", action="store_true", help="asked: none reported")
+    log.add_argument("--dose-notes", default="")
+    log.add_argument("--counselling", action="store_true", help="counselling was given")
+    log.add_argument("--practitioner")
+    log.add_argument("--json", action="store_true", help="print JSON for scripts")
+    log.set_defaults(handler=run_log)
+
+
+def run_add_patient(args: argparse.Namespace, context: Context) -> int:
+    draft = Patient(id="", name=args.name.strip(), sex=Sex(args.sex), date_of_birth=args.dob,
+                    phone=args.phone.strip(), email=args.email.strip(), notes=args.notes,
+                    concurrent_treatments=tuple(t.strip() for t in args.treatment),
+                    planned_start=args.planned_start)
+    with context.open_store() as store:
+        try:
+            saved = store.add_patient(draft, context.today)
+        except ValidationError as error:
+            raise ValidationError(error.problems, "cannot add the patient") from None
+    _print_id(args, saved.id)
+    return 0
+
+
+def run_log(args: argparse.Namespace, context: Context) -> int:
+    with context.open_store() as store:
+        defaults = store.settings
+        store.patient(args.patient_id)  # NotFound names the id
+        kind = AnaesthesiaType(args.anaesthesia)
+        agent = args.agent if args.agent is not None else (
+            defaults.default_anaesthesia.agent if kind is defaults.default_anaesthesia.type else "")
+        draft = Session(
+            id="", patient_id=args.patient_id, date=args.date or context.today,
+            anaesthesia=Anaesthesia(kind, agent, args.amount),
+            product=_or(args.product, defaults.default_product),
+            concentration_pct=_or(args.concentration_pct, defaults.default_concentration_pct),
+            volume_ml=_or(args.volume_ml, defaults.default_volume_ml),
+            lot=args.lot.strip(), lot_expiry=args.lot_expiry,
+            expired_lot_confirmed=args.confirm_expired_lot,
+            areas=tuple(Area(a) for a in dict.fromkeys(args.area)),
+            injection_points=args.points, needle=_or(args.needle, defaults.default_needle),
+            duration_min=_or(args.duration_min, defaults.default_duration_min),
+            dose_notes=args.dose_notes, side_effects=tuple(args.side_effect),
+            no_side_effects=args.no_side_effects, counselling_given=args.counselling,
+            practitioner=_or(args.practitioner, defaults.default_practitioner))
+        try:
+            saved = store.log_session(draft, context.today)
+        except ValidationError as error:
+            problems = dict(error.problems)
+            if "lot_expiry" in problems:
+                problems["lot_expiry"] += " (--confirm-expired-lot)"
+            raise ValidationError(problems, "cannot log the session") from None
+    _print_id(args, saved.id)
+    return 0
+
+
+def _or(value, default):  # type: ignore[no-untyped-def]
+    return default if value is None else value
+
+
+def _print_id(args: argparse.Namespace, record_id: str) -> None:
+    if args.json:
+        print_json({"id": record_id})
+    else:
+        print(record_id)

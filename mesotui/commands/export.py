@@ -1,0 +1,70 @@
+"""`mesotui export`: the clinic's records (or some of them) as a JSON file or on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mesotui import export
+from mesotui.commands._common import date_arg, print_json, progress_bar
+from mesotui.errors import MesoError, RecordFileLocked
+
+if TYPE_CHECKING:
+    from mesotui.cli import Context
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser("export", parents=[common],
+                                   help="write the records as JSON (stdout unless -o)")
+    parser.add_argument("-o", "--output", metavar="FILE", type=Path,
+                        help="write to FILE (mode 0600) instead of stdout")
+    parser.add_argument("--patient", metavar="ID", action="append", default=[],
+                        help="only this patient (repeat for more)")
+    parser.add_argument("--since", metavar="YYYY-MM-DD", type=date_arg,
+                        help="only sessions on or after this day")
+    parser.add_argument("--until", metavar="YYYY-MM-DD", type=date_arg,
+                        help="only sessions on or before this day")
+    parser.add_argument("--pseudonymise", "--pseudonymize", action="store_true",
+                        help="remove names, contacts and notes; stable pseudonymous ids")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    request = export.ExportRequest(tuple(args.patient), args.since, args.until,
+                                   args.pseudonymise, args.output)
+    if request.pseudonymise:
+        _ensure_pseudonym_key(context)
+    with context.open_store(readonly=True) as store:
+        with progress_bar("Exporting", len(store.patients()), to_file=bool(args.output)) as tick:
+            document = export.build(store, context.today, request, progress=tick)
+    if args.output is None:
+        sys.stdout.buffer.write(export.to_json(document))
+        sys.stdout.flush()
+        return 0
+    export.write(document, args.output)
+    sessions = sum(len(p["sessions"]) for p in document["patients"])
+    if args.json:
+        print_json({"file": str(args.output), "patients": len(document["patients"]),
+                    "sessions": sessions, "pseudonymised": request.pseudonymise})
+    else:
+        kind = "pseudonymised " if request.pseudonymise else ""
+        print(f"Exported {len(document['patients'])} patients and {sessions} sessions "
+              f"({kind}JSON) to {args.output}")
+    return 0
+
+
+def _ensure_pseudonym_key(context: Context) -> None:
+    """The first pseudonymised export creates the clinic's secret, which needs the file free."""
+    with context.open_store(readonly=True) as store:
+        if store.pseudonym_key(create=False) is not None:
+            return
+    try:
+        with context.open_store() as store:
+            store.pseudonym_key()
+    except RecordFileLocked:
+        raise MesoError(f"{context.db_path.name} is open in another mesotui window; the first "
+                        "pseudonymised export must create the clinic's pseudonym key, so close "
+                        "it there and try again (needed once)") from None

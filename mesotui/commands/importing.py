@@ -1,0 +1,52 @@
+"""`mesotui import`: validate a whole export file, then add what is new; never overwrite."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mesotui import importer
+from mesotui.commands._common import print_json, progress_bar
+from mesotui.store import Store
+
+if TYPE_CHECKING:
+    from mesotui.cli import Context
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser("import", parents=[common],
+                                   help="merge an export file into the record file by id")
+    parser.add_argument("file", metavar="FILE", type=Path, help="a mesotui export (JSON)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="validate and report what would change; change nothing")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    size = args.file.stat().st_size if args.file.is_file() else 0
+    with progress_bar("Validating", size // 2000, to_file=True) as tick:
+        contents = importer.load(args.file, context.today, tick)  # before the record is touched
+    store = _open(context, args.dry_run)
+    with store:
+        merge = importer.plan(store, contents)
+        if not args.dry_run:
+            importer.apply(store, merge)
+    if args.json:
+        print_json({**merge.summary(), "dry_run": args.dry_run})
+        return 0
+    would = "Would add" if args.dry_run else "Added"
+    print(f"{would} {len(merge.patients)} patients and {len(merge.sessions)} sessions; "
+          f"{merge.unchanged} unchanged; {len(merge.conflicts)} conflicts.")
+    for conflict in merge.conflicts:
+        print(f"  conflict, not overwritten: {conflict}")
+    return 0
+
+
+def _open(context: Context, dry_run: bool) -> Store:
+    if not dry_run:
+        return context.open_store()
+    if not context.db_path.exists():
+        return Store.in_memory(clock=context.clock)  # a dry run creates no file
+    return context.open_store(readonly=True)

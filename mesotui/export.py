@@ -1,0 +1,166 @@
+"""The clinic's records as a complete JSON export, optionally pseudonymised for research."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from mesotui import __version__, durable, schedule
+from mesotui.errors import MesoError
+from mesotui.models import Patient, Session
+from mesotui.store import Store
+
+FORMAT = "mesotui-export"
+SCHEMA_VERSION = 1
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) as patients are exported."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export: whole clinic or some patients, a date range, pseudonymised or not."""
+
+    patient_ids: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    pseudonymise: bool = False
+    destination: Path | None = None
+
+
+class Pseudonymiser:
+    """Stable, irreversible stand-ins for ids: HMAC-SHA256 keyed with the clinic's secret."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __call__(self, record_id: str, prefix: str) -> str:
+        mac = hmac.new(self._key, record_id.encode("utf-8"), hashlib.sha256).digest()
+        value = int.from_bytes(mac[:10], "big")  # 80 bits: collisions are out of reach
+        chars = "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(75, -1, -5))
+        return f"{prefix}-{chars}"
+
+
+def build(store: Store, today: date, request: ExportRequest = ExportRequest(), *,
+          now: datetime | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """The export document for `request`, with next-due dates computed as of `today`.
+
+    Raises:
+        NotFound: a requested patient id is not in the record.
+        MesoError: a pseudonymised export was asked of a file without a pseudonym key.
+    """
+    if request.since and request.until and request.since > request.until:
+        raise MesoError(f"--since {request.since} is after --until {request.until}")
+    patients = _chosen(store, request.patient_ids)
+    pseudo: Pseudonymiser | None = None
+    if request.pseudonymise:
+        key = store.pseudonym_key(create=not store.readonly)
+        if key is None:
+            raise MesoError("this record file has no pseudonym key yet; close mesotui in the "
+                            "other window and export again (needed once)")
+        pseudo = Pseudonymiser(key)
+    ranged = request.since is not None or request.until is not None
+    out: list[dict[str, Any]] = []
+    for done, patient in enumerate(patients, start=1):
+        every = store.sessions_for(patient.id)
+        chosen = [s for s in every if _in_range(s.date, request.since, request.until)]
+        if not ranged or chosen:
+            out.append(patient_entry(store, patient, every, chosen, today, pseudo))
+        if progress:
+            progress(done, len(patients))
+    settings = store.settings.to_data()
+    if pseudo:
+        settings.update(clinic_name="", practitioners=[], default_practitioner="")
+    stamp = (now or store.clock()).astimezone().isoformat(timespec="seconds")
+    return {
+        "format": FORMAT, "schema_version": SCHEMA_VERSION, "exported_at": stamp,
+        "app_version": __version__, "pseudonymised": pseudo is not None,
+        "scope": {"patients": sorted(request.patient_ids) if not pseudo else
+                  sorted(pseudo(i, "PX") for i in request.patient_ids),
+                  "since": _iso(request.since), "until": _iso(request.until)},
+        "settings": settings, "patients": out,
+    }
+
+
+def patient_entry(store: Store, patient: Patient, every: list[Session], chosen: list[Session],
+                  today: date, pseudo: Pseudonymiser | None = None) -> dict[str, Any]:
+    """One patient as exported: stored fields, derived ones, sessions and revision history."""
+    view = store.outlook(patient, today)
+    numbers = schedule.numbers(every)
+    entry: dict[str, Any] = {"id": patient.id, **patient.to_data()}
+    entry.update(
+        own_protocol=entry.pop("protocol"), protocol=store.protocol_for(patient).to_data(),
+        status=patient.status.value, next_due=_iso(view.next_due),
+        due_status=view.status.value, sessions_given=view.sessions_given,
+        pregnancy_avoid_until=_iso(view.pregnancy_avoid_until),
+        history=[r.to_doc() for r in patient.history],
+        sessions=[session_entry(s, numbers.get(s.id)) for s in chosen])
+    return pseudonymise(entry, pseudo) if pseudo else entry
+
+
+def session_entry(session: Session, number: int | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": session.id, **session.to_data()}
+    entry.update(number=number, dose_mg=session.dose_mg, voided=session.voided,
+                 void_reason=session.void_reason, amended=session.amended,
+                 history=[r.to_doc() for r in session.history])
+    return entry
+
+
+def pseudonymise(entry: dict[str, Any], pseudo: Pseudonymiser) -> dict[str, Any]:
+    """Remove names, contact details and free text; reduce the birth date to its year.
+
+    Revision histories keep only number, action and time: their snapshots, reasons, authors
+    and hashes would reveal (or let one confirm) what was removed.
+    """
+    out = dict(entry, id=pseudo(entry["id"], "PX"), name="", phone="", email="", notes="",
+               concurrent_treatments=[], date_of_birth=entry["date_of_birth"][:4],
+               course=[dict(event, reason="") for event in entry["course"]],
+               history=_bare(entry["history"]))
+    out["sessions"] = [
+        dict(s, id=pseudo(s["id"], "SX"), patient_id=out["id"], dose_notes="", void_reason="",
+             practitioner=pseudo(s["practitioner"], "PR") if s["practitioner"] else "",
+             side_effects=[dict(e, note="") for e in s["side_effects"]],
+             history=_bare(s["history"]))
+        for s in entry["sessions"]]
+    return out
+
+
+def to_json(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write(document: dict[str, Any], path: Path) -> None:
+    """Write an export file atomically, readable by this user only (0600)."""
+    path = Path(path).expanduser()
+    if not path.parent.is_dir():
+        raise MesoError(f"{path.parent}: no such folder to export into")
+    try:
+        durable.atomic_write(path, to_json(document), keep_backup=False)
+    except OSError as error:
+        raise MesoError(f"{path}: could not be written ({error.strerror or error})") from None
+
+
+def _bare(revisions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"n": r["n"], "action": r["action"], "at": r["at"]} for r in revisions]
+
+
+def _chosen(store: Store, patient_ids: tuple[str, ...]) -> list[Patient]:
+    if not patient_ids:
+        return sorted(store.patients(), key=lambda p: p.id)
+    for patient_id in patient_ids:
+        store.patient(patient_id)  # raises NotFound naming the id
+    return [store.patient(i) for i in dict.fromkeys(patient_ids)]
+
+
+def _in_range(day: date, since: date | None, until: date | None) -> bool:
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

@@ -1,0 +1,227 @@
+"""Reading an export file back: validate all of it first, then merge by id without overwriting."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import orjson
+
+from mesotui import export, history, validation
+from mesotui.errors import MesoError, ValidationError
+from mesotui.models import Patient, Session
+from mesotui.store import Store
+
+Progress = Callable[[int, int], None]
+
+
+class ImportRejected(MesoError):
+    """The file cannot be imported; nothing was changed. The message names file, record, field."""
+
+
+@dataclass
+class Contents:
+    """A validated export file: its records, ready to merge."""
+
+    patients: list[Patient]
+    sessions: list[Session]
+
+
+@dataclass
+class MergePlan:
+    """What importing would do: records to add, how many are already held, and conflicts."""
+
+    patients: list[Patient] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list)
+    unchanged: int = 0
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def added(self) -> int:
+        return len(self.patients) + len(self.sessions)
+
+    def summary(self) -> dict[str, Any]:
+        return {"added": self.added, "added_patients": len(self.patients),
+                "added_sessions": len(self.sessions), "unchanged": self.unchanged,
+                "conflicts": self.conflicts}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The shipped JSON Schema of the export format."""
+    text = resources.files("mesotui").joinpath("schema/export-v1.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def load(path: Path, today: date, progress: Progress | None = None) -> Contents:
+    """Read and validate a whole export file: JSON, then the schema, then meaning.
+
+    Raises:
+        ImportRejected: anything is wrong; the message names the place.
+    """
+    name = Path(path).name
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise ImportRejected(f"{path}: cannot be read ({error.strerror or error})") from None
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise ImportRejected(f"{name}: is not valid JSON ({error})") from None
+    try:
+        check_schema(document)
+        return parse(document, today, progress)
+    except ValidationError as error:
+        raise ImportRejected(f"{name}: {error}") from None
+
+
+def check_schema(document: Any) -> None:
+    """Raise ValidationError at the most telling place where `document` breaks the schema."""
+    import jsonschema
+
+    if not isinstance(document, dict) or document.get("format") != export.FORMAT:
+        raise ValidationError({"format": "this is not a mesotui export file"})
+    version = document.get("schema_version")
+    if version != export.SCHEMA_VERSION or isinstance(version, bool):
+        raise ValidationError({"schema_version": f"{_short(version)} is not supported "
+                                                 f"(this mesotui reads {export.SCHEMA_VERSION})"})
+    if document.get("pseudonymised") is True:
+        raise ValidationError({"pseudonymised": "a pseudonymised export cannot be imported"})
+    validator = jsonschema.Draft202012Validator(schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        where = _place(error.absolute_path) or "file"
+        raise ValidationError({where: _short(error.message, 160)})
+
+
+def parse(document: Mapping[str, Any], today: date, progress: Progress | None = None) -> Contents:
+    """Rebuild every record from its revision history and check it means what it says."""
+    try:
+        exported = datetime.fromisoformat(document["exported_at"]).date()
+    except ValueError:
+        raise ValidationError({"exported_at": "is not a real date and time"}) from None
+    judge = max(today, exported)  # a file from a clinic a timezone ahead is not "in the future"
+    seen: set[str] = set()
+    patients: list[Patient] = []
+    sessions: list[Session] = []
+    entries = document["patients"]
+    for index, entry in enumerate(entries):
+        place = f"patients[{index}]"
+        patient = _record(Patient, entry, place, seen)
+        _agree(entry, _patient_fields(patient), place)
+        _check(validation.patient_problems(patient, judge), place, patient.id)
+        patients.append(patient)
+        for s_index, s_entry in enumerate(entry["sessions"]):
+            s_place = f"{place}.sessions[{s_index}]"
+            session = _record(Session, s_entry, s_place, seen)
+            if session.patient_id != patient.id:
+                raise ValidationError({f"{s_place}.patient_id":
+                                       f"{session.id} belongs to {session.patient_id!r}, "
+                                       f"not to {patient.id}"})
+            _agree(s_entry, export.session_entry(session, s_entry.get("number")), s_place)
+            _check(validation.session_problems(session, patient, judge), s_place, session.id)
+            sessions.append(session)
+        if progress:
+            progress(index + 1, len(entries))
+    return Contents(patients, sessions)
+
+
+def plan(store: Store, contents: Contents) -> MergePlan:
+    """Compare with the records held: new ones are added, identical skipped, others conflicts."""
+    result = MergePlan()
+    held_patients = {p.id: p for p in store.patients()}
+    held_sessions = {s.id: s for s in store.sessions()}
+    for records, held, bucket in ((contents.patients, held_patients, result.patients),
+                                  (contents.sessions, held_sessions, result.sessions)):
+        for record in records:
+            mine = held.get(record.id)
+            if mine is None:
+                bucket.append(record)  # type: ignore[arg-type]
+            elif _hashes(mine) == _hashes(record):
+                result.unchanged += 1
+            else:
+                result.conflicts.append(_conflict(mine, record))
+    return result
+
+
+def apply(store: Store, merge: MergePlan) -> None:
+    """Add the new records in one save: it all reaches the file, or none of it does."""
+    if merge.added:
+        store.bulk_load(merge.patients, merge.sessions)
+
+
+def _record(model: type[Patient] | type[Session], entry: Mapping[str, Any], place: str,
+            seen: set[str]) -> Any:
+    record_id = entry["id"]
+    if record_id in seen:
+        raise ValidationError({f"{place}.id": f"{record_id} appears twice in the file"})
+    seen.add(record_id)
+    revisions = []
+    for n, doc in enumerate(entry["history"]):
+        try:
+            revisions.append(history.Revision.from_doc(doc, f"{place}.history[{n}]"))
+        except ValidationError as error:
+            raise ValidationError(error.problems, record_id) from None
+    broken = history.verify(tuple(revisions))
+    if broken:
+        raise ValidationError({f"{place}.history": broken[0]}, record_id)
+    try:
+        return model.from_data(record_id, revisions[-1].data, tuple(revisions))
+    except ValidationError as error:
+        field_name, problem = next(iter(error.problems.items()))
+        raise ValidationError({f"{place}.history[{len(revisions) - 1}].data.{field_name}":
+                               problem}, record_id) from None
+
+
+def _patient_fields(patient: Patient) -> dict[str, Any]:
+    fields = {"id": patient.id, **patient.to_data()}
+    fields["own_protocol"] = fields.pop("protocol")
+    fields["status"] = patient.status.value
+    return fields
+
+
+def _agree(entry: Mapping[str, Any], expected: Mapping[str, Any], place: str) -> None:
+    """The readable fields must say what the record's latest revision says."""
+    for key, value in expected.items():
+        if key in entry and entry[key] != value:
+            raise ValidationError({f"{place}.{key}": "does not match the record's revision "
+                                                     "history (edited outside mesotui?)"},
+                                  str(expected["id"]))
+
+
+def _check(problems: dict[str, str], place: str, record_id: str) -> None:
+    if problems:
+        key, problem = next(iter(problems.items()))
+        raise ValidationError({f"{place}.{key}": problem}, record_id)
+
+
+def _hashes(record: Patient | Session) -> tuple[str, ...]:
+    return tuple(r.hash for r in record.history)
+
+
+def _conflict(mine: Patient | Session, theirs: Patient | Session) -> str:
+    held, incoming = _hashes(mine), _hashes(theirs)
+    if incoming[:len(held)] == held:
+        detail = f"the file holds a later version ({len(incoming)} revisions, {len(held)} held)"
+    elif held[:len(incoming)] == incoming:
+        detail = f"the record held is newer ({len(held)} revisions, {len(incoming)} in the file)"
+    else:
+        detail = "the record held and the file's differ; kept the record held"
+    return f"{mine.id}: {detail}"
+
+
+def _place(path: Any) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    shown = value if isinstance(value, str) else repr(value)
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."

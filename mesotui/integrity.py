@@ -1,0 +1,142 @@
+"""`check`: is the record file sound? Read-only, on the raw file, reporting every problem found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mesotui import history
+from mesotui.errors import RecordFileError, ValidationError
+from mesotui.models import Patient, Session
+from mesotui.settings import Settings
+from mesotui.store import SCHEMA_VERSION, load_file
+
+MAX_REPORTED = 50
+"""A badly damaged file could list thousands of problems; the first ones say enough."""
+
+
+@dataclass
+class Report:
+    """What `check` found: counts of what is sound, and each problem in words."""
+
+    path: Path
+    patients: int = 0
+    sessions: int = 0
+    revisions: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def sound(self) -> bool:
+        return not self.problems
+
+    def add(self, problem: str) -> None:
+        self.problems.append(problem)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"record_file": str(self.path), "sound": self.sound, "patients": self.patients,
+                "sessions": self.sessions, "revisions": self.revisions,
+                "problems": self.problems[:MAX_REPORTED], "problem_count": len(self.problems)}
+
+
+def check(path: Path) -> Report:
+    """Verify the record file at `path` without changing it."""
+    report = Report(Path(path))
+    try:
+        data = load_file(Path(path))
+    except RecordFileError as error:
+        report.add(error.detail)
+        return report
+    if data is None:
+        report.add("does not exist or is empty" if not Path(path).exists() else "is empty")
+        return report
+    _check_version(data, report)
+    patient_ids = _check_table(data, "patients", Patient, report)
+    session_ids = _check_table(data, "sessions", Session, report, patient_ids)
+    for clash in sorted(set(patient_ids) & set(session_ids)):
+        report.add(f"{clash}: the id is used by a patient and a session")
+    _check_settings(data, report)
+    return report
+
+
+def _check_version(data: dict[str, Any], report: Report) -> None:
+    meta = list(data.get("meta", {}).values())
+    version = meta[0].get("schema_version") if meta and isinstance(meta[0], dict) else None
+    if version is None:
+        report.add("has no schema version")
+    elif version != SCHEMA_VERSION:
+        report.add(f"has schema version {version!r}; this mesotui reads {SCHEMA_VERSION}")
+
+
+def _check_table(data: dict[str, Any], table: str, model: type[Patient] | type[Session],
+                 report: Report, patients: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check each record of one table; return the ids that parsed, mapped to their record."""
+    found: dict[str, Any] = {}
+    kind = table.removesuffix("s")
+    for doc_id, doc in data.get(table, {}).items():
+        where = f"{kind} #{doc_id}"
+        if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not doc["id"]:
+            report.add(f"{where}: has no id")
+            continue
+        record_id = doc["id"]
+        record = _parse(model, doc, record_id, report)
+        if record_id in found:
+            report.add(f"{record_id}: the id is used by two {table}")
+        if record is None:
+            continue
+        found[record_id] = record
+        report.revisions += len(record.history)
+        if patients is not None:
+            _check_session_links(record, doc, patients, report)
+    setattr(report, table, len(found))
+    return found
+
+
+def _parse(model: type[Patient] | type[Session], doc: dict[str, Any], record_id: str,
+           report: Report) -> Patient | Session | None:
+    raw = doc.get("history")
+    if not isinstance(raw, list) or not raw:
+        report.add(f"{record_id}: has no revision history")
+        return None
+    try:
+        revisions = tuple(history.Revision.from_doc(r) for r in raw)
+    except ValidationError as error:
+        report.add(f"{record_id}: {error}")
+        return None
+    for problem in history.verify(revisions):
+        report.add(f"{record_id}: {problem}")
+    try:
+        return model.from_data(record_id, revisions[-1].data, revisions)
+    except ValidationError as error:
+        report.add(f"{record_id}: latest revision: {error}")
+        return None
+
+
+def _check_session_links(session: Session, doc: dict[str, Any], patients: dict[str, Any],
+                         report: Report) -> None:
+    if session.patient_id not in patients:
+        report.add(f"{session.id}: its patient {session.patient_id!r} is not in the file")
+    if doc.get("patient_id") != session.patient_id:
+        report.add(f"{session.id}: patient_id {doc.get('patient_id')!r} disagrees with "
+                   f"its latest revision ({session.patient_id!r})")
+
+
+def _check_settings(data: dict[str, Any], report: Report) -> None:
+    settings = data.get("settings", {}).get("1")
+    if not settings:
+        return
+    raw = settings.get("history") if isinstance(settings, dict) else None
+    try:
+        revisions = tuple(history.Revision.from_doc(r, "settings") for r in raw or ())
+    except ValidationError as error:
+        report.add(f"settings: {error}")
+        return
+    if not revisions:
+        report.add("settings: has no revision history")
+        return
+    for problem in history.verify(revisions):
+        report.add(f"settings: {problem}")
+    try:
+        Settings.from_data(revisions[-1].data)
+    except ValidationError as error:
+        report.add(f"settings: latest revision: {error}")
