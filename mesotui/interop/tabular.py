@@ -1,0 +1,88 @@
+"""One row per session: CSV for spreadsheets and JSON Lines for log pipelines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Iterator
+
+from mesotui.interop import Pseudonym, Records, patient_key
+from mesotui.models import Patient, Session
+from mesotui.schedule import numbers
+
+COLUMNS = ("session_id", "patient_id", "patient_name", "sex", "session_number", "date",
+           "voided", "void_reason", "amended", "anaesthesia", "anaesthesia_agent",
+           "anaesthesia_amount", "product", "concentration_pct", "volume_ml", "dose_mg", "lot",
+           "lot_expiry", "lot_expired", "areas", "injection_points", "needle", "duration_min",
+           "side_effects", "no_side_effects", "counselling_given", "practitioner", "dose_notes")
+PRIVATE = frozenset({"patient_name", "void_reason", "anaesthesia_amount", "practitioner",
+                     "dose_notes"})
+"""Columns left out of a pseudonymised export: names and free text."""
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def columns(pseudonym: Pseudonym | None = None) -> list[str]:
+    return [c for c in COLUMNS if not (pseudonym and c in PRIVATE)]
+
+
+def rows(records: Records, pseudonym: Pseudonym | None = None) -> Iterator[dict[str, Any]]:
+    """Each session as a flat record of typed values, in patient then date order."""
+    keep = columns(pseudonym)
+    for patient, sessions in records:
+        counted = numbers(sessions)
+        for session in sorted(sessions, key=lambda s: (s.date, s.id)):
+            row = _row(patient, session, counted.get(session.id), pseudonym)
+            yield {key: row[key] for key in keep}
+
+
+def _row(patient: Patient, s: Session, number: int | None,
+         pseudonym: Pseudonym | None) -> dict[str, Any]:
+    return {
+        "session_id": s.id, "patient_id": patient_key(patient, pseudonym),
+        "patient_name": patient.name, "sex": patient.sex.value, "session_number": number,
+        "date": s.date.isoformat(), "voided": s.voided, "void_reason": s.void_reason,
+        "amended": s.amended, "anaesthesia": s.anaesthesia.type.value,
+        "anaesthesia_agent": s.anaesthesia.agent, "anaesthesia_amount": s.anaesthesia.amount,
+        "product": s.product, "concentration_pct": s.concentration_pct,
+        "volume_ml": s.volume_ml, "dose_mg": s.dose_mg, "lot": s.lot,
+        "lot_expiry": s.lot_expiry.isoformat() if s.lot_expiry else None,
+        "lot_expired": s.lot_expired, "areas": [a.value for a in s.areas],
+        "injection_points": s.injection_points, "needle": s.needle,
+        "duration_min": s.duration_min,
+        "side_effects": [{"effect": e.effect.value, "severity": e.severity.value,
+                          **({} if pseudonym else {"note": e.note})} for e in s.side_effects],
+        "no_side_effects": s.no_side_effects, "counselling_given": s.counselling_given,
+        "practitioner": s.practitioner, "dose_notes": s.dose_notes,
+    }
+
+
+def jsonl_lines(records: Records, pseudonym: Pseudonym | None = None) -> Iterator[str]:
+    """One JSON object per session, without the newline (the caller joins or writes them)."""
+    for row in rows(records, pseudonym):
+        yield json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+def csv_text(records: Records, pseudonym: Pseudonym | None = None) -> str:
+    """A header row, then one row per session; lists become `a;b` and `effect:severity;...`."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns(pseudonym), lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows(records, pseudonym):
+        writer.writerow({key: _cell(key, value) for key, value in row.items()})
+    return out.getvalue()
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key == "areas":
+        return ";".join(value)
+    if key == "side_effects":
+        return ";".join(f"{e['effect']}:{e['severity']}" for e in value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        # A spreadsheet would run `=...` typed into a note as a formula (CSV injection).
+        return "'" + value
+    return str(value)
