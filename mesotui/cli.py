@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from mesotui import __version__, commands
-from mesotui.errors import MesoError
+from mesotui.errors import CorruptRecordFile, MesoError
 from mesotui.parse import parse_date
 from mesotui.paths import ENV_DB, resolve_db_path
 from mesotui.store import Store
@@ -89,8 +89,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_app(context: Context) -> int:
-    """Open the terminal app on the record file (or on a demo copy)."""
-    from mesotui.tui.app import MesoApp  # Textual loads only when the app is opened
+    """Open the terminal app on the record file (or on a demo copy).
+
+    A record file that cannot be read opens the recovery screen instead of a traceback.
+    """
+    try:
+        return _run_main(context)
+    except CorruptRecordFile as error:
+        from mesotui.tui.recovery import RecoveryApp  # Textual loads only when needed
+
+        if RecoveryApp(context.db_path.absolute(), str(error)).run() is None:
+            print(f"mesotui: {error}; nothing was changed", file=sys.stderr)
+            return EXIT_DATA
+        return _run_main(context)
+
+
+def _run_main(context: Context) -> int:
+    from mesotui.tui.app import MesoApp
 
     with _opened(context) as (store, label):
         MesoApp(store=store, today=context.today, db_label=label).run()

@@ -88,6 +88,22 @@ def load_file(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def acquire_lock(path: Path) -> FileLock:
+    """Take the single-writer lock on `path` at once, or say who holds it.
+
+    Raises:
+        RecordFileLocked: another mesotui process has the file open.
+    """
+    lock = FileLock(str(path) + ".lock", mode=0o600)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RecordFileLocked(path) from None
+    except OSError as error:
+        raise RecordFileError(path, f"cannot be locked ({error.strerror})") from error
+    return lock
+
+
 class _Transaction(Storage):
     """Collects TinyDB's writes so that one store operation reaches the disk as one save."""
 
@@ -153,13 +169,7 @@ class Store:
                 raise RecordFileError(path, "does not exist")
             return cls(DurableStorage(path, readonly=True), clock=clock, path=path, readonly=True)
         durable.make_private_dir(path.parent)
-        lock = FileLock(str(path) + ".lock", mode=0o600)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            raise RecordFileLocked(path) from None
-        except OSError as error:
-            raise RecordFileError(path, f"cannot be locked ({error.strerror})") from error
+        lock = acquire_lock(path)
         try:
             durable.remove_stale_temp_files(path)
             return cls(DurableStorage(path), clock=clock, path=path, lock=lock)
@@ -364,6 +374,41 @@ class Store:
             else:
                 meta.insert({"schema_version": SCHEMA_VERSION, "pseudonym_key": key})
         return bytes.fromhex(key)
+
+    def revert(self, record_id: str, expected_hash: str, *, by: str = "",
+               reason: str = "undone") -> Patient | Session:
+        """Undo a record's last change with a new revision; history is never rewritten.
+
+        A logged session is voided, an added patient archived; any other change is answered
+        by an "undo" revision holding the content as it was before it (a void by "restore").
+
+        Args:
+            record_id: the patient or session whose last change to undo.
+            expected_hash: the hash of the revision being undone, so a change made since
+                (by this window or an import) is never undone by mistake.
+        """
+        record: Patient | Session = self._patients.get(record_id) or self.session(record_id)
+        last = record.history[-1]
+        if last.hash != expected_hash:
+            raise ValidationError({"undo": "the record changed since; nothing was undone"},
+                                  record_id)
+        if last.action == "create":
+            if isinstance(record, Session):
+                return self._save_session(record, "void", by=by, reason=reason)
+            return self._save_patient(replace(record, archived=True), "archive", by=by,
+                                      reason=reason)
+        previous = record.history[-2].data
+        action = "restore" if last.action == "void" else "undo"
+        if isinstance(record, Session):
+            return self._save_session(Session.from_data(record.id, previous, record.history),
+                                      action, by=by, reason=reason)
+        return self._save_patient(Patient.from_data(record.id, previous, record.history),
+                                  action, by=by, reason=reason)
+
+    def altered(self, record_id: str) -> list[str]:
+        """What is wrong with a record's revision chain: non-empty if edited outside mesotui."""
+        record = self._patients.get(record_id) or self.session(record_id)
+        return history.verify(record.history)
 
     # -- internals ----------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from mesotui.commands import check, course, due, entry, export, importing, lot, where
+from mesotui.commands import check, course, due, entry, export, importing, lot, restore, where
 
-MODULES = (where, export, importing, due, lot, entry, course, check)
+MODULES = (where, export, importing, due, lot, entry, course, check, restore)
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -1,0 +1,84 @@
+"""Recovering from a corrupt record file: find sound backups and restore one as a new working copy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mesotui import durable
+from mesotui.errors import MesoError, RecordFileError
+from mesotui.store import Store, acquire_lock
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A backup that opens cleanly, with what it holds, so the user can pick the right one."""
+
+    path: Path
+    saved: datetime
+    patients: int
+    sessions: int
+
+    def describe(self) -> str:
+        return (f"{self.saved:%Y-%m-%d %H:%M:%S} UTC · {self.patients} patients, "
+                f"{self.sessions} sessions · {self.path.name}")
+
+
+def sound_backups(path: Path, limit: int = 10) -> list[Backup]:
+    """The newest backups of `path` that open as valid record files, newest first."""
+    found: list[Backup] = []
+    for candidate in durable.list_backups(path):
+        try:
+            store = Store.open(candidate, readonly=True)
+        except MesoError:
+            continue
+        found.append(Backup(candidate, _saved_at(candidate), len(store.patients()),
+                            len(store.sessions())))
+        if len(found) == limit:
+            break
+    return found
+
+
+def restore(path: Path, backup: Path) -> Path | None:
+    """Make `backup` the working record file; keep what it replaces, untouched, beside it.
+
+    Returns:
+        Where the replaced file was kept (for inspection), or None if there was none.
+
+    Raises:
+        RecordFileError: the backup does not open as a record file; nothing was changed.
+    """
+    try:
+        Store.open(backup, readonly=True)
+    except MesoError as error:
+        raise RecordFileError(backup, f"is not a sound backup ({error})") from None
+    lock = acquire_lock(path)  # never swap the file under another window
+    try:
+        return _swap_in(path, backup)
+    finally:
+        lock.release()
+
+
+def _swap_in(path: Path, backup: Path) -> Path | None:
+    kept: Path | None = None
+    if path.exists():
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        kept = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}")
+        path.rename(kept)  # a rename keeps every byte exactly as it was
+    try:
+        durable.atomic_write(path, backup.read_bytes(), keep_backup=False)
+    except OSError:
+        if kept is not None and not path.exists():
+            kept.rename(path)
+        raise
+    return kept
+
+
+def _saved_at(backup: Path) -> datetime:
+    """When a backup was taken, from its name (its file time if the name was changed)."""
+    try:
+        stamp = datetime.strptime(backup.stem.rsplit("-", 1)[-1], "%Y%m%dT%H%M%S%fZ")
+        return stamp.replace(tzinfo=timezone.utc)
+    except ValueError:
+        return datetime.fromtimestamp(backup.stat().st_mtime, timezone.utc)
