@@ -15,9 +15,12 @@ import orjson
 from mesotui import export, history, validation
 from mesotui.errors import MesoError, ValidationError
 from mesotui.models import Patient, Session
+from mesotui.parse import parse_date
 from mesotui.store import Store
 
 Progress = Callable[[int, int], None]
+DATE_FIELDS = ("date_of_birth", "planned_start", "next_due", "pregnancy_avoid_until", "date",
+               "lot_expiry")
 
 
 class ImportRejected(MesoError):
@@ -187,6 +190,9 @@ def _patient_fields(patient: Patient) -> dict[str, Any]:
 
 def _agree(entry: Mapping[str, Any], expected: Mapping[str, Any], place: str) -> None:
     """The readable fields must say what the record's latest revision says."""
+    for key in DATE_FIELDS:  # an impossible date is named as such, not as a mismatch
+        if isinstance(entry.get(key), str):
+            parse_date(entry[key], f"{place}.{key}")
     for key, value in expected.items():
         if key in entry and entry[key] != value:
             raise ValidationError({f"{place}.{key}": "does not match the record's revision "
