@@ -1,4 +1,4 @@
-"""A small hand-built clinic whose report numbers are known by hand (shared by report/interop tests)."""
+"""A small hand-built clinic whose report numbers are counted by hand (report and export tests)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The FHIR export: every resource validates as R4 (fhir.resources R4B), and codes come from FHIR value sets."""
+"""The FHIR export: every resource validates as R4 (fhir.resources R4B); codes are FHIR's."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ EVENT_STATUS = {"preparation", "in-progress", "not-done", "on-hold", "stopped", 
                 "entered-in-error", "unknown"}
 MED_ADMIN_STATUS = {"in-progress", "not-done", "on-hold", "completed", "entered-in-error",
                     "stopped", "unknown"}
-REQUEST_STATUS = {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
+REQUEST_STATUS = {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error",
+                  "unknown"}
 CAREPLAN_INTENT = {"proposal", "plan", "order", "option"}
 ACTIVITY_STATUS = {"not-started", "scheduled", "in-progress", "on-hold", "completed", "cancelled",
                    "stopped", "unknown", "entered-in-error"}
@@ -31,7 +32,8 @@ ACTIVITY_KIND = {"Appointment", "CommunicationRequest", "DeviceRequest", "Medica
 AE_ACTUALITY = {"actual", "potential"}
 AE_SEVERITY = {"mild", "moderate", "severe"}
 GENDER = {"male", "female", "other", "unknown"}
-# Members of valueset-route-codes (descendants of SNOMED CT 284009009 "Route of administration value").
+# Members of valueset-route-codes (descendants of SNOMED CT 284009009
+# "Route of administration value"), https://hl7.org/fhir/R4/valueset-route-codes.html.
 SNOMED_ROUTES = {"372464004": "Intradermal route", "6064005": "Topical route",
                  "34206005": "Subcutaneous route"}
 

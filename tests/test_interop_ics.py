@@ -1,4 +1,4 @@
-"""The iCalendar export: parsed back with `icalendar`, all-day events, initials unless names are asked for."""
+"""The iCalendar export, parsed back with `icalendar`: all-day events, initials unless names."""
 
 from __future__ import annotations
 

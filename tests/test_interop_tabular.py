@@ -1,4 +1,4 @@
-"""CSV and JSON Lines exports: one row per session, voided ones flagged, readable by standard parsers."""
+"""CSV and JSON Lines exports: one row per session, voided ones flagged, standard parsers."""
 
 from __future__ import annotations
 

@@ -30,8 +30,8 @@ def run(context: cli.Context, capsys: pytest.CaptureFixture[str], *argv: str) ->
     return capsys.readouterr().out
 
 
-def test_side_effects_table_shows_counts_shares_and_none(context: cli.Context,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_side_effects_table_shows_counts_shares_and_none(
+        context: cli.Context, capsys: pytest.CaptureFixture[str]) -> None:
     out = run(context, capsys, "side-effects")
     assert "Side effects over 14 sessions" in out
     assert "None recorded: 7 (50%)" in out and "not yet assessed: 4" in out
@@ -49,7 +49,8 @@ def test_side_effects_json_for_scripts(context: cli.Context,
                                    "by_session_number": {"1": 1, "3": 1}}
 
 
-def test_due_calendar_week_by_week(context: cli.Context, capsys: pytest.CaptureFixture[str]) -> None:
+def test_due_calendar_week_by_week(context: cli.Context,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
     out = run(context, capsys, "due-calendar")
     assert "3 due, 1 overdue" in out
     assert "Sat 03 Jan  P-A" in out and "(12 d overdue)" in out

@@ -29,7 +29,8 @@ def demo() -> Store:
 
 def test_side_effects_count_by_effect_severity_and_session_number(store: Store) -> None:
     found = reports.side_effects(store.sessions())
-    assert (found.sessions, found.with_effects, found.with_none, found.not_assessed) == (14, 3, 7, 4)
+    counts = (found.sessions, found.with_effects, found.with_none, found.not_assessed)
+    assert counts == (14, 3, 7, 4)
     assert found.share_none == 0.5
     pain = found.effects[0]
     assert pain.effect is SideEffect.PAIN and pain.total == 2

@@ -16,7 +16,8 @@ NAMES = ("side-effects", "due-calendar", "lot", "outcomes")
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    parser = subparsers.add_parser("report", parents=[common], help="print one of the clinic's reports")
+    parser = subparsers.add_parser("report", parents=[common],
+                                   help="print one of the clinic's reports")
     names = parser.add_subparsers(dest="report", metavar="NAME", required=True)
     helps = {"side-effects": "how often each side effect occurred, by severity and session number",
              "due-calendar": "who is due, week by week, over the next weeks",
@@ -54,14 +55,16 @@ def _side_effects(store: Store, args: argparse.Namespace, context: Context) -> B
                           "by_session_number": {str(n): c for n, c in e.by_number.items()}}
                          for e in found.effects],
              "by_session_number": [vars(row) for row in found.by_number]}
+    none = reports.share(found.with_none, found.sessions)
     lines = [f"Side effects over {found.sessions} sessions (voided sessions not counted)",
-             f"  None recorded: {found.with_none} ({reports.share(found.with_none, found.sessions):.0%})"
+             f"  None recorded: {found.with_none} ({none:.0%})"
              f"   with side effects: {found.with_effects}   not yet assessed: {found.not_assessed}",
              "", f"{'Effect':<30}{'Total':>6}{'Share':>7}{'Mild':>6}{'Mod.':>6}{'Sev.':>6}  "
              + "".join(f"{'#' + str(n):>5}" for n in numbers)]
     for e in found.effects:
         sev = "".join(f"{e.by_severity[s]:>6}" for s in e.by_severity)
-        lines.append(f"{e.effect.label:<30}{e.total:>6}{reports.share(e.total, found.sessions):>7.0%}"
+        part = reports.share(e.total, found.sessions)
+        lines.append(f"{e.effect.label:<30}{e.total:>6}{part:>7.0%}"
                      f"{sev}  " + "".join(f"{e.by_number.get(n, 0):>5}" for n in numbers))
     if not found.effects:
         lines.append("  (no side effect recorded)")
@@ -87,13 +90,16 @@ def _due_calendar(store: Store, args: argparse.Namespace, context: Context) -> B
              "weeks": [{"start": w.start.isoformat(), "end": w.end.isoformat(),
                         "due": [_entry(e) for e in w.entries]} for w in found.weeks]}
     lines = [f"Due calendar from {found.weeks[0].start:%a %d %b %Y} "
-             f"(today {found.today:%a %d %b %Y}): {found.due} due, {len(found.overdue)} overdue", ""]
+             f"(today {found.today:%a %d %b %Y}): {found.due} due, "
+             f"{len(found.overdue)} overdue", ""]
     if found.overdue:
         lines.append(f"Overdue ({len(found.overdue)})")
-        lines += [f"{_due_line(e)}  ({(found.today - e.due).days} d overdue)" for e in found.overdue]
+        lines += [f"{_due_line(e)}  ({(found.today - e.due).days} d overdue)"
+                  for e in found.overdue]
     for week in found.weeks:
         heading = f"Week of {week.start:%a %d %b} to {week.end:%a %d %b}"
-        lines.append(f"{heading} ({len(week.entries)})" if week.entries else f"{heading}: nobody due")
+        lines.append(f"{heading} ({len(week.entries)})" if week.entries
+                     else f"{heading}: nobody due")
         lines += [_due_line(e) for e in week.entries]
     return facts, lines
 

@@ -58,12 +58,14 @@ def bundle(records: Records, *, today: date, protocol_for: Callable[[Patient], P
 def _id(*parts: str) -> str:
     """A FHIR id (letters, digits, '-', '.'; up to 64) that is stable for the same parts."""
     text = "-".join(parts)
-    return text if re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", text) else str(uuid.uuid5(_NAMESPACE, text))
+    if re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", text):
+        return text
+    return str(uuid.uuid5(_NAMESPACE, text))
 
 
 def _entry(resource: dict[str, Any]) -> dict[str, Any]:
-    return {"fullUrl": f"urn:uuid:{uuid.uuid5(_NAMESPACE, resource['resourceType'] + '/' + resource['id'])}",
-            "resource": resource}
+    name = f"{resource['resourceType']}/{resource['id']}"
+    return {"fullUrl": f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}", "resource": resource}
 
 
 def _ref(entry: dict[str, Any], display: str = "") -> dict[str, Any]:
@@ -116,7 +118,8 @@ class _Builder:
             "resourceType": "Procedure", "id": _id(s.id), "status": status,
             "code": _text(MESOTHERAPY, f"{title}: dutasteride mesotherapy"),
             "subject": self.subject, "performedDateTime": s.date.isoformat(),
-            "bodySite": [_text(SCALP, f"Scalp, {area.label}") for area in s.areas] or [_text(SCALP, "Scalp")],
+            "bodySite": ([_text(SCALP, f"Scalp, {area.label}") for area in s.areas]
+                         or [_text(SCALP, "Scalp")]),
             "usedReference": [_ref(medication)],
         }
         if s.voided and not self.private:
@@ -164,7 +167,8 @@ class _Builder:
         return _entry(resource)
 
     def _dutasteride_dosage(self, s: Session) -> dict[str, Any]:
-        dosage: dict[str, Any] = {"site": _text(SCALP, ", ".join(a.label for a in s.areas) or "Scalp"),
+        areas = ", ".join(a.label for a in s.areas) or "Scalp"
+        dosage: dict[str, Any] = {"site": _text(SCALP, areas),
                                   "route": _text(INTRADERMAL, "Intradermal micro-injections")}
         if s.dose_mg is not None:
             dosage["dose"] = {"value": s.dose_mg, "unit": "mg", "system": UCUM, "code": "mg"}

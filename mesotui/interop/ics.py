@@ -1,4 +1,4 @@
-"""Next due and planned sessions as an iCalendar file (RFC 5545) of all-day events, written by hand."""
+"""Next due and planned sessions as an RFC 5545 iCalendar file of all-day events, by hand."""
 
 from __future__ import annotations
 
