@@ -1,57 +1,152 @@
-"""The home screen: every patient with where they stand, most urgent first."""
+"""The home screen: every patient with where they stand, most urgent first, filtered as you type."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
-from textual import getters
+from textual import getters, on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Input, Tab, Tabs
 
-from mesotui.vocab import DueStatus
+from mesotui.models import Patient
+from mesotui.tui import flows
+from mesotui.tui.widgets.patient_list import QUICK_FILTERS, PatientList, Row
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
 
-STATUS_STYLE = {DueStatus.OVERDUE: "bold red", DueStatus.DUE_SOON: "bold yellow"}
-
-
-def due_phrase(days: int | None) -> str:
-    if days is None:
-        return ""
-    if days < 0:
-        return f"{-days} d overdue"
-    return "today" if days == 0 else f"in {days} d"
-
 
 class PatientsScreen(Screen[None]):
-    """Read-only patient list, sorted by next due date, overdue first."""
+    """The morning list; `/` filters by name or id, 1-6 pick a quick filter."""
 
     app: MesoApp  # type: ignore[assignment]
-    table = getters.query_one("#patients", DataTable)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open"),
+        Binding("n", "new", "New patient"),
+        Binding("l", "log", "Log session"),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "settings", "Settings"),
+        *[Binding(str(n), f"quick('{key}')", label, show=False)
+          for n, (key, (label, _)) in enumerate(QUICK_FILTERS.items(), start=1)],
+    ]
+    patients = getters.query_one("#patients", PatientList)
+    search = getters.query_one("#filter", Input)
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="empty")
-        yield DataTable(id="patients", cursor_type="row", zebra_stripes=True)
+        yield Input(placeholder="Filter by name or id (enter: go to the list, escape: clear)",
+                    id="filter", compact=True)
+        yield Tabs(*[Tab(f"{n} {label}", id=key) for n, (key, (label, _))
+                     in enumerate(QUICK_FILTERS.items(), start=1)], id="quick")
+        yield PatientList(id="patients")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.table.add_columns("Name", "Sex/age", "Sessions", "Last session", "Next due",
-                               "", "Status")
-        today = self.app.today
-        rows = self.app.store.overview(today)
-        for patient, view in rows:
-            style = STATUS_STYLE.get(view.status, "")
-            self.table.add_row(
-                Text(patient.name), f"{patient.sex.short} {patient.age_on(today)}",
-                str(view.sessions_given),
-                view.last_session.isoformat() if view.last_session else "-",
-                view.next_due.isoformat() if view.next_due else "-",
-                due_phrase(view.days_until_due),
-                Text(view.status.label, style=style), key=patient.id)
-        empty = self.query_one("#empty", Static)
-        empty.display = not rows
-        empty.update("No patients in this record file yet.")
+        self.query_one("#quick", Tabs).can_focus = False
+        self.search.display = False
+        self.reload()
+        self.patients.focus()
+
+    def reload(self) -> None:
+        """Recompute every row (start-up, settings changed)."""
+        store, today = self.app.store, self.app.today
+        self.patients.set_rows([Row.of(p, v) for p, v in store.overview(today, include_archived=True)])
+        self._after_change()
+
+    def refresh_patient(self, patient_id: str) -> None:
+        """One patient changed: recompute their row only, so a save stays instant."""
+        store = self.app.store
+        patient = store.patient(patient_id)
+        self.patients.replace_row(Row.of(patient, store.outlook(patient, self.app.today)))
+        self._after_change()
+
+    def _after_change(self) -> None:
+        tabs = self.query_one("#quick", Tabs)
+        for n, (key, (label, _)) in enumerate(QUICK_FILTERS.items(), start=1):
+            tabs.query_one(f"#{key}", Tab).label = f"{n} {label} ({self.patients.count(key)})"
+        self._explain_empty()
+
+    def _explain_empty(self) -> None:
+        quick_label = QUICK_FILTERS[self.patients.quick][0]
+        if not self.patients.all_rows:
+            lines = ["No patients in this record file yet.", "",
+                     "Press n to add the first patient.",
+                     "Press ? for every key, ctrl+p for all commands."]
+        elif self.patients.needle:
+            lines = [f"No patient matches \u201c{self.search.value.strip()}\u201d in "
+                     f"\u201c{quick_label}\u201d.", "Press escape to clear the filter."]
+        else:
+            lines = [f"No patients under \u201c{quick_label}\u201d. Press 1 to see all."]
+        self.patients.empty_lines = lines
+        self.patients.refresh()
+
+    # -- filtering ------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.search.display = True
+        self.search.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self.patients.filter(needle=event.value)
+        self._explain_empty()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.patients.focus()
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", "")
+        if key == "down" and self.search.has_focus:
+            self.patients.focus()
+
+    def action_clear_filter(self) -> None:
+        if self.search.value:
+            self.search.value = ""
+        self.search.display = False
+        self.patients.focus()
+
+    def action_quick(self, key: str) -> None:
+        self.query_one("#quick", Tabs).active = key
+
+    @on(Tabs.TabActivated, "#quick")
+    def _quick_chosen(self, event: Tabs.TabActivated) -> None:
+        self.patients.filter(quick=event.tab.id or "all")
+        self._explain_empty()
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        self.patients.action_open()
+
+    @on(PatientList.Opened)
+    def open_record(self, event: PatientList.Opened) -> None:
+        from mesotui.tui.screens.record import RecordScreen
+
+        self.app.push_screen(RecordScreen(event.patient_id))
+
+    def action_new(self) -> None:
+        def added(patient: Patient) -> None:
+            self.notify(f"Added {patient.name} ({patient.id}).", markup=False)
+            self.app.push_screen(self._record(patient.id))
+
+        flows.add_patient(self.app, added)
+
+    def _record(self, patient_id: str) -> Screen[None]:
+        from mesotui.tui.screens.record import RecordScreen
+
+        return RecordScreen(patient_id)
+
+    def action_log(self) -> None:
+        row = self.patients.current
+        if row is None:
+            self.notify("No patient highlighted.", severity="warning")
+            return
+        flows.log_session(self.app, row.patient.id, lambda message: self.notify(
+            message, markup=False))
+
+    def action_settings(self) -> None:
+        flows.edit_settings(self.app, lambda message: self.notify(message, markup=False))

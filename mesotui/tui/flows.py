@@ -1,0 +1,128 @@
+"""What each action does: open the right form with a save closure, then refresh and say so.
+
+Forms only collect; these closures are where the store is called (screens collect, callers save).
+`done(message)` runs only after a successful save.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Callable
+
+from mesotui.models import Patient, Session
+from mesotui.settings import Settings
+from mesotui.tui import fmt
+from mesotui.tui.screens.course_dialog import CourseDialog
+from mesotui.tui.screens.dialogs import ReasonDialog
+from mesotui.tui.screens.patient_form import PatientForm
+from mesotui.tui.screens.session_form import SessionForm
+from mesotui.tui.screens.settings import SettingsForm
+from mesotui.tui.widgets.patient_list import QUICK_FILTERS  # noqa: F401  (re-exported for the palette)
+from mesotui.vocab import CourseStatus
+
+if TYPE_CHECKING:
+    from mesotui.tui.app import MesoApp
+
+Done = Callable[[str], None]
+
+
+def _after(app: MesoApp, patient_id: str, done: Done, say: Callable[[], str]) -> Callable[[object], None]:
+    def finish(saved: object) -> None:
+        if saved is not None:
+            app.patient_changed(patient_id)
+            done(say())
+    return finish
+
+
+def _next_due(app: MesoApp, patient_id: str) -> str:
+    view = app.store.outlook(app.store.patient(patient_id), app.today)
+    return f"next due {fmt.next_due(view)}" if view.next_due else "no next due date"
+
+
+def log_session(app: MesoApp, patient_id: str, done: Done) -> None:
+    store, today = app.store, app.today
+    patient = store.patient(patient_id)
+    given = store.sessions_for(patient_id, include_voided=False)
+    form = SessionForm(patient, lambda s, _reason: store.log_session(s, today, by=s.practitioner),
+                       settings=store.settings, today=today, lots=store.recent_lots(),
+                       previous=given[-1] if given else None)
+    app.push_screen(form, _after(app, patient_id, done, lambda: (
+        f"Session logged for {patient.name}; {_next_due(app, patient_id)}.")))
+
+
+def amend_session(app: MesoApp, session: Session, done: Done) -> None:
+    store, today = app.store, app.today
+    patient = store.patient(session.patient_id)
+    form = SessionForm(patient, lambda s, reason: store.amend_session(
+        s, today, reason=reason, by=s.practitioner), settings=store.settings, today=today,
+        lots=store.recent_lots(), session=session)
+    app.push_screen(form, _after(app, patient.id, done, lambda: (
+        f"Session of {session.date} amended; the previous version is kept.")))
+
+
+def void_session(app: MesoApp, session: Session, done: Done) -> None:
+    store = app.store
+    dialog = ReasonDialog[Session](
+        f"Void the session of {session.date}?",
+        "A voided session stays in the record, struck through, and no longer counts "
+        "toward the schedule.",
+        lambda reason: store.void_session(session.id, reason=reason),
+        placeholder="e.g. entered twice")
+    app.push_screen(dialog, _after(app, session.patient_id, done, lambda: (
+        f"Session of {session.date} voided; {_next_due(app, session.patient_id)}.")))
+
+
+def add_patient(app: MesoApp, done: Callable[[Patient], None]) -> None:
+    store, today = app.store, app.today
+
+    def finish(saved: Patient | None) -> None:
+        if saved is not None:
+            app.patient_changed(saved.id)
+            done(saved)
+
+    app.push_screen(PatientForm(None, lambda p, _reason: store.add_patient(p, today),
+                                today=today, default_protocol=store.settings.protocol), finish)
+
+
+def edit_patient(app: MesoApp, patient_id: str, done: Done) -> None:
+    store, today = app.store, app.today
+    form = PatientForm(store.patient(patient_id), lambda p, reason: store.update_patient(
+        p, today, reason=reason or "details edited"), today=today,
+        default_protocol=store.settings.protocol)
+    app.push_screen(form, _after(app, patient_id, done, lambda: "Patient details saved."))
+
+
+def change_course(app: MesoApp, patient_id: str, done: Done) -> None:
+    store = app.store
+    patient = store.patient(patient_id)
+
+    def save(status: CourseStatus, on: date, reason: str) -> Patient:
+        return store.set_course_status(patient_id, status, on, reason=reason)
+
+    app.push_screen(CourseDialog(patient, save, today=app.today), _after(
+        app, patient_id, done, lambda: (
+            f"Course {store.patient(patient_id).status.value}; {_next_due(app, patient_id)}.")))
+
+
+def toggle_archive(app: MesoApp, patient_id: str, done: Done) -> None:
+    store = app.store
+    patient = store.patient(patient_id)
+    archive = not patient.archived
+    verb = "Archive" if archive else "Unarchive"
+    explain = ("Archived patients leave the active list (see the Archived filter, 6); "
+               "nothing is deleted." if archive else "The patient returns to the active list.")
+    dialog = ReasonDialog[Patient](f"{verb} {patient.name}?", explain,
+                                   lambda reason: store.set_archived(patient_id, archive,
+                                                                     reason=reason))
+    app.push_screen(dialog, _after(app, patient_id, done, lambda: f"{verb}d {patient.name}."))
+
+
+def edit_settings(app: MesoApp, done: Done) -> None:
+    store = app.store
+
+    def finish(saved: Settings | None) -> None:
+        if saved is not None:
+            app.settings_changed()
+            done("Settings saved.")
+
+    app.push_screen(SettingsForm(store.settings, lambda s: store.save_settings(s)), finish)

@@ -1,0 +1,53 @@
+"""Pause, stop or resume a patient's course, with the date and the reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable
+
+from textual.app import ComposeResult
+from textual.widgets import Input, Select, Static
+
+from mesotui.models import Patient
+from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.vocab import CourseStatus
+
+CHOICES = {CourseStatus.ACTIVE: [("Pause the course", CourseStatus.PAUSED),
+                                 ("Stop the course", CourseStatus.STOPPED)],
+           CourseStatus.PAUSED: [("Resume the course", CourseStatus.ACTIVE),
+                                 ("Stop the course", CourseStatus.STOPPED)],
+           CourseStatus.STOPPED: [("Resume the course", CourseStatus.ACTIVE)]}
+
+
+class CourseDialog(FormScreen[Patient | None]):
+    """Collects a course change; `save(status, on, reason)` records it."""
+
+    def __init__(self, patient: Patient, save: Callable[[CourseStatus, date, str], Patient], *,
+                 today: date) -> None:
+        super().__init__()
+        self.patient, self.save, self.today = patient, save, today
+        self.TITLE_TEXT = f"Course of {patient.name}: now {patient.status.value}"
+
+    def compose_fields(self) -> ComposeResult:
+        choices = CHOICES[self.patient.status]
+        yield Static("A paused or stopped course has no next due date until it is resumed.",
+                     classes="prompt")
+        yield Field("Change", Select(choices, value=choices[0][1], allow_blank=False,
+                                     id="status", compact=True), keys=("status",))
+        yield Field("From", Input(self.today.isoformat(), id="on", compact=True), keys=("on",))
+        yield Field("Reason", Input(placeholder="e.g. travelling for three months", id="reason",
+                                    compact=True), keys=("reason", "course"))
+
+    def on_mount(self) -> None:
+        self.query_one("#status").focus()
+        super().on_mount()
+
+    def collect(self) -> Any:
+        on = self.day("#on", "on", required=True)
+        if not self.text("#reason"):
+            self.problems["reason"] = "is required: say why, for the record"
+        return (self.query_one("#status", Select).value, on, self.text("#reason"))
+
+    def submit(self, record: Any) -> Patient | None:
+        status, on, reason = record
+        return self.save(status, on, reason)

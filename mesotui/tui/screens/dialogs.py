@@ -1,0 +1,74 @@
+"""Small dialogs: a yes/no confirmation and a reason prompt that saves through its caller."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, ClassVar, TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from mesotui.tui.widgets.field import Field, FormScreen
+
+T = TypeVar("T")
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Ask one question; y or enter on the first button says yes, n or escape says no."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__(classes="dialog-screen")
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.question, id="question", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button(f"{self.yes} (y)", id="yes", variant="error")
+                yield Button(f"{self.no} (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class ReasonDialog(FormScreen[T]):
+    """Ask why (a void, an archive); saves through `save(reason)`, staying open if that fails."""
+
+    def __init__(self, title: str, prompt: str, save: Callable[[str], T],
+                 placeholder: str = "") -> None:
+        super().__init__()
+        self.TITLE_TEXT = title
+        self.prompt, self.save, self.placeholder = prompt, save, placeholder
+
+    def compose_fields(self) -> ComposeResult:
+        yield Static(self.prompt, classes="prompt", markup=False)
+        yield Field("Reason", Input(placeholder=self.placeholder, id="reason", compact=True),
+                    keys=("reason",))
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+        super().on_mount()
+
+    def collect(self) -> Any:
+        reason = self.text("#reason")
+        if not reason:
+            self.problems["reason"] = "is required: say why, for the record"
+        return reason
+
+    def submit(self, record: Any) -> T:
+        return self.save(record)

@@ -1,0 +1,1 @@
+"""Reusable widgets: the patient list, the course timeline, labelled form fields."""

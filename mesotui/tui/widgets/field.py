@@ -1,0 +1,191 @@
+"""A labelled form row that shows its own problem beneath it, and the form base all dialogs share."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar, Generic, TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+
+from mesotui.errors import MesoError, ValidationError
+from mesotui.parse import parse_date
+
+T = TypeVar("T")
+
+
+class Field(Vertical):
+    """A label, its input widgets on one row, and the field's problem (if any) underneath."""
+
+    def __init__(self, label: str, *children: Widget, keys: tuple[str, ...] = (),
+                 hint: str = "", name: str | None = None, classes: str = "") -> None:
+        super().__init__(name=name, classes=f"field {classes}".strip())
+        self.label, self.children_, self.keys, self.hint = label, children, keys, hint
+        self.set_class(bool(hint), "-has-hint")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="field-row"):
+            yield Label(self.label, classes="field-label", markup=False)
+            yield from self.children_
+        yield Static(self.hint, classes="field-hint", markup=False)
+        yield Static("", classes="field-error", markup=False)
+
+    def show(self, problems: dict[str, str]) -> bool:
+        """Show the problems for this field's keys; True when there was one."""
+        found = [f"{key.split('.')[-1].replace('_', ' ')} {problems[key]}"
+                 if len(self.keys) > 1 else problems[key] for key in self.keys if key in problems]
+        error = self.query_one(".field-error", Static)
+        error.update("; ".join(found))
+        self.set_class(bool(found), "-invalid")
+        return bool(found)
+
+
+class FormScreen(ModalScreen[T], Generic[T]):
+    """A modal form: ctrl+s saves through the caller's callable; escape asks before discarding."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    TITLE_TEXT = ""
+
+    def __init__(self) -> None:
+        super().__init__(classes="form-screen")
+        self.problems: dict[str, str] = {}
+        self._initial: list[Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Static(self.TITLE_TEXT, id="form-title", markup=False)
+            with VerticalScroll(id="fields"):
+                yield from self.compose_fields()
+            yield Static("", id="form-error", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def compose_fields(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._remember)
+
+    def _remember(self) -> None:
+        self._initial = self._raw()
+
+    def _raw(self) -> list[Any]:
+        values: list[Any] = []
+        for widget in self.query("Input, Select, Checkbox, SelectionList, TextArea"):
+            if isinstance(widget, SelectionList):
+                values.append(tuple(widget.selected))
+            elif isinstance(widget, TextArea):
+                values.append(widget.text)
+            elif isinstance(widget, (Input, Select, Checkbox)):
+                values.append(widget.value)
+        return values
+
+    @property
+    def dirty(self) -> bool:
+        return self._initial is not None and self._raw() != self._initial
+
+    # -- reading fields, collecting problems ---------------------------------------------
+
+    def text(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def day(self, selector: str, key: str, *, required: bool = False) -> date | None:
+        raw = self.text(selector)
+        if not raw:
+            if required:
+                self.problems[key] = "is required (YYYY-MM-DD)"
+            return None
+        try:
+            return parse_date(raw, key)
+        except ValidationError as error:
+            self.problems.update(error.problems)
+            return None
+
+    def number(self, selector: str, key: str, *, integer: bool = False) -> Any:
+        raw = self.text(selector).replace(",", ".")
+        if not raw:
+            return None
+        try:
+            return int(raw) if integer else float(raw)
+        except ValueError:
+            self.problems[key] = "must be a whole number" if integer else "must be a number"
+            return None
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def collect(self) -> Any:
+        """Read the fields into a record, adding to `self.problems`; None when unreadable."""
+        raise NotImplementedError
+
+    def submit(self, record: Any) -> T:
+        """Save through the caller's callable; raises MesoError when it cannot."""
+        raise NotImplementedError
+
+    def show_problems(self, problems: dict[str, str], general: str = "") -> None:
+        placed: set[str] = set()
+        first: Field | None = None
+        for field in self.query(Field):
+            if field.show(problems):
+                placed.update(k for k in field.keys if k in problems)
+                first = first or field
+        rest = [f"{key}: {msg}" for key, msg in problems.items() if key not in placed]
+        message = "  ".join(filter(None, [general, *rest]))
+        if problems and not message:
+            message = "Please correct the fields marked below."
+        self.query_one("#form-error", Static).update(message)
+        self.query_one("#form-error").set_class(bool(message), "-shown")
+        if first is not None:
+            first.scroll_visible(animate=False)
+            target = next((w for w in first.query("*") if w.focusable), None)
+            if target is not None:
+                target.focus()
+
+    def action_save(self) -> None:
+        self.problems = {}
+        record = self.collect()
+        if self.problems or record is None:
+            self.show_problems(self.problems)
+            return
+        try:
+            saved = self.submit(record)
+        except ValidationError as error:
+            self.show_problems(error.problems)
+            return
+        except MesoError as error:
+            self.show_problems({}, f"Not saved: {error}")
+            return
+        self.dismiss(saved)
+
+    def action_cancel(self) -> None:
+        if not self.dirty:
+            self.dismiss(None)
+            return
+        from mesotui.tui.screens.dialogs import ConfirmDialog
+
+        def discard(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDialog("Discard what you typed?", "Discard", "Keep editing"),
+                             discard)
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted)
+    def _next_field(self) -> None:
+        self.focus_next()

@@ -1,0 +1,223 @@
+"""The patient list on Textual's Line API: filters an in-memory index, renders only visible rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from mesotui import schedule
+from mesotui.models import Patient
+from mesotui.schedule import Outlook
+from mesotui.tui import fmt
+from mesotui.vocab import CourseStatus, DueStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One patient with where they stand, computed once and refreshed after a save."""
+
+    patient: Patient
+    view: Outlook
+    key: str
+    """What `/` matches: the name and id, case-folded."""
+
+    @classmethod
+    def of(cls, patient: Patient, view: Outlook) -> Row:
+        return cls(patient, view, f"{patient.name}\t{patient.id}".casefold())
+
+    @property
+    def order(self) -> tuple[int, object, str]:
+        return (*schedule.urgency(self.view), self.patient.name.casefold())
+
+
+def _week(row: Row) -> bool:
+    days = row.view.days_until_due
+    return days is not None and days <= 7
+
+
+QUICK_FILTERS: dict[str, tuple[str, Callable[[Row], bool]]] = {
+    "all": ("All", lambda row: True),
+    "week": ("Due this week", _week),
+    "overdue": ("Overdue", lambda row: row.view.status is DueStatus.OVERDUE),
+    "active": ("Active", lambda row: row.patient.status is CourseStatus.ACTIVE),
+    "paused": ("Paused/stopped", lambda row: row.patient.status is not CourseStatus.ACTIVE),
+    "archived": ("Archived", lambda row: True),
+}
+"""Quick filters by id: (label, test); every filter but "archived" leaves archived patients out."""
+
+ROW_CLASS = {DueStatus.OVERDUE: "patient-list--overdue", DueStatus.DUE_SOON: "patient-list--due-soon",
+             DueStatus.PAUSED: "patient-list--muted", DueStatus.STOPPED: "patient-list--muted"}
+
+
+def matches(row: Row, quick: str, needle: str) -> bool:
+    if row.patient.archived != (quick == "archived"):
+        return False
+    return QUICK_FILTERS[quick][1](row) and (not needle or needle in row.key)
+
+
+def _fit(value: str, width: int, right: bool = False) -> str:
+    """Pad or cut `value` to exactly `width` cells, with an ellipsis when cut."""
+    if cell_len(value) > width:
+        return set_cell_size(value, max(width - 1, 0)) + "…" if width else ""
+    return set_cell_size(value, width) if not right else " " * (width - cell_len(value)) + value
+
+
+class PatientList(ScrollView, can_focus=True):
+    """Patients most urgent first; up/down/pgup/pgdn/home/end move, enter or a double click opens."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "patient-list--header", "patient-list--cursor", "patient-list--overdue",
+        "patient-list--due-soon", "patient-list--muted", "patient-list--empty"}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "move(-1000000000)", "First", show=False),
+        Binding("end", "move(1000000000)", "Last", show=False),
+        Binding("enter", "open", "Open", priority=False),
+    ]
+
+    @dataclass
+    class Opened(Message):
+        """The user asked to open a patient's record."""
+
+        patient_id: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._rows: list[Row] = []
+        self.shown: list[Row] = []
+        self.cursor = 0
+        self.quick = "all"
+        self.needle = ""
+        self.empty_lines: list[str] = []
+
+    # -- data ---------------------------------------------------------------------------
+
+    def set_rows(self, rows: list[Row]) -> None:
+        self._rows = sorted(rows, key=lambda row: row.order)
+        self._apply()
+
+    def replace_row(self, row: Row) -> None:
+        """Put one patient's fresh row in place (after a save) and keep the cursor on them."""
+        current = self.current
+        self._rows = [r for r in self._rows if r.patient.id != row.patient.id] + [row]
+        self._rows.sort(key=lambda r: r.order)
+        self._apply(keep=current.patient.id if current else row.patient.id)
+
+    def filter(self, *, needle: str | None = None, quick: str | None = None) -> None:
+        if needle is not None:
+            self.needle = needle.strip().casefold()
+        if quick is not None:
+            self.quick = quick
+        self._apply()
+
+    def count(self, quick: str) -> int:
+        return sum(1 for row in self._rows if matches(row, quick, ""))
+
+    @property
+    def all_rows(self) -> list[Row]:
+        return self._rows
+
+    @property
+    def current(self) -> Row | None:
+        return self.shown[self.cursor] if 0 <= self.cursor < len(self.shown) else None
+
+    def _apply(self, keep: str | None = None) -> None:
+        previous = keep or (self.current.patient.id if self.current else None)
+        self.shown = [row for row in self._rows if matches(row, self.quick, self.needle)]
+        ids = [row.patient.id for row in self.shown]
+        self.cursor = ids.index(previous) if previous in ids else 0
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.shown) + 1)
+        self._scroll_to_cursor()
+        self.refresh()
+
+    # -- moving -------------------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        if self.shown:
+            self.cursor = max(0, min(len(self.shown) - 1, self.cursor + delta))
+            self._scroll_to_cursor()
+            self.refresh()
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(1, self.scrollable_content_region.height - 2))
+
+    def action_open(self) -> None:
+        if self.current:
+            self.post_message(self.Opened(self.current.patient.id))
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + visible:
+            self.scroll_to(y=self.cursor - visible + 1, animate=False, immediate=True)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if index < len(self.shown):
+            self.cursor = index
+            self.refresh()
+            if event.chain >= 2:
+                self.action_open()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.shown) + 1)
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def _columns(self, width: int) -> list[tuple[str, int, bool]]:
+        wide = width >= 90
+        fixed = [("Sex/age", 7, False), ("Done", 4, True)]
+        fixed += [("Last session", 12, False)] if wide else []
+        fixed += [("Next due", 10, False), ("When", 13, True), ("Status", 11, False)]
+        used = 2 + sum(w + 1 for _, w, _ in fixed)
+        return [("Name", max(10, width - used), False), *fixed]
+
+    def _line(self, cells: list[str], width: int, marker: str) -> str:
+        parts = [_fit(value, w, right) for value, (_, w, right) in zip(cells, self._columns(width))]
+        return _fit(marker + " ".join(parts), width)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            names = [title for title, _, _ in self._columns(width)]
+            style = self.get_component_rich_style("patient-list--header")
+            return Strip([Segment(self._line(names, width, "  "), style)], width)
+        index = int(self.scroll_y) + y - 1
+        if not self.shown:
+            text = self.empty_lines[y - 1] if 0 < y <= len(self.empty_lines) else ""
+            style = self.get_component_rich_style("patient-list--empty")
+            return Strip([Segment(_fit("  " + text, width), style)], width)
+        if index >= len(self.shown):
+            return Strip.blank(width, self.rich_style)
+        row = self.shown[index]
+        patient, view, today = row.patient, row.view, row.view.today
+        cells = [patient.name, f"{patient.sex.short} {patient.age_on(today)}",
+                 str(view.sessions_given)]
+        if width >= 90:
+            cells.append(fmt.day(view.last_session))
+        cells += [fmt.day(view.next_due) if view.next_due else "-",
+                  fmt.due_phrase(view.days_until_due), view.status.label]
+        names = ["patient-list--cursor"] if index == self.cursor else []
+        names += [ROW_CLASS[view.status]] if view.status in ROW_CLASS else []
+        style = self.rich_style
+        for name in reversed(names):
+            style = style + self.get_component_rich_style(name)
+        marker = "▶ " if index == self.cursor else "  "
+        return Strip([Segment(self._line(cells, width, marker), style)], width)
