@@ -11,8 +11,9 @@ from typing import Iterable
 
 from dateutil.relativedelta import relativedelta
 
+from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Protocol, Session
-from mesotui.vocab import CourseStatus, DueStatus, Sex
+from mesotui.vocab import CourseStatus, Decision, DueStatus, Sex
 
 PREGNANCY_AVOID_MONTHS = 6
 
@@ -46,6 +47,34 @@ def plan(last: date, sessions_given: int, protocol: Protocol, count: int) -> lis
     return planned
 
 
+def effective_protocol(protocol: Protocol, evaluations: Iterable[Evaluation]) -> Protocol:
+    """The plan in force: after a "maintenance" decision, its interval from then on."""
+    counted = [e for e in evaluations if not e.voided]
+    latest = max(counted, key=lambda e: (e.date, e.id)) if counted else None
+    if latest is None or latest.interval_months is None:
+        return protocol
+    return Protocol((), latest.interval_months, protocol.evaluate_after, protocol.evaluate_by)
+
+
+def evaluation_due(sessions_given: list[Session], protocol: Protocol,
+                   evaluations: Iterable[Evaluation]) -> bool:
+    """Whether the course evaluation is due.
+
+    Due once `evaluate_after` sessions are given and no evaluation is recorded. After a
+    "continue induction" decision it is due again once the protocol's evaluation window
+    (evaluate_by - evaluate_after sessions, at least one) has passed since; after
+    "maintenance" or "stop" it is not due.
+    """
+    counted = sorted((e for e in evaluations if not e.voided), key=lambda e: (e.date, e.id))
+    if not counted:
+        return len(sessions_given) >= protocol.evaluate_after
+    latest = counted[-1]
+    if latest.decision is not Decision.CONTINUE:
+        return False
+    since = sum(1 for s in sessions_given if s.date > latest.date)
+    return since >= max(1, protocol.evaluate_by - protocol.evaluate_after)
+
+
 def due_status(next_due: date, today: date, due_soon_days: int) -> DueStatus:
     days = (next_due - today).days
     if days < 0:
@@ -75,7 +104,7 @@ class Outlook:
 
 
 def outlook(patient: Patient, sessions: Iterable[Session], protocol: Protocol, today: date,
-            due_soon_days: int = 14, evaluated: bool = False) -> Outlook:
+            due_soon_days: int = 14, evaluations: Iterable[Evaluation] = ()) -> Outlook:
     """Apply the protocol to one patient's sessions.
 
     Args:
@@ -84,14 +113,17 @@ def outlook(patient: Patient, sessions: Iterable[Session], protocol: Protocol, t
         protocol: the plan in force (the patient's own or the clinic default).
         today: the day to judge due and overdue against.
         due_soon_days: how many days ahead counts as "due soon".
-        evaluated: whether the course evaluation has been recorded.
+        evaluations: the patient's evaluations (voided ones are ignored); a maintenance
+            decision sets the interval from then on, and any decision clears "evaluation due".
     """
+    evaluations = list(evaluations)
     counted = given(sessions)
+    protocol = effective_protocol(protocol, evaluations)
     last = counted[-1].date if counted else None
     avoid_until = (add_months(last, PREGNANCY_AVOID_MONTHS)
                    if last and patient.sex is Sex.FEMALE else None)
-    evaluation_due = (patient.status is CourseStatus.ACTIVE and not evaluated
-                      and len(counted) >= protocol.evaluate_after)
+    due_for_evaluation = (patient.status is CourseStatus.ACTIVE
+                          and evaluation_due(counted, protocol, evaluations))
     next_due: date | None
     if patient.status is not CourseStatus.ACTIVE:
         next_due = None
@@ -104,7 +136,7 @@ def outlook(patient: Patient, sessions: Iterable[Session], protocol: Protocol, t
     else:
         next_due = plan(last, len(counted), protocol, 1)[0][1]
         status = due_status(next_due, today, due_soon_days)
-    return Outlook(len(counted), last, len(counted) + 1, next_due, status, evaluation_due,
+    return Outlook(len(counted), last, len(counted) + 1, next_due, status, due_for_evaluation,
                    avoid_until, today)
 
 

@@ -22,15 +22,16 @@ from tinydb.storages import MemoryStorage, Storage
 from mesotui import durable, history, schedule, validation
 from mesotui.errors import (CorruptRecordFile, NotFound, ReadOnlyStore, RecordFileError,
                             RecordFileLocked, ValidationError, WriteFailed)
-from mesotui.models import Patient, Protocol, Session, new_id
+from mesotui.evaluation import Consent, Evaluation
+from mesotui.models import CourseEvent, Patient, Protocol, Session, new_id
 from mesotui.settings import Settings
-from mesotui.vocab import CourseStatus
+from mesotui.vocab import CourseStatus, Decision
 
 SCHEMA_VERSION = 1
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {}
 """Upgrades of raw file data, keyed by the version they upgrade *from* (1 → 2 is MIGRATIONS[1])."""
 
-TABLES = ("meta", "settings", "patients", "sessions")
+TABLES = ("meta", "settings", "patients", "sessions", "evaluations")
 
 
 class DurableStorage(Storage):
@@ -148,6 +149,8 @@ class Store:
         self._sessions: dict[str, Session] = {}
         self._doc_ids: dict[str, int] = {}
         self._by_patient: dict[str, list[str]] = {}
+        self._evaluations: dict[str, Evaluation] = {}
+        self._evaluations_of: dict[str, list[str]] = {}
         self._settings = Settings()
         self._migrate()
         self._load()
@@ -245,7 +248,23 @@ class Store:
 
     def outlook(self, patient: Patient, today: date) -> schedule.Outlook:
         return schedule.outlook(patient, self.sessions_for(patient.id), self.protocol_for(patient),
-                                today, self._settings.due_soon_days)
+                                today, self._settings.due_soon_days,
+                                self.evaluations_for(patient.id))
+
+    def evaluation(self, evaluation_id: str) -> Evaluation:
+        try:
+            return self._evaluations[evaluation_id]
+        except KeyError:
+            raise NotFound(f"no evaluation has the id {evaluation_id!r}") from None
+
+    def evaluations_for(self, patient_id: str, *, include_voided: bool = True) -> list[Evaluation]:
+        """One patient's course evaluations in date order."""
+        found = sorted((self._evaluations[e] for e in self._evaluations_of.get(patient_id, ())),
+                       key=lambda e: (e.date, e.id))
+        return found if include_voided else [e for e in found if not e.voided]
+
+    def evaluations(self) -> list[Evaluation]:
+        return list(self._evaluations.values())
 
     def overview(self, today: date, *, include_archived: bool = False
                  ) -> list[tuple[Patient, schedule.Outlook]]:
@@ -274,8 +293,6 @@ class Store:
     def set_course_status(self, patient_id: str, status: CourseStatus, on: date, *,
                           reason: str, by: str = "") -> Patient:
         """Pause, stop or resume a course from `on`, with the reason recorded."""
-        from mesotui.models import CourseEvent
-
         held = self.patient(patient_id)
         if status is held.status:
             raise ValidationError({"status": f"the course is already {status.value}"}, patient_id)
@@ -375,6 +392,61 @@ class Store:
                 meta.insert({"schema_version": SCHEMA_VERSION, "pseudonym_key": key})
         return bytes.fromhex(key)
 
+    def record_consent(self, patient_id: str, consent: Consent, today: date, *,
+                       by: str = "") -> Patient:
+        """Record informed consent for off-label treatment (a new revision of the patient)."""
+        held = self.patient(patient_id)
+        changed = replace(held, consents=(*held.consents, consent))
+        validation.check(validation.patient_problems(changed, today), patient_id)
+        return self._save_patient(changed, "amend", by=by or consent.taken_by,
+                                  reason=f"consent recorded ({consent.form_version or 'no form ref'})")
+
+    def withdraw_consent(self, patient_id: str, on: date, today: date, *, reason: str,
+                         by: str = "") -> Patient:
+        """Record that the current consent was withdrawn on `on`."""
+        held = self.patient(patient_id)
+        current = held.consent_on(on)
+        if current is None:
+            raise ValidationError({"consent": f"no consent is in force on {on}"}, patient_id)
+        withdrawn = replace(current, withdrawn_on=on, withdrawal_reason=reason.strip())
+        consents = tuple(withdrawn if c is current else c for c in held.consents)
+        changed = replace(held, consents=consents)
+        validation.check(validation.patient_problems(changed, today), patient_id)
+        return self._save_patient(changed, "amend", by=by, reason=reason or "consent withdrawn")
+
+    def record_evaluation(self, evaluation: Evaluation, today: date, *, by: str = "") -> Evaluation:
+        """Save a course evaluation; a "stop" decision also stops the course, in the same save."""
+        evaluation = replace(evaluation, id=evaluation.id or new_id("E"))
+        if evaluation.id in self._evaluations:
+            raise ValidationError({"id": f"{evaluation.id} is already in use"})
+        patient = self.patient(evaluation.patient_id)
+        validation.check(validation.evaluation_problems(evaluation, patient, today), evaluation.id)
+        by = by or evaluation.practitioner
+        with self._committing():
+            saved = self._save_evaluation(evaluation, "create", by=by, reason="")
+            if evaluation.decision is Decision.STOP and patient.status is not CourseStatus.STOPPED:
+                stop = CourseEvent(CourseStatus.STOPPED, evaluation.date,
+                                   f"evaluation: {evaluation.stop_reason}".strip())
+                self._save_patient(replace(patient, course=(*patient.course, stop)), "status",
+                                   by=by, reason="course stopped at evaluation")
+        return saved
+
+    def amend_evaluation(self, evaluation: Evaluation, today: date, *, reason: str,
+                         by: str = "") -> Evaluation:
+        held = self.evaluation(evaluation.id)
+        if held.voided:
+            raise ValidationError({"voided": "a voided evaluation cannot be amended"}, held.id)
+        validation.check(validation.evaluation_problems(
+            evaluation, self.patient(held.patient_id), today), held.id)
+        return self._save_evaluation(replace(evaluation, patient_id=held.patient_id,
+                                             history=held.history), "amend", by=by, reason=reason)
+
+    def void_evaluation(self, evaluation_id: str, *, reason: str, by: str = "") -> Evaluation:
+        held = self.evaluation(evaluation_id)
+        if held.voided:
+            raise ValidationError({"voided": "the evaluation is already voided"}, evaluation_id)
+        return self._save_evaluation(held, "void", by=by, reason=reason)
+
     def revert(self, record_id: str, expected_hash: str, *, by: str = "",
                reason: str = "undone") -> Patient | Session:
         """Undo a record's last change with a new revision; history is never rewritten.
@@ -387,27 +459,30 @@ class Store:
             expected_hash: the hash of the revision being undone, so a change made since
                 (by this window or an import) is never undone by mistake.
         """
-        record: Patient | Session = self._patients.get(record_id) or self.session(record_id)
+        record: Patient | Session | Evaluation = (self._patients.get(record_id)
+                                                  or self._evaluations.get(record_id)
+                                                  or self.session(record_id))
         last = record.history[-1]
         if last.hash != expected_hash:
             raise ValidationError({"undo": "the record changed since; nothing was undone"},
                                   record_id)
+        if isinstance(record, Patient):
+            if last.action == "create":
+                return self._save_patient(replace(record, archived=True), "archive", by=by,
+                                          reason=reason)
+            previous = Patient.from_data(record.id, record.history[-2].data, record.history)
+            return self._save_patient(previous, "undo", by=by, reason=reason)
+        save = self._save_session if isinstance(record, Session) else self._save_evaluation
         if last.action == "create":
-            if isinstance(record, Session):
-                return self._save_session(record, "void", by=by, reason=reason)
-            return self._save_patient(replace(record, archived=True), "archive", by=by,
-                                      reason=reason)
-        previous = record.history[-2].data
-        action = "restore" if last.action == "void" else "undo"
-        if isinstance(record, Session):
-            return self._save_session(Session.from_data(record.id, previous, record.history),
-                                      action, by=by, reason=reason)
-        return self._save_patient(Patient.from_data(record.id, previous, record.history),
-                                  action, by=by, reason=reason)
+            return save(record, "void", by=by, reason=reason)  # type: ignore[arg-type]
+        previous = type(record).from_data(record.id, record.history[-2].data, record.history)
+        return save(previous, "restore" if last.action == "void" else "undo",  # type: ignore[arg-type]
+                    by=by, reason=reason)
 
     def altered(self, record_id: str) -> list[str]:
         """What is wrong with a record's revision chain: non-empty if edited outside mesotui."""
-        record = self._patients.get(record_id) or self.session(record_id)
+        record = (self._patients.get(record_id) or self._evaluations.get(record_id)
+                  or self.session(record_id))
         return history.verify(record.history)
 
     # -- internals ----------------------------------------------------------------------
@@ -465,6 +540,18 @@ class Store:
         self._sessions[saved.id] = saved
         return saved
 
+    def _save_evaluation(self, evaluation: Evaluation, action: str, *, by: str,
+                         reason: str) -> Evaluation:
+        revisions = history.append(evaluation.history, action, evaluation.to_data(),
+                                   at=self._now(), by=by, reason=reason)
+        saved = replace(evaluation, history=revisions)
+        self._put("evaluations", saved.id, {"id": saved.id, "patient_id": saved.patient_id,
+                                            "history": [r.to_doc() for r in revisions]})
+        if saved.id not in self._evaluations:
+            self._evaluations_of.setdefault(saved.patient_id, []).append(saved.id)
+        self._evaluations[saved.id] = saved
+        return saved
+
     def _put(self, table_name: str, record_id: str, doc: dict[str, Any]) -> None:
         table = self._db.table(table_name)
         with self._committing():
@@ -506,6 +593,8 @@ class Store:
         self._sessions.clear()
         self._doc_ids.clear()
         self._by_patient.clear()
+        self._evaluations.clear()
+        self._evaluations_of.clear()
         try:
             for doc_id, doc in data.get("patients", {}).items():
                 patient = _parse(Patient, doc)
@@ -520,6 +609,14 @@ class Store:
                 self._sessions[session.id] = session
                 self._doc_ids[session.id] = int(doc_id)
                 self._by_patient[session.patient_id].append(session.id)
+            for doc_id, doc in data.get("evaluations", {}).items():
+                evaluation = _parse(Evaluation, doc)
+                if evaluation.patient_id not in self._patients:
+                    raise ValidationError({"patient_id": f"{evaluation.patient_id} is not a patient"},
+                                          evaluation.id)
+                self._evaluations[evaluation.id] = evaluation
+                self._doc_ids[evaluation.id] = int(doc_id)
+                self._evaluations_of.setdefault(evaluation.patient_id, []).append(evaluation.id)
             settings_doc = data.get("settings", {}).get("1")
             if settings_doc:
                 self._settings = Settings.from_data(settings_doc["history"][-1]["data"])
@@ -528,7 +625,7 @@ class Store:
                                     ) from None
 
 
-def _parse(model: type[Patient] | type[Session], doc: Any) -> Any:
+def _parse(model: type[Patient] | type[Session] | type[Evaluation], doc: Any) -> Any:
     if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
         raise ValidationError({"id": "record without an id"})
     revisions = tuple(history.Revision.from_doc(r) for r in doc.get("history") or ())

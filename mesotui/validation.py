@@ -6,7 +6,9 @@ import unicodedata
 from datetime import date
 
 from mesotui.errors import ValidationError
+from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Protocol, Session
+from mesotui.vocab import Decision
 from mesotui.settings import Settings
 
 MAX_LINE = 200
@@ -131,6 +133,38 @@ def _number_problems(session: Session, problems: dict[str, str]) -> None:
         problems["injection_points"] = "must be 0 to 2000"
     if session.duration_min is not None and not 0 < session.duration_min <= 600:
         problems["duration_min"] = "must be 1 to 600 minutes"
+
+
+def evaluation_problems(evaluation: Evaluation, patient: Patient, today: date) -> dict[str, str]:
+    """Everything wrong with a course evaluation, keyed by field."""
+    problems: dict[str, str] = {}
+    if evaluation.patient_id != patient.id:
+        problems["patient_id"] = f"does not match patient {patient.id}"
+    if evaluation.date < patient.date_of_birth:
+        problems["date"] = "is before the patient's date of birth"
+    elif evaluation.date > today:
+        problems["date"] = f"{evaluation.date.isoformat()} is in the future"
+    count = evaluation.hair_count_per_cm2
+    if count is not None and not 0 <= count <= 1000:
+        problems["hair_count_per_cm2"] = "must be 0 to 1000 hairs/cm²"
+    diameter = evaluation.shaft_diameter_um
+    if diameter is not None and not 1 <= diameter <= 300:
+        problems["shaft_diameter_um"] = "must be 1 to 300 µm"
+    months = evaluation.maintenance_months
+    if months is not None and not 1 <= months <= 36:
+        problems["maintenance_months"] = "must be 1 to 36 months"
+    if evaluation.decision is Decision.STOP and not evaluation.stop_reason.strip():
+        problems["stop_reason"] = "is required to stop the course"
+    for key in ("hair_count_site", "practitioner"):
+        if problem := line_problem(getattr(evaluation, key)):
+            problems[key] = problem
+    for key in ("notes", "stop_reason"):
+        if problem := note_problem(getattr(evaluation, key)):
+            problems[key] = problem
+    for photo in evaluation.photos:
+        if problem := line_problem(photo.path, required=True) or line_problem(photo.angle):
+            problems["photos"] = f"each photo path and angle {problem}"
+    return problems
 
 
 def settings_problems(settings: Settings) -> dict[str, str]:

@@ -145,3 +145,46 @@ class DueStatus(StrEnum):
     @property
     def label(self) -> str:
         return self.value.capitalize()
+
+
+class Decision(StrEnum):
+    """What the course evaluation decided."""
+
+    CONTINUE = "continue"
+    MAINTENANCE = "maintenance"
+    STOP = "stop"
+
+    @property
+    def label(self) -> str:
+        return {"continue": "Continue induction", "maintenance": "Move to maintenance",
+                "stop": "Stop the course"}[self.value]
+
+
+class Change(StrEnum):
+    """A 7-point change scale, used for the global photographic score and self-assessment."""
+
+    GREATLY_DECREASED = "greatly_decreased"
+    MODERATELY_DECREASED = "moderately_decreased"
+    SLIGHTLY_DECREASED = "slightly_decreased"
+    UNCHANGED = "unchanged"
+    SLIGHTLY_INCREASED = "slightly_increased"
+    MODERATELY_INCREASED = "moderately_increased"
+    GREATLY_INCREASED = "greatly_increased"
+
+    @property
+    def points(self) -> int:
+        """-3 (greatly decreased) to +3 (greatly increased)."""
+        return list(Change).index(self) - 3
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class PullTest(StrEnum):
+    NEGATIVE = "negative"
+    POSITIVE = "positive"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()

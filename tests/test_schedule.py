@@ -135,8 +135,6 @@ def test_evaluation_is_due_after_the_fourth_session() -> None:
                                 date(2025, 12, 1)).evaluation_due
     assert schedule.outlook(PATIENT, sessions_on(*days), DEFAULT_PROTOCOL,
                             date(2025, 12, 1)).evaluation_due
-    assert not schedule.outlook(PATIENT, sessions_on(*days), DEFAULT_PROTOCOL, date(2025, 12, 1),
-                                evaluated=True).evaluation_due
 
 
 def test_women_are_shown_the_pregnancy_avoid_date_men_are_not() -> None:

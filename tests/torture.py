@@ -1,4 +1,7 @@
-"""Kill a real writer with SIGKILL at random moments and check that nothing it reported is lost."""
+"""Kill a real writer with SIGKILL at random moments and check that nothing it reported is lost.
+
+The long run: `python -m tests.torture --kills 500` (figures go into RELIABILITY.md).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mesotui import integrity
 from mesotui.history import verify
 from mesotui.store import Store
 
@@ -53,6 +57,9 @@ def run(path: Path, kills: int, seed: int = 1, max_delay: float = 0.4) -> Tortur
 
 
 def verify_reported(path: Path, reported: list[tuple[str, str]], losses: list[str]) -> int:
+    """Check the file as `mesotui check` does, then every reported operation; count them."""
+    report = integrity.check(path)
+    losses.extend(f"check: {problem}" for problem in report.problems)
     with Store.open(path) as store:
         patients = {p.id for p in store.patients()}
         sessions = {s.id: s for s in store.sessions()}
