@@ -77,14 +77,19 @@ def load(path: Path, today: date, progress: Progress | None = None) -> Contents:
     except orjson.JSONDecodeError as error:
         raise ImportRejected(f"{name}: is not valid JSON ({error})") from None
     try:
-        check_schema(document)
-        return parse(document, today, progress)
+        count = len(document.get("patients") or ()) if isinstance(document, dict) else 0
+        check_schema(document, progress and (lambda done, _: progress(done, 2 * count)))
+        return parse(document, today, progress and (
+            lambda done, _: progress(count + done, 2 * count)))
     except ValidationError as error:
         raise ImportRejected(f"{name}: {error}") from None
 
 
-def check_schema(document: Any) -> None:
-    """Raise ValidationError at the most telling place where `document` breaks the schema."""
+def check_schema(document: Any, progress: Progress | None = None) -> None:
+    """Raise ValidationError at the most telling place where `document` breaks the schema.
+
+    The envelope is checked first, then each patient in turn, so a long file shows progress.
+    """
     import jsonschema
 
     if not isinstance(document, dict) or document.get("format") != export.FORMAT:
@@ -95,10 +100,25 @@ def check_schema(document: Any) -> None:
                                                  f"(this mesotui reads {export.SCHEMA_VERSION})"})
     if document.get("pseudonymised") is True:
         raise ValidationError({"pseudonymised": "a pseudonymised export cannot be imported"})
-    validator = jsonschema.Draft202012Validator(schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    full = schema()
+    patients = document.get("patients")
+    envelope = dict(document, patients=[]) if isinstance(patients, list) else document
+    _first_error(jsonschema.Draft202012Validator(full), envelope, "")
+    if not isinstance(patients, list):
+        return
+    one = jsonschema.Draft202012Validator({"$defs": full["$defs"], "$ref": "#/$defs/patient"})
+    for index, patient in enumerate(patients):
+        _first_error(one, patient, f"patients[{index}]")
+        if progress:
+            progress(index + 1, len(patients))
+
+
+def _first_error(validator: Any, instance: Any, prefix: str) -> None:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
     if error is not None:
-        where = _place(error.absolute_path) or "file"
+        where = prefix + _place(error.absolute_path, bool(prefix)) or "file"
         raise ValidationError({where: _short(error.message, 160)})
 
 
@@ -221,10 +241,11 @@ def _conflict(mine: Patient | Session, theirs: Patient | Session) -> str:
     return f"{mine.id}: {detail}"
 
 
-def _place(path: Any) -> str:
+def _place(path: Any, nested: bool = False) -> str:
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        dotted = f".{part}" if text or nested else str(part)
+        text += f"[{part}]" if isinstance(part, int) else dotted
     return text
 
 
