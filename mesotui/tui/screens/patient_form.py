@@ -13,6 +13,7 @@ from textual.widgets import Checkbox, Input, Select
 from mesotui.models import Patient, Protocol
 from mesotui.tui import fmt
 from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.widgets.ticks import Tick
 from mesotui.tui.widgets.protocol_fields import protocol_fields, read_protocol
 from mesotui.vocab import Sex
 
@@ -49,7 +50,7 @@ class PatientForm(FormScreen[Patient | None]):
         yield Field("Notes", Input(p.notes if p else "", id="notes", compact=True),
                     keys=("notes",))
         own = bool(p and p.protocol)
-        yield Checkbox("Own protocol (otherwise the clinic default)", own, id="own-protocol",
+        yield Tick("Own protocol (otherwise the clinic default)", own, id="own-protocol",
                        compact=True)
         yield from protocol_fields(p.protocol if p and p.protocol else self.default_protocol,
                                    "own")

@@ -76,9 +76,9 @@ class RecordScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(id="identity", markup=False)
+        yield Static(id="safety", markup=False)
         with VerticalScroll(id="record"):
-            yield Static(id="identity", markup=False)
-            yield Static(id="safety", markup=False)
             yield Static(id="standing", markup=False)
             yield Static(id="details", markup=False)
             yield Static("Course timeline", classes="section-title")
@@ -90,7 +90,7 @@ class RecordScreen(Screen[None]):
     def on_mount(self) -> None:
         self.table.add_columns("#", "Date", "Dose", "Lot", "Side effects", "By", "State")
         self.refresh_record()
-        self.table.focus()
+        self.table.focus(scroll_visible=False)
 
     def refresh_record(self) -> None:
         """Re-read the patient from the store and redraw everything."""

@@ -16,6 +16,7 @@ from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
 from mesotui.settings import Settings
 from mesotui.tui import fmt
 from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.widgets.ticks import Tick, TickList
 from mesotui.vocab import AnaesthesiaType, Area, Severity, SideEffect
 
 
@@ -70,9 +71,9 @@ class SessionForm(FormScreen[Session | None]):
                     Input(fmt.day(s.lot_expiry) if s.lot_expiry else "", placeholder="YYYY-MM-DD",
                           id="expiry", compact=True),
                     keys=("lot", "lot_expiry"), hint=f"Recent: {lots}" if lots else "")
-        yield Checkbox("Lot is past its expiry: use it anyway (recorded)", s.expired_lot_confirmed,
+        yield Tick("Lot is past its expiry: use it anyway (recorded)", s.expired_lot_confirmed,
                        id="confirm-expired", compact=True)
-        yield Field("Areas", SelectionList[Area](
+        yield Field("Areas", TickList[Area](
             *[(area.label, area, area in s.areas) for area in Area], id="areas", compact=True),
             keys=("areas",), hint="space ticks an area")
         yield Field("Points", Input(_num(s.injection_points), id="points", compact=True),
@@ -81,14 +82,14 @@ class SessionForm(FormScreen[Session | None]):
                     Label("min", classes="inline-label"),
                     Input(_num(s.duration_min), id="duration", compact=True),
                     keys=("injection_points", "needle", "duration_min"))
-        yield Checkbox("No side effects (asked; none reported)", s.no_side_effects,
+        yield Tick("No side effects (asked; none reported)", s.no_side_effects,
                        id="no-effects", compact=True)
         chosen = {r.effect for r in s.side_effects}
-        yield Field("Side effects", SelectionList[SideEffect](
+        yield Field("Side effects", TickList[SideEffect](
             *[(e.label, e, e in chosen) for e in SideEffect], id="effects", compact=True),
             keys=("side_effects",), hint="space ticks one; set its severity and note below")
         yield Vertical(id="effect-details")
-        yield Checkbox("Counselling given (pregnancy / contraception advice)",
+        yield Tick("Counselling given (pregnancy / contraception advice)",
                        s.counselling_given, id="counselling", compact=True)
         yield Field("Practitioner", Input(s.practitioner, id="practitioner", compact=True,
                                           suggester=SuggestFromList(self.practitioners)),

@@ -66,8 +66,8 @@ class FormScreen(ModalScreen[T], Generic[T]):
                 yield from self.compose_fields()
             yield Static("", id="form-error", markup=False)
             with Horizontal(id="buttons"):
-                yield Button("Save (ctrl+s)", id="save", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def compose_fields(self) -> ComposeResult:
         yield from ()
@@ -140,7 +140,7 @@ class FormScreen(ModalScreen[T], Generic[T]):
         rest = [f"{key}: {msg}" for key, msg in problems.items() if key not in placed]
         message = "  ".join(filter(None, [general, *rest]))
         if problems and not message:
-            message = "Please correct the fields marked below."
+            message = "Not saved: please correct the fields with a message under them."
         self.query_one("#form-error", Static).update(message)
         self.query_one("#form-error").set_class(bool(message), "-shown")
         if first is not None:

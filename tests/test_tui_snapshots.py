@@ -1,0 +1,65 @@
+"""Snapshots of every screen and dialog on the demo clinic at 2026-01-15 (look at them when they change)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+from textual.widgets import Input
+
+from tests.test_tui_support import demo_app, empty_app
+
+Steps = Callable[[Any], Any]
+
+
+def steps(*keys: str, typed: dict[str, str] | None = None) -> Steps:
+    """A run_before that settles, presses `keys` (pausing after each), then fills `typed` inputs."""
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+            await pilot.pause()
+        for selector, text in (typed or {}).items():
+            pilot.app.screen.query_one(selector, Input).value = text
+        await pilot.pause()
+        await pilot.pause()
+
+    return run_before
+
+
+CASES: dict[str, tuple[Steps, tuple[int, int]]] = {
+    "patients": (steps(), (120, 40)),
+    "patients_80x24": (steps(), (80, 24)),
+    "patients_filtered": (steps("slash", *"nov"), (120, 40)),
+    "patients_overdue": (steps("3"), (120, 40)),
+    "record_female": (steps("enter"), (120, 40)),
+    "record_male_80x24": (steps("down", "down", "down", "down", "down", "down", "enter"), (80, 24)),
+    "session_form": (steps("l"), (120, 40)),
+    "session_form_errors": (steps("l", typed={"#volume": "abc", "#date": "2026-02-30"}),
+                            (120, 40)),
+    "session_form_expired_lot": (steps("l", typed={"#expiry": "2025-12-01"}), (120, 40)),
+    "session_form_80x24": (steps("l"), (80, 24)),
+    "discard_confirmation": (steps("l", typed={"#volume": "3"}), (120, 40)),
+    "session_detail": (steps("enter", "enter"), (120, 40)),
+    "amend_form": (steps("enter", "a"), (120, 40)),
+    "void_dialog": (steps("enter", "v"), (120, 40)),
+    "patient_form": (steps("n"), (120, 40)),
+    "edit_patient_form": (steps("enter", "d"), (120, 40)),
+    "course_dialog": (steps("enter", "c"), (120, 40)),
+    "settings": (steps("s"), (120, 40)),
+    "help": (steps("question_mark"), (120, 40)),
+}
+AFTER = {"session_form_errors": ("ctrl+s",), "discard_confirmation": ("escape",)}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_screen(snap_compare: Any, case: str) -> None:
+    run_before, size = CASES[case]
+    assert snap_compare(demo_app(), terminal_size=size, run_before=run_before,
+                        press=AFTER.get(case, ()))
+
+
+def test_empty_clinic(snap_compare: Any) -> None:
+    assert snap_compare(empty_app(), terminal_size=(80, 24), run_before=steps())
