@@ -55,25 +55,9 @@ def build(store: Store, today: date, request: ExportRequest = ExportRequest(), *
         NotFound: a requested patient id is not in the record.
         MesoError: a pseudonymised export was asked of a file without a pseudonym key.
     """
-    if request.since and request.until and request.since > request.until:
-        raise MesoError(f"--since {request.since} is after --until {request.until}")
-    patients = _chosen(store, request.patient_ids)
-    pseudo: Pseudonymiser | None = None
-    if request.pseudonymise:
-        key = store.pseudonym_key(create=not store.readonly)
-        if key is None:
-            raise MesoError("this record file has no pseudonym key yet; close mesotui in the "
-                            "other window and export again (needed once)")
-        pseudo = Pseudonymiser(key)
-    ranged = request.since is not None or request.until is not None
-    out: list[dict[str, Any]] = []
-    for done, patient in enumerate(patients, start=1):
-        every = store.sessions_for(patient.id)
-        chosen = [s for s in every if _in_range(s.date, request.since, request.until)]
-        if not ranged or chosen:
-            out.append(patient_entry(store, patient, every, chosen, today, pseudo))
-        if progress:
-            progress(done, len(patients))
+    pseudo = pseudonymiser(store, request)
+    out = [patient_entry(store, patient, store.sessions_for(patient.id), chosen, today, pseudo)
+           for patient, chosen in select(store, request, progress)]
     settings = store.settings.to_data()
     if pseudo:
         settings.update(clinic_name="", practitioners=[], default_practitioner="")
@@ -86,6 +70,38 @@ def build(store: Store, today: date, request: ExportRequest = ExportRequest(), *
                   "since": _iso(request.since), "until": _iso(request.until)},
         "settings": settings, "patients": out,
     }
+
+
+def pseudonymiser(store: Store, request: ExportRequest) -> Pseudonymiser | None:
+    """The clinic's pseudonymiser when `request` asks for one (the key must exist)."""
+    if not request.pseudonymise:
+        return None
+    key = store.pseudonym_key(create=not store.readonly)
+    if key is None:
+        raise MesoError("this record file has no pseudonym key yet; close mesotui in the "
+                        "other window and export again (needed once)")
+    return Pseudonymiser(key)
+
+
+def select(store: Store, request: ExportRequest, progress: Progress | None = None
+           ) -> list[tuple[Patient, list[Session]]]:
+    """The patients and sessions `request` asks for: chosen patients, sessions in the range.
+
+    With a date range, patients with no session in it are left out.
+    """
+    if request.since and request.until and request.since > request.until:
+        raise MesoError(f"--since {request.since} is after --until {request.until}")
+    patients = _chosen(store, request.patient_ids)
+    ranged = request.since is not None or request.until is not None
+    chosen: list[tuple[Patient, list[Session]]] = []
+    for done, patient in enumerate(patients, start=1):
+        sessions = [s for s in store.sessions_for(patient.id)
+                    if _in_range(s.date, request.since, request.until)]
+        if not ranged or sessions:
+            chosen.append((patient, sessions))
+        if progress:
+            progress(done, len(patients))
+    return chosen
 
 
 def patient_entry(store: Store, patient: Patient, every: list[Session], chosen: list[Session],
@@ -137,11 +153,16 @@ def to_json(document: dict[str, Any]) -> bytes:
 
 def write(document: dict[str, Any], path: Path) -> None:
     """Write an export file atomically, readable by this user only (0600)."""
+    write_bytes(to_json(document), path)
+
+
+def write_bytes(payload: bytes, path: Path) -> None:
+    """Write any export payload atomically, readable by this user only (0600)."""
     path = Path(path).expanduser()
     if not path.parent.is_dir():
         raise MesoError(f"{path.parent}: no such folder to export into")
     try:
-        durable.atomic_write(path, to_json(document), keep_backup=False)
+        durable.atomic_write(path, payload, keep_backup=False)
     except OSError as error:
         raise MesoError(f"{path}: could not be written ({error.strerror or error})") from None
 

@@ -246,6 +246,11 @@ class Store:
     def protocol_for(self, patient: Patient) -> Protocol:
         return patient.protocol or self._settings.protocol
 
+    def protocol_in_force(self, patient: Patient) -> Protocol:
+        """The plan that schedules the next sessions: after a maintenance decision, its interval."""
+        return schedule.effective_protocol(self.protocol_for(patient),
+                                           self.evaluations_for(patient.id))
+
     def outlook(self, patient: Patient, today: date) -> schedule.Outlook:
         return schedule.outlook(patient, self.sessions_for(patient.id), self.protocol_for(patient),
                                 today, self._settings.due_soon_days,

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mesotui import export
-from mesotui.commands._common import date_arg, print_json, progress_bar
+from mesotui.interop.render import FORMATS, render
+from mesotui.commands._common import date_arg, print_json, progress_bar, whole_arg
 from mesotui.errors import MesoError, RecordFileLocked
 
 if TYPE_CHECKING:
@@ -28,6 +29,13 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         help="only sessions on or before this day")
     parser.add_argument("--pseudonymise", "--pseudonymize", action="store_true",
                         help="remove names, contacts and notes; stable pseudonymous ids")
+    parser.add_argument("--format", choices=FORMATS, default="json",
+                        help="json (complete, re-importable; default), fhir (R4 Bundle), "
+                             "ics (calendar of due sessions), csv or jsonl (a row per session)")
+    parser.add_argument("--horizon", metavar="MONTHS", type=whole_arg, default=6,
+                        help="ics: list planned sessions this many months ahead (default 6)")
+    parser.add_argument("--with-names", action="store_true",
+                        help="ics: full names in event titles (default: initials and id)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(handler=run)
 
@@ -39,20 +47,23 @@ def run(args: argparse.Namespace, context: Context) -> int:
         _ensure_pseudonym_key(context)
     with context.open_store(readonly=True) as store:
         with progress_bar("Exporting", len(store.patients()), to_file=bool(args.output)) as tick:
-            document = export.build(store, context.today, request, progress=tick)
+            payload = render(store, context.today, request, args.format,
+                             horizon_months=args.horizon, with_names=args.with_names,
+                             progress=tick)
+            chosen = export.select(store, request)
     if args.output is None:
-        sys.stdout.buffer.write(export.to_json(document))
+        sys.stdout.buffer.write(payload)
         sys.stdout.flush()
         return 0
-    export.write(document, args.output)
-    sessions = sum(len(p["sessions"]) for p in document["patients"])
+    export.write_bytes(payload, args.output)
+    patients, sessions = len(chosen), sum(len(s) for _, s in chosen)
     if args.json:
-        print_json({"file": str(args.output), "patients": len(document["patients"]),
+        print_json({"file": str(args.output), "format": args.format, "patients": patients,
                     "sessions": sessions, "pseudonymised": request.pseudonymise})
     else:
         kind = "pseudonymised " if request.pseudonymise else ""
-        print(f"Exported {len(document['patients'])} patients and {sessions} sessions "
-              f"({kind}JSON) to {args.output}")
+        print(f"Exported {patients} patients and {sessions} sessions "
+              f"({kind}{args.format.upper()}) to {args.output}")
     return 0
 
 

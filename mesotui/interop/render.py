@@ -1,0 +1,46 @@
+"""One export request in any of the formats `mesotui export --format` offers."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from mesotui import export
+from mesotui.interop import fhir, ics, tabular
+from mesotui.store import Store
+
+FORMATS = ("json", "fhir", "ics", "csv", "jsonl")
+SUFFIX = {"json": ".json", "fhir": ".fhir.json", "ics": ".ics", "csv": ".csv", "jsonl": ".jsonl"}
+
+
+def render(store: Store, today: date, request: export.ExportRequest, fmt: str = "json", *,
+           horizon_months: int = 6, with_names: bool = False,
+           progress: export.Progress | None = None) -> bytes:
+    """The records `request` selects, as `fmt`, ready to write (UTF-8).
+
+    Args:
+        fmt: one of FORMATS.
+        horizon_months: for `ics`, how far ahead planned sessions are listed.
+        with_names: for `ics`, full names in event titles instead of initials.
+    """
+    if fmt == "json":
+        return export.to_json(export.build(store, today, request, progress=progress))
+    pseudo = export.pseudonymiser(store, request)
+    pseudonym = (lambda patient_id: pseudo(patient_id, "PX")) if pseudo else None
+    records = export.select(store, request, progress)
+    if fmt == "csv":
+        return tabular.csv_text(records, pseudonym).encode("utf-8")
+    if fmt == "jsonl":
+        return "".join(line + "\n" for line in tabular.jsonl_lines(records, pseudonym)).encode()
+    protocol_for = store.protocol_in_force
+    outlook_for = lambda patient: store.outlook(patient, today)  # noqa: E731
+    if fmt == "fhir":
+        bundle = fhir.bundle(records, today=today, protocol_for=protocol_for,
+                             outlook_for=outlook_for, pseudonym=pseudonym)
+        return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if fmt == "ics":
+        return ics.calendar(records, today=today, protocol_for=protocol_for,
+                            outlook_for=outlook_for, horizon_months=horizon_months,
+                            with_names=with_names and pseudonym is None, pseudonym=pseudonym,
+                            clinic_name=store.settings.clinic_name).encode("utf-8")
+    raise ValueError(f"unknown export format {fmt!r}")
