@@ -18,7 +18,7 @@ from mesotui.tui.widgets.patient_list import PatientList
 
 EXTRA = {
     "Everywhere": [("ctrl+p", "Command palette: every action by name")],
-    "Patient list": [("up/down pgup/pgdn home/end", "Move"), ("double click", "Open")],
+    "Patient list": [("double click", "Open")],
     "Patient record": [("up/down", "Move in the session history"),
                        ("enter", "Open the session: full record and revisions")],
     "Forms": [("tab / shift+tab", "Next / previous field"), ("enter", "Next field"),

@@ -89,7 +89,7 @@ class Timeline(Widget):
             label = month.strftime("%b") + (month.strftime(" %Y") if month.month == 1 or
                                             month == start else "")
             where = x(month)  # type: ignore[operator]
-            if canvas.free(where, len(label) + 1) and canvas.put(where, label, "timeline--label"):
+            if canvas.free(max(where - 1, 0), len(label) + 2) and canvas.put(where, label, "timeline--label"):
                 count += 1
             month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
