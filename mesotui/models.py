@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from mesotui import parse
 from mesotui.errors import ValidationError
+from mesotui.evaluation import Consent, current_consent
 from mesotui.history import Revision
 from mesotui.vocab import AnaesthesiaType, Area, CourseStatus, Severity, Sex, SideEffect
 
@@ -97,7 +98,13 @@ class Patient:
     """The patient's own plan; None means the clinic default."""
     course: tuple[CourseEvent, ...] = ()
     archived: bool = False
+    consents: tuple[Consent, ...] = ()
+    """Informed consent for off-label treatment, oldest first; the last one is current."""
     history: tuple[Revision, ...] = field(default=(), compare=False, repr=False)
+
+    def consent_on(self, day: date) -> Consent | None:
+        """The consent in force on `day`, or None: logging a session then needs an override."""
+        return current_consent(self.consents, day)
 
     @property
     def status(self) -> CourseStatus:
@@ -122,6 +129,7 @@ class Patient:
             "protocol": self.protocol.to_data() if self.protocol else None,
             "course": [event.to_data() for event in self.course],
             "archived": self.archived,
+            "consents": [consent.to_data() for consent in self.consents],
         }
 
     @classmethod
@@ -143,6 +151,7 @@ class Patient:
             protocol=None if protocol is None else Protocol.from_data(protocol),
             course=tuple(CourseEvent.from_data(e) for e in parse.listing(doc, "course")),
             archived=parse.flag(doc, "archived"),
+            consents=tuple(Consent.from_data(c) for c in parse.listing(doc, "consents")),
             history=history,
         )
 
@@ -197,6 +206,8 @@ class Session:
     """"None" was asked about and recorded; distinct from not yet assessed."""
     counselling_given: bool = False
     practitioner: str = ""
+    consent_override: bool = False
+    """Logged without consent in force, by the practitioner's explicit decision."""
     history: tuple[Revision, ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -241,6 +252,7 @@ class Session:
                               "note": s.note} for s in self.side_effects],
             "no_side_effects": self.no_side_effects,
             "counselling_given": self.counselling_given, "practitioner": self.practitioner,
+            "consent_override": self.consent_override,
         }
 
     @classmethod
@@ -276,6 +288,7 @@ class Session:
             no_side_effects=parse.flag(doc, "no_side_effects"),
             counselling_given=parse.flag(doc, "counselling_given"),
             practitioner=parse.text(doc, "practitioner"),
+            consent_override=parse.flag(doc, "consent_override"),
             history=history,
         )
 
