@@ -32,6 +32,7 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {}
 """Upgrades of raw file data, keyed by the version they upgrade *from* (1 → 2 is MIGRATIONS[1])."""
 
 TABLES = ("meta", "settings", "patients", "sessions", "evaluations")
+Record = Patient | Session | Evaluation
 
 
 class DurableStorage(Storage):
@@ -151,6 +152,10 @@ class Store:
         self._by_patient: dict[str, list[str]] = {}
         self._evaluations: dict[str, Evaluation] = {}
         self._evaluations_of: dict[str, list[str]] = {}
+        self._staged: list[Record] = []
+        self._staged_ids: dict[str, int] = {}
+        self.on_saved: Callable[[tuple[Record, ...]], None] | None = None
+        """Called with the records of each save once it is on disk (the app's undo list)."""
         self._settings = Settings()
         self._migrate()
         self._load()
@@ -484,6 +489,13 @@ class Store:
         return save(previous, "restore" if last.action == "void" else "undo",  # type: ignore[arg-type]
                     by=by, reason=reason)
 
+    def revert_all(self, changes: list[tuple[str, str]], *, by: str = "",
+                   reason: str = "undone") -> list[Record]:
+        """Undo one save that changed several records (newest first), as one save."""
+        with self._committing():
+            return [self.revert(record_id, expected, by=by, reason=reason)
+                    for record_id, expected in reversed(changes)]
+
     def altered(self, record_id: str) -> list[str]:
         """What is wrong with a record's revision chain: non-empty if edited outside mesotui."""
         record = (self._patients.get(record_id) or self._evaluations.get(record_id)
@@ -509,16 +521,21 @@ class Store:
                 self._abandon()
             raise
         self._txn.depth -= 1
-        if not self._txn.depth and self._txn.pending is not None:
+        if self._txn.depth:
+            return
+        if self._txn.pending is not None:
             try:
                 self._txn.inner.write(self._txn.pending)
             except BaseException:
                 self._abandon()
                 raise
             self._txn.pending = None
+        self._publish()
 
     def _abandon(self) -> None:
         self._txn.pending = None
+        self._staged.clear()
+        self._staged_ids.clear()
         if isinstance(self._txn.inner, DurableStorage):
             self._txn.inner.forget()
         self._db.clear_cache()
@@ -526,45 +543,56 @@ class Store:
             self._db.table(name)._next_id = None  # noqa: SLF001 - reset after a rollback
 
     def _save_patient(self, patient: Patient, action: str, *, by: str, reason: str) -> Patient:
-        revisions = history.append(patient.history, action, patient.to_data(), at=self._now(),
-                                   by=by, reason=reason)
-        saved = replace(patient, history=revisions)
-        self._put("patients", saved.id, {"id": saved.id, "history": [r.to_doc() for r in revisions]})
-        self._patients[saved.id] = saved
-        self._by_patient.setdefault(saved.id, [])
-        return saved
+        return self._save("patients", patient, action, by=by, reason=reason)
 
     def _save_session(self, session: Session, action: str, *, by: str, reason: str) -> Session:
-        revisions = history.append(session.history, action, session.to_data(), at=self._now(),
-                                   by=by, reason=reason)
-        saved = replace(session, history=revisions)
-        self._put("sessions", saved.id, {"id": saved.id, "patient_id": saved.patient_id,
-                                         "history": [r.to_doc() for r in revisions]})
-        if saved.id not in self._sessions:
-            self._by_patient.setdefault(saved.patient_id, []).append(saved.id)
-        self._sessions[saved.id] = saved
-        return saved
+        return self._save("sessions", session, action, by=by, reason=reason)
 
     def _save_evaluation(self, evaluation: Evaluation, action: str, *, by: str,
                          reason: str) -> Evaluation:
-        revisions = history.append(evaluation.history, action, evaluation.to_data(),
-                                   at=self._now(), by=by, reason=reason)
-        saved = replace(evaluation, history=revisions)
-        self._put("evaluations", saved.id, {"id": saved.id, "patient_id": saved.patient_id,
-                                            "history": [r.to_doc() for r in revisions]})
-        if saved.id not in self._evaluations:
-            self._evaluations_of.setdefault(saved.patient_id, []).append(saved.id)
-        self._evaluations[saved.id] = saved
-        return saved
+        return self._save("evaluations", evaluation, action, by=by, reason=reason)
 
-    def _put(self, table_name: str, record_id: str, doc: dict[str, Any]) -> None:
+    def _save(self, table_name: str, record: Record, action: str, *, by: str, reason: str
+              ) -> Any:
+        """Append a revision to `record` and stage it; memory changes only once it is on disk."""
+        revisions = history.append(record.history, action, record.to_data(), at=self._now(),
+                                   by=by, reason=reason)
+        saved = replace(record, history=revisions)
+        doc: dict[str, Any] = {"id": saved.id, "history": [r.to_doc() for r in revisions]}
+        if not isinstance(saved, Patient):
+            doc["patient_id"] = saved.patient_id
         table = self._db.table(table_name)
         with self._committing():
-            if record_id in self._doc_ids:
-                table.update(doc, doc_ids=[self._doc_ids[record_id]])
-                return
-            doc_id = table.insert(doc)
-        self._doc_ids[record_id] = doc_id  # only once the save has reached the disk
+            doc_id = self._doc_ids.get(saved.id) or self._staged_ids.get(saved.id)
+            if doc_id is not None:
+                table.update(doc, doc_ids=[doc_id])
+            else:
+                self._staged_ids[saved.id] = table.insert(doc)
+            self._staged.append(saved)
+        return saved
+
+    def _publish(self) -> None:
+        """A save reached the disk: bring the in-memory index up to date and tell the listener."""
+        staged, self._staged = self._staged, []
+        self._doc_ids.update(self._staged_ids)
+        self._staged_ids.clear()
+        for record in staged:
+            self._index(record)
+        if staged and self.on_saved is not None:
+            self.on_saved(tuple(staged))
+
+    def _index(self, record: Record) -> None:
+        if isinstance(record, Patient):
+            self._patients[record.id] = record
+            self._by_patient.setdefault(record.id, [])
+        elif isinstance(record, Session):
+            if record.id not in self._sessions:
+                self._by_patient.setdefault(record.patient_id, []).append(record.id)
+            self._sessions[record.id] = record
+        else:
+            if record.id not in self._evaluations:
+                self._evaluations_of.setdefault(record.patient_id, []).append(record.id)
+            self._evaluations[record.id] = record
 
     def _migrate(self) -> None:
         """Bring an older file up to SCHEMA_VERSION through MIGRATIONS, or stamp a new one."""

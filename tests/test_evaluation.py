@@ -118,3 +118,39 @@ def test_evaluations_survive_reopening(tmp_path, clock) -> None:  # type: ignore
     with Store.open(path, clock=clock) as again:
         assert again.evaluations_for(patient_id) == [saved]
         assert again.evaluation(saved.id).photos[0].angle == "vertex"
+
+
+def test_a_failed_stop_decision_changes_neither_the_evaluation_nor_the_course(
+        tmp_path, clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The evaluation and the course stop are one save: a full disk leaves both unchanged."""
+    from mesotui import durable
+    from mesotui.errors import WriteFailed
+
+    with Store.open(tmp_path / "clinic.json", clock=clock) as opened:
+        patient_id = course_of_four(opened)
+        before = (tmp_path / "clinic.json").read_bytes()
+
+        def disk_full(*args: object, **kwargs: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(durable, "full_fsync", disk_full)
+        with pytest.raises(WriteFailed):
+            opened.record_evaluation(evaluation(patient_id, Decision.STOP, stop_reason="done"),
+                                     TODAY)
+        assert opened.evaluations_for(patient_id) == []
+        assert opened.patient(patient_id).status is CourseStatus.ACTIVE
+        assert (tmp_path / "clinic.json").read_bytes() == before
+        monkeypatch.undo()
+        opened.record_evaluation(evaluation(patient_id, Decision.STOP, stop_reason="done"), TODAY)
+        assert opened.patient(patient_id).status is CourseStatus.STOPPED
+
+
+def test_each_save_is_announced_once_it_is_on_disk(store: Store) -> None:
+    """The app's undo list hears of every save, grouped as it was written."""
+    heard: list[tuple[str, ...]] = []
+    store.on_saved = lambda records: heard.append(tuple(r.id for r in records))
+    patient_id = course_of_four(store)
+    saved = store.record_evaluation(evaluation(patient_id, Decision.STOP, stop_reason="done"),
+                                    TODAY)
+    assert len(heard) == 1 + len(FOUR) + 1
+    assert heard[-1] == (saved.id, patient_id)

@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Iterable
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from mesotui.errors import MesoError
+from mesotui.export import ExportRequest
 from mesotui.store import Store
 from mesotui.tui import flows
+from mesotui.tui.screens.export_dialog import ExportDialog
 from mesotui.tui.screens.help import HelpScreen
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.screens.record import RecordScreen
+from mesotui.tui.screens.reports import ReportsScreen
+from mesotui.tui.undo import UndoList
 
 HELP_SECTION = {PatientsScreen: "Patient list", RecordScreen: "Patient record"}
 
@@ -26,6 +32,9 @@ class MesoApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Help"),
+        Binding("e", "export", "Export"),
+        Binding("r", "reports", "Reports"),
+        Binding("ctrl+z", "undo", "Undo"),
     ]
 
     def __init__(self, store: Store, today: date, db_label: str = "") -> None:
@@ -34,6 +43,7 @@ class MesoApp(App[None]):
         self.today = today
         self.db_label = db_label or (str(store.path) if store.path else "in memory")
         self.sub_title = f"{self.db_label} · today {today:%a %d %b %Y}"
+        self.undo_list = UndoList(store)
 
     def on_mount(self) -> None:
         self.push_screen(PatientsScreen())
@@ -46,6 +56,7 @@ class MesoApp(App[None]):
         """A save touched this patient: refresh their row on the list beneath."""
         if self.home:
             self.home.refresh_patient(patient_id)
+        self.refresh_bindings()  # undo becomes available
 
     def settings_changed(self) -> None:
         """The protocol or due-soon window may have changed: recompute every row."""
@@ -53,6 +64,58 @@ class MesoApp(App[None]):
             self.home.reload()
         if isinstance(self.screen, RecordScreen):
             self.screen.refresh_record()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Export, reports and undo act from the list and the record, never under a form."""
+        if action in ("export", "reports", "undo"):
+            if not isinstance(self.screen, (PatientsScreen, RecordScreen)):
+                return False
+            if action == "undo" and not self.undo_list.changes:
+                return None  # shown dimmed: nothing to undo yet
+        return True
+
+    def action_undo(self) -> None:
+        try:
+            change = self.undo_list.undo()
+        except MesoError as error:
+            self.notify(f"Nothing was undone: {error}", severity="error", markup=False)
+            return
+        if change is None:
+            return
+        self.patient_changed(change.patient_id)
+        if isinstance(self.screen, RecordScreen):
+            self.screen.refresh_record()
+        self.refresh_bindings()
+        self._say(f"Undone: {change.summary}. The record keeps both versions.")
+
+    def action_reports(self) -> None:
+        self.push_screen(ReportsScreen())
+
+    def action_export(self) -> None:
+        patient_id = self.screen.patient_id if isinstance(self.screen, RecordScreen) else None
+        self.push_screen(ExportDialog(self.today, patient_id), self._export)
+
+    def _export(self, request: ExportRequest | None) -> None:
+        if request is not None:
+            self._say(f"Exporting to {request.destination}...")
+            self.run_export(request)
+
+    @work(thread=True, exclusive=True, group="export")
+    def run_export(self, request: ExportRequest) -> None:
+        """Export off the main thread, from a fresh read-only view of the file on disk."""
+        from mesotui import export
+
+        try:
+            source = (Store.open(self.store.path, readonly=True) if self.store.path
+                      else self.store)
+            document = export.build(source, self.today, request)
+            export.write(document, request.destination)  # type: ignore[arg-type]
+        except (MesoError, OSError) as error:
+            self.call_from_thread(self.notify, f"Export failed: {error}", severity="error",
+                                  markup=False)
+            return
+        self.call_from_thread(self._say, f"Exported {len(document['patients'])} patients to "
+                                         f"{request.destination} (readable by you only).")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -66,6 +129,12 @@ class MesoApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Keys", "Every key, per screen (?)", self.action_help)
+        yield SystemCommand("Export", "Records as a JSON file (e)", self.action_export)
+        yield SystemCommand("Reports", "Side effects, due calendar, lot recall, outcomes (r)",
+                            self.action_reports)
+        if self.undo_list.changes:
+            yield SystemCommand("Undo", f"Undo: {self.undo_list.changes[-1].summary} (ctrl+z)",
+                                self.action_undo)
         yield SystemCommand("Settings", "Clinic default protocol, due-soon window, product, "
                             "practitioners", lambda: flows.edit_settings(self, self._say))
         if isinstance(screen, PatientsScreen):
