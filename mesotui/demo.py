@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from mesotui import history, schedule
+from mesotui.evaluation import Consent
 from mesotui.models import (DEFAULT_PROTOCOL, Anaesthesia, CourseEvent, Patient, Protocol,
                             Session, SideEffectReport)
 from mesotui.settings import Settings
@@ -61,13 +62,19 @@ def generate(today: date, patients: int = 36, *, sessions_per_patient: int | Non
         count = sessions_per_patient if sessions_per_patient is not None else _count(rng, scenario)
         dates = _session_dates(rng, today, scenario, count, patient.protocol or DEFAULT_PROTOCOL)
         sessions = [_session(rng, patient, n, day, lots, index) for n, day in enumerate(dates, 1)]
-        sessions = _amend_and_void(rng, index, sessions, today)
         if scenario in ("paused", "stopped") and dates:
             status = CourseStatus.PAUSED if scenario == "paused" else CourseStatus.STOPPED
             reason = ("travelling abroad for three months" if scenario == "paused"
                       else "patient satisfied with density; wishes to stop")
             on = min(dates[-1] + timedelta(days=20), today)
             patient = replace(patient, course=(CourseEvent(status, on, reason),))
+        if index % 10 != 7:  # a few patients show what missing consent looks like
+            patient = replace(patient, consents=(Consent(
+                (dates[0] if dates else today) - timedelta(days=index % 15),
+                "DUT-MESO consent v3", PRACTITIONERS[index % len(PRACTITIONERS)]),))
+        else:
+            sessions = [replace(s, consent_override=True) for s in sessions]
+        sessions = _amend_and_void(rng, index, sessions, today)
         all_patients.append(_stamp(patient, dates[0] if dates else today - timedelta(days=30)))
         all_sessions.extend(sessions)
     return DemoClinic(settings, all_patients, all_sessions)

@@ -326,7 +326,11 @@ class Store:
         if session.id in self._sessions:
             raise ValidationError({"id": f"{session.id} is already in use"})
         patient = self.patient(session.patient_id)
-        validation.check(validation.session_problems(session, patient, today), session.id)
+        problems = validation.session_problems(session, patient, today)
+        if patient.consent_on(session.date) is None and not session.consent_override:
+            problems["consent"] = (f"no consent to off-label treatment is in force on "
+                                   f"{session.date}; record consent, or confirm the override")
+        validation.check(problems, session.id)
         return self._save_session(session, "create", by=by or session.practitioner, reason="")
 
     def amend_session(self, session: Session, today: date, *, reason: str, by: str = "") -> Session:
@@ -365,7 +369,8 @@ class Store:
         return settings
 
     def bulk_load(self, patients: list[Patient], sessions: list[Session],
-                  settings: Settings | None = None) -> None:
+                  settings: Settings | None = None,
+                  evaluations: list[Evaluation] | None = None) -> None:
         """Write many already-revisioned records in one save (demo clinics, benchmarks, import)."""
         try:
             with self._committing():
@@ -376,6 +381,9 @@ class Store:
                 self._db.table("sessions").insert_multiple(
                     {"id": s.id, "patient_id": s.patient_id,
                      "history": [r.to_doc() for r in s.history]} for s in sessions)
+                self._db.table("evaluations").insert_multiple(
+                    {"id": e.id, "patient_id": e.patient_id,
+                     "history": [r.to_doc() for r in e.history]} for e in evaluations or ())
         finally:
             self._load()
 

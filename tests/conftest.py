@@ -9,6 +9,7 @@ from typing import Callable, Iterator
 import pytest
 
 from mesotui.demo import generate
+from mesotui.evaluation import Consent
 from mesotui.models import Patient, Session
 from mesotui.store import Store
 from mesotui.vocab import Sex
@@ -54,9 +55,13 @@ def demo_store(tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
     opened.close()
 
 
+CONSENTED = (Consent(date(2020, 1, 1), "DUT-MESO consent v3", "Dr Test"),)
+"""Consent in force since 2020: the usual case, so sessions can be logged without an override."""
+
+
 def make_patient(**overrides: object) -> Patient:
     fields: dict[str, object] = dict(id="", name="Test Patient", sex=Sex.FEMALE,
-                                     date_of_birth=date(1985, 6, 1))
+                                     date_of_birth=date(1985, 6, 1), consents=CONSENTED)
     fields.update(overrides)
     return Patient(**fields)  # type: ignore[arg-type]
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from datetime import date, datetime, timezone
 
 from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
 from mesotui.store import Store
+from tests.conftest import CONSENTED
 from mesotui.vocab import AnaesthesiaType, Area, CourseStatus, Severity, Sex, SideEffect
 
 TODAY = date(2026, 1, 15)  # a Thursday; calendar weeks start Monday 12 January
@@ -44,7 +47,7 @@ def fill(store: Store) -> Store:
         Patient("P-F", "Ivan Novak", Sex.MALE, date(1982, 2, 2)),
     ]
     for person in people:
-        store.add_patient(person, TODAY)
+        store.add_patient(replace(person, consents=CONSENTED), TODAY)
     pain_mild = SideEffectReport(SideEffect.PAIN, Severity.MILD)
     sessions = [
         _session("P-A", "S-A1", date(2025, 7, 1), anaesthesia=LIDOCAINE, notes="=HYPERLINK(x)",

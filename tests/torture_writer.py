@@ -12,6 +12,7 @@ import sys
 from dataclasses import replace
 from datetime import date, timedelta
 
+from mesotui.evaluation import Consent
 from mesotui.models import Patient, Session, SideEffectReport
 from mesotui.settings import Settings
 from mesotui.store import Store
@@ -29,7 +30,8 @@ def main(path: str, seed: int) -> None:
         roll = rng.random()
         if not patients or roll < 0.15:
             patient = store.add_patient(Patient("", f"Crash Test {rng.randint(1, 10**6)}",
-                                                rng.choice(list(Sex)), date(1980, 1, 1)), TODAY)
+                                                rng.choice(list(Sex)), date(1980, 1, 1),
+                                                consents=(Consent(date(2020, 1, 1)),)), TODAY)
             patients.append(patient.id)
             report("add", patient.id)
         elif roll < 0.70:
