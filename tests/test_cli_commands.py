@@ -26,9 +26,16 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "clinic.json"
 
 
-def add(db: Path, capsys: Capsys, name: str = "Ada Test", sex: str = "female") -> str:
+def add(db: Path, capsys: Capsys, name: str = "Ada Test", sex: str = "female",
+        consent: bool = True) -> str:
+    """Add a patient; with `consent`, their consent to off-label treatment since 2020 too."""
     assert mesotui(db, "add-patient", "--name", name, "--sex", sex, "--dob", "1980-02-03") == 0
-    return capsys.readouterr().out.strip()
+    patient_id = capsys.readouterr().out.strip()
+    if consent:
+        assert mesotui(db, "consent", patient_id, "--date", "2020-01-01", "--form-version",
+                       "DUT-MESO v3", "--taken-by", "Dr Test") == 0
+        capsys.readouterr()
+    return patient_id
 
 
 def test_add_patient_and_log_print_new_ids_that_are_stored(db: Path, capsys: Capsys) -> None:

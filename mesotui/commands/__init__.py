@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from mesotui.commands import (check, course, due, entry, export, importing, lot, report, restore,
-                              where)
+from mesotui.commands import (check, course, due, entry, export, governance, importing, lot,
+                              report, restore, where)
 
-MODULES = (where, export, importing, due, lot, entry, course, check, report, restore)
+MODULES = (where, export, importing, due, lot, entry, governance, course, check, report, restore)
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

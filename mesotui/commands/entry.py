@@ -64,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     log.add_argument("--dose-notes", default="")
     log.add_argument("--counselling", action="store_true", help="counselling was given")
     log.add_argument("--practitioner")
+    log.add_argument("--no-consent-ok", action="store_true",
+                     help="log although no consent to off-label treatment is in force "
+                          "(the override is recorded on the session)")
     log.add_argument("--json", action="store_true", help="print JSON for scripts")
     log.set_defaults(handler=run_log)
 
@@ -85,12 +88,13 @@ def run_add_patient(args: argparse.Namespace, context: Context) -> int:
 def run_log(args: argparse.Namespace, context: Context) -> int:
     with context.open_store() as store:
         defaults = store.settings
-        store.patient(args.patient_id)  # NotFound names the id
+        patient = store.patient(args.patient_id)  # NotFound names the id
+        day = args.date or context.today
         kind = AnaesthesiaType(args.anaesthesia)
         agent = args.agent if args.agent is not None else (
             defaults.default_anaesthesia.agent if kind is defaults.default_anaesthesia.type else "")
         draft = Session(
-            id="", patient_id=args.patient_id, date=args.date or context.today,
+            id="", patient_id=args.patient_id, date=day,
             anaesthesia=Anaesthesia(kind, agent, args.amount),
             product=_or(args.product, defaults.default_product),
             concentration_pct=_or(args.concentration_pct, defaults.default_concentration_pct),
@@ -102,13 +106,17 @@ def run_log(args: argparse.Namespace, context: Context) -> int:
             duration_min=_or(args.duration_min, defaults.default_duration_min),
             dose_notes=args.dose_notes, side_effects=tuple(args.side_effect),
             no_side_effects=args.no_side_effects, counselling_given=args.counselling,
-            practitioner=_or(args.practitioner, defaults.default_practitioner))
+            practitioner=_or(args.practitioner, defaults.default_practitioner),
+            consent_override=args.no_consent_ok and patient.consent_on(day) is None)
         try:
             saved = store.log_session(draft, context.today)
         except ValidationError as error:
             problems = dict(error.problems)
             if "lot_expiry" in problems:
                 problems["lot_expiry"] += " (--confirm-expired-lot)"
+            if "consent" in problems:
+                problems["consent"] = problems["consent"].replace(
+                    "confirm the override", "give --no-consent-ok")
             raise ValidationError(problems, "cannot log the session") from None
     _print_id(args, saved.id)
     return 0
