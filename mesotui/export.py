@@ -12,11 +12,13 @@ from typing import Any, Callable, Iterable
 
 from mesotui import __version__, durable, schedule
 from mesotui.errors import MesoError
+from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.store import Store
 
 FORMAT = "mesotui-export"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added consents, evaluations and the consent override; importer.py still reads 1."""
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 Progress = Callable[[int, int], None]
@@ -56,7 +58,9 @@ def build(store: Store, today: date, request: ExportRequest = ExportRequest(), *
         MesoError: a pseudonymised export was asked of a file without a pseudonym key.
     """
     pseudo = pseudonymiser(store, request)
-    out = [patient_entry(store, patient, store.sessions_for(patient.id), chosen, today, pseudo)
+    out = [patient_entry(store, patient, store.sessions_for(patient.id), chosen, today, pseudo,
+                         [e for e in store.evaluations_for(patient.id)
+                          if _in_range(e.date, request.since, request.until)])
            for patient, chosen in select(store, request, progress)]
     settings = store.settings.to_data()
     if pseudo:
@@ -97,7 +101,9 @@ def select(store: Store, request: ExportRequest, progress: Progress | None = Non
     for done, patient in enumerate(patients, start=1):
         sessions = [s for s in store.sessions_for(patient.id)
                     if _in_range(s.date, request.since, request.until)]
-        if not ranged or sessions:
+        evaluated = any(_in_range(e.date, request.since, request.until)
+                        for e in store.evaluations_for(patient.id))
+        if not ranged or sessions or evaluated:
             chosen.append((patient, sessions))
         if progress:
             progress(done, len(patients))
@@ -105,9 +111,15 @@ def select(store: Store, request: ExportRequest, progress: Progress | None = Non
 
 
 def patient_entry(store: Store, patient: Patient, every: list[Session], chosen: list[Session],
-                  today: date, pseudo: Pseudonymiser | None = None) -> dict[str, Any]:
-    """One patient as exported: stored fields, derived ones, sessions and revision history."""
+                  today: date, pseudo: Pseudonymiser | None = None,
+                  evaluations: list[Evaluation] | None = None) -> dict[str, Any]:
+    """One patient as exported: stored fields, derived ones, sessions, evaluations, history.
+
+    `evaluations` defaults to all of the patient's (a date-ranged export passes those in range).
+    """
     view = store.outlook(patient, today)
+    if evaluations is None:
+        evaluations = store.evaluations_for(patient.id)
     numbers = schedule.numbers(every)
     entry: dict[str, Any] = {"id": patient.id, **patient.to_data()}
     entry.update(
@@ -116,7 +128,9 @@ def patient_entry(store: Store, patient: Patient, every: list[Session], chosen: 
         due_status=view.status.value, sessions_given=view.sessions_given,
         pregnancy_avoid_until=_iso(view.pregnancy_avoid_until),
         history=[r.to_doc() for r in patient.history],
-        sessions=[session_entry(s, numbers.get(s.id)) for s in chosen])
+        consent_in_force=patient.consent_on(today) is not None,
+        sessions=[session_entry(s, numbers.get(s.id)) for s in chosen],
+        evaluations=[evaluation_entry(e) for e in evaluations])
     return pseudonymise(entry, pseudo) if pseudo else entry
 
 
@@ -125,6 +139,14 @@ def session_entry(session: Session, number: int | None) -> dict[str, Any]:
     entry.update(number=number, dose_mg=session.dose_mg, voided=session.voided,
                  void_reason=session.void_reason, amended=session.amended,
                  history=[r.to_doc() for r in session.history])
+    return entry
+
+
+def evaluation_entry(evaluation: Evaluation) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": evaluation.id, **evaluation.to_data()}
+    entry.update(interval_months=evaluation.interval_months, voided=evaluation.voided,
+                 void_reason=evaluation.history[-1].reason if evaluation.voided else "",
+                 amended=evaluation.amended, history=[r.to_doc() for r in evaluation.history])
     return entry
 
 
@@ -137,14 +159,28 @@ def pseudonymise(entry: dict[str, Any], pseudo: Pseudonymiser) -> dict[str, Any]
     out = dict(entry, id=pseudo(entry["id"], "PX"), name="", phone="", email="", notes="",
                concurrent_treatments=[], date_of_birth=entry["date_of_birth"][:4],
                course=[dict(event, reason="") for event in entry["course"]],
+               consents=[dict(c, taken_by=_practitioner(pseudo, c["taken_by"]),
+                              withdrawal_reason="") for c in entry["consents"]],
                history=_bare(entry["history"]))
     out["sessions"] = [
         dict(s, id=pseudo(s["id"], "SX"), patient_id=out["id"], dose_notes="", void_reason="",
-             practitioner=pseudo(s["practitioner"], "PR") if s["practitioner"] else "",
+             practitioner=_practitioner(pseudo, s["practitioner"]),
              side_effects=[dict(e, note="") for e in s["side_effects"]],
              history=_bare(s["history"]))
         for s in entry["sessions"]]
+    out["evaluations"] = [  # photo paths name the patient's folder; notes are free text
+        dict(e, id=pseudo(e["id"], "EX"), patient_id=out["id"], notes="", stop_reason="",
+             void_reason="",
+             practitioner=_practitioner(pseudo, e["practitioner"]),
+             photos=[{"path": "", "angle": p["angle"]} for p in e["photos"]],
+             history=_bare(e["history"]))
+        for e in entry["evaluations"]]
     return out
+
+
+def _practitioner(pseudo: Pseudonymiser, name: str) -> str:
+    """Practitioners (and whoever took a consent) become the same stable stand-in everywhere."""
+    return pseudo(name, "PR") if name else ""
 
 
 def to_json(document: dict[str, Any]) -> bytes:

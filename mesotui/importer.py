@@ -14,6 +14,7 @@ import orjson
 
 from mesotui import export, history, validation
 from mesotui.errors import MesoError, ValidationError
+from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.parse import parse_date
 from mesotui.store import Store
@@ -21,6 +22,8 @@ from mesotui.store import Store
 Progress = Callable[[int, int], None]
 DATE_FIELDS = ("date_of_birth", "planned_start", "next_due", "pregnancy_avoid_until", "date",
                "lot_expiry")
+READABLE = (1, 2)
+"""Export schema versions this mesotui imports; 1 is migrated (no evaluations, no consents)."""
 
 
 class ImportRejected(MesoError):
@@ -33,6 +36,7 @@ class Contents:
 
     patients: list[Patient]
     sessions: list[Session]
+    evaluations: list[Evaluation] = field(default_factory=list)
 
 
 @dataclass
@@ -43,21 +47,24 @@ class MergePlan:
     sessions: list[Session] = field(default_factory=list)
     unchanged: int = 0
     conflicts: list[str] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
 
     @property
     def added(self) -> int:
-        return len(self.patients) + len(self.sessions)
+        return len(self.patients) + len(self.sessions) + len(self.evaluations)
 
     def summary(self) -> dict[str, Any]:
         return {"added": self.added, "added_patients": len(self.patients),
-                "added_sessions": len(self.sessions), "unchanged": self.unchanged,
+                "added_sessions": len(self.sessions),
+                "added_evaluations": len(self.evaluations), "unchanged": self.unchanged,
                 "conflicts": self.conflicts}
 
 
 @cache
-def schema() -> dict[str, Any]:
-    """The shipped JSON Schema of the export format."""
-    text = resources.files("mesotui").joinpath("schema/export-v1.schema.json").read_text("utf-8")
+def schema(version: int = export.SCHEMA_VERSION) -> dict[str, Any]:
+    """The shipped JSON Schema of the export format, as of `version`."""
+    text = resources.files("mesotui").joinpath(
+        f"schema/export-v{version}.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
@@ -95,12 +102,13 @@ def check_schema(document: Any, progress: Progress | None = None) -> None:
     if not isinstance(document, dict) or document.get("format") != export.FORMAT:
         raise ValidationError({"format": "this is not a mesotui export file"})
     version = document.get("schema_version")
-    if version != export.SCHEMA_VERSION or isinstance(version, bool):
+    if version not in READABLE or isinstance(version, bool):
+        readable = " and ".join(str(v) for v in READABLE)
         raise ValidationError({"schema_version": f"{_short(version)} is not supported "
-                                                 f"(this mesotui reads {export.SCHEMA_VERSION})"})
+                                                 f"(this mesotui reads {readable})"})
     if document.get("pseudonymised") is True:
         raise ValidationError({"pseudonymised": "a pseudonymised export cannot be imported"})
-    full = schema()
+    full = schema(version)
     patients = document.get("patients")
     envelope = dict(document, patients=[]) if isinstance(patients, list) else document
     _first_error(jsonschema.Draft202012Validator(full), envelope, "")
@@ -132,6 +140,7 @@ def parse(document: Mapping[str, Any], today: date, progress: Progress | None = 
     seen: set[str] = set()
     patients: list[Patient] = []
     sessions: list[Session] = []
+    evaluations: list[Evaluation] = []
     entries = document["patients"]
     for index, entry in enumerate(entries):
         place = f"patients[{index}]"
@@ -149,9 +158,20 @@ def parse(document: Mapping[str, Any], today: date, progress: Progress | None = 
             _agree(s_entry, export.session_entry(session, s_entry.get("number")), s_place)
             _check(validation.session_problems(session, patient, judge), s_place, session.id)
             sessions.append(session)
+        for e_index, e_entry in enumerate(entry.get("evaluations") or ()):  # none before v2
+            e_place = f"{place}.evaluations[{e_index}]"
+            evaluation = _record(Evaluation, e_entry, e_place, seen)
+            if evaluation.patient_id != patient.id:
+                raise ValidationError({f"{e_place}.patient_id":
+                                       f"{evaluation.id} belongs to {evaluation.patient_id!r}, "
+                                       f"not to {patient.id}"})
+            _agree(e_entry, export.evaluation_entry(evaluation), e_place)
+            _check(validation.evaluation_problems(evaluation, patient, judge), e_place,
+                   evaluation.id)
+            evaluations.append(evaluation)
         if progress:
             progress(index + 1, len(entries))
-    return Contents(patients, sessions)
+    return Contents(patients, sessions, evaluations)
 
 
 def plan(store: Store, contents: Contents) -> MergePlan:
@@ -159,8 +179,10 @@ def plan(store: Store, contents: Contents) -> MergePlan:
     result = MergePlan()
     held_patients = {p.id: p for p in store.patients()}
     held_sessions = {s.id: s for s in store.sessions()}
+    held_evaluations = {e.id: e for e in store.evaluations()}
     for records, held, bucket in ((contents.patients, held_patients, result.patients),
-                                  (contents.sessions, held_sessions, result.sessions)):
+                                  (contents.sessions, held_sessions, result.sessions),
+                                  (contents.evaluations, held_evaluations, result.evaluations)):
         for record in records:
             mine = held.get(record.id)
             if mine is None:
@@ -175,10 +197,10 @@ def plan(store: Store, contents: Contents) -> MergePlan:
 def apply(store: Store, merge: MergePlan) -> None:
     """Add the new records in one save: it all reaches the file, or none of it does."""
     if merge.added:
-        store.bulk_load(merge.patients, merge.sessions)
+        store.bulk_load(merge.patients, merge.sessions, evaluations=merge.evaluations)
 
 
-def _record(model: type[Patient] | type[Session], entry: Mapping[str, Any], place: str,
+def _record(model: type[Patient] | type[Session] | type[Evaluation], entry: Mapping[str, Any], place: str,
             seen: set[str]) -> Any:
     record_id = entry["id"]
     if record_id in seen:
@@ -226,11 +248,12 @@ def _check(problems: dict[str, str], place: str, record_id: str) -> None:
         raise ValidationError({f"{place}.{key}": problem}, record_id)
 
 
-def _hashes(record: Patient | Session) -> tuple[str, ...]:
+def _hashes(record: Patient | Session | Evaluation) -> tuple[str, ...]:
     return tuple(r.hash for r in record.history)
 
 
-def _conflict(mine: Patient | Session, theirs: Patient | Session) -> str:
+def _conflict(mine: Patient | Session | Evaluation, theirs: Patient | Session | Evaluation
+              ) -> str:
     held, incoming = _hashes(mine), _hashes(theirs)
     if incoming[:len(held)] == held:
         detail = f"the file holds a later version ({len(incoming)} revisions, {len(held)} held)"

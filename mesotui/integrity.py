@@ -8,6 +8,7 @@ from typing import Any
 
 from mesotui import history
 from mesotui.errors import RecordFileError, ValidationError
+from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.settings import Settings
 from mesotui.store import SCHEMA_VERSION, load_file
@@ -23,6 +24,7 @@ class Report:
     path: Path
     patients: int = 0
     sessions: int = 0
+    evaluations: int = 0
     revisions: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -35,7 +37,8 @@ class Report:
 
     def to_data(self) -> dict[str, Any]:
         return {"record_file": str(self.path), "sound": self.sound, "patients": self.patients,
-                "sessions": self.sessions, "revisions": self.revisions,
+                "sessions": self.sessions, "evaluations": self.evaluations,
+                "revisions": self.revisions,
                 "problems": self.problems[:MAX_REPORTED], "problem_count": len(self.problems)}
 
 
@@ -53,8 +56,11 @@ def check(path: Path) -> Report:
     _check_version(data, report)
     patient_ids = _check_table(data, "patients", Patient, report)
     session_ids = _check_table(data, "sessions", Session, report, patient_ids)
+    evaluation_ids = _check_table(data, "evaluations", Evaluation, report, patient_ids)
     for clash in sorted(set(patient_ids) & set(session_ids)):
         report.add(f"{clash}: the id is used by a patient and a session")
+    for clash in sorted((set(patient_ids) | set(session_ids)) & set(evaluation_ids)):
+        report.add(f"{clash}: the id is used by an evaluation and another record")
     _check_settings(data, report)
     return report
 
@@ -68,7 +74,10 @@ def _check_version(data: dict[str, Any], report: Report) -> None:
         report.add(f"has schema version {version!r}; this mesotui reads {SCHEMA_VERSION}")
 
 
-def _check_table(data: dict[str, Any], table: str, model: type[Patient] | type[Session],
+Model = type[Patient] | type[Session] | type[Evaluation]
+
+
+def _check_table(data: dict[str, Any], table: str, model: Model,
                  report: Report, patients: dict[str, Any] | None = None) -> dict[str, Any]:
     """Check each record of one table; return the ids that parsed, mapped to their record."""
     found: dict[str, Any] = {}
@@ -87,13 +96,13 @@ def _check_table(data: dict[str, Any], table: str, model: type[Patient] | type[S
         found[record_id] = record
         report.revisions += len(record.history)
         if patients is not None:
-            _check_session_links(record, doc, patients, report)
+            _check_links(record, doc, patients, report)
     setattr(report, table, len(found))
     return found
 
 
-def _parse(model: type[Patient] | type[Session], doc: dict[str, Any], record_id: str,
-           report: Report) -> Patient | Session | None:
+def _parse(model: Model, doc: dict[str, Any], record_id: str,
+           report: Report) -> Patient | Session | Evaluation | None:
     raw = doc.get("history")
     if not isinstance(raw, list) or not raw:
         report.add(f"{record_id}: has no revision history")
@@ -112,13 +121,14 @@ def _parse(model: type[Patient] | type[Session], doc: dict[str, Any], record_id:
         return None
 
 
-def _check_session_links(session: Session, doc: dict[str, Any], patients: dict[str, Any],
-                         report: Report) -> None:
-    if session.patient_id not in patients:
-        report.add(f"{session.id}: its patient {session.patient_id!r} is not in the file")
-    if doc.get("patient_id") != session.patient_id:
-        report.add(f"{session.id}: patient_id {doc.get('patient_id')!r} disagrees with "
-                   f"its latest revision ({session.patient_id!r})")
+def _check_links(record: Session | Evaluation, doc: dict[str, Any], patients: dict[str, Any],
+                 report: Report) -> None:
+    """A session or evaluation must belong to a patient in the file, the same one it says."""
+    if record.patient_id not in patients:
+        report.add(f"{record.id}: its patient {record.patient_id!r} is not in the file")
+    if doc.get("patient_id") != record.patient_id:
+        report.add(f"{record.id}: patient_id {doc.get('patient_id')!r} disagrees with "
+                   f"its latest revision ({record.patient_id!r})")
 
 
 def _check_settings(data: dict[str, Any], report: Report) -> None:

@@ -42,7 +42,7 @@ def test_every_export_validates_against_the_shipped_schema(demo_store: Store,
 
 def test_the_export_holds_every_field_and_its_history(demo_store: Store) -> None:
     document = exported(demo_store)
-    assert document["format"] == "mesotui-export" and document["schema_version"] == 1
+    assert document["format"] == "mesotui-export" and document["schema_version"] == 2
     assert document["pseudonymised"] is False and "+" in document["exported_at"]
     assert len(document["patients"]) == len(demo_store.patients())
     assert sum(len(p["sessions"]) for p in document["patients"]) == len(demo_store.sessions())

@@ -110,7 +110,7 @@ def broken(change: str) -> Any:
         document["patients"][2]["sessions"].append(session)
         patient["sessions"].remove(session)
     elif change == "wrong version":
-        document["schema_version"] = 2
+        document["schema_version"] = 3
     elif change == "pseudonymised":
         document["pseudonymised"] = True
     elif change == "future session":
@@ -125,7 +125,7 @@ def broken(change: str) -> Any:
     ("duplicate id", "appears twice"), ("impossible date", "not a real calendar date"),
     ("unknown severity", "awful"), ("edited name", "patients[1].name: does not match"),
     ("edited history", "altered outside mesotui"), ("wrong patient", "belongs to"),
-    ("wrong version", "schema_version: 2 is not supported"),
+    ("wrong version", "schema_version: 3 is not supported"),
     ("pseudonymised", "cannot be imported"), ("future session", "in the future")])
 def test_an_invalid_file_is_rejected_in_one_line_and_changes_nothing(
         tmp_path: Path, capsys, change: str, message: str) -> None:

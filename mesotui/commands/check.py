@@ -28,7 +28,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     name = context.db_path
     if report.sound:
         print(f"{name} is sound: {report.patients} patients, {report.sessions} sessions, "
-              f"{report.revisions} revisions verified.")
+              f"{report.evaluations} evaluations, {report.revisions} revisions verified.")
         return 0
     for problem in report.problems[:integrity.MAX_REPORTED]:
         print(f"mesotui: {name}: {problem}", file=sys.stderr)

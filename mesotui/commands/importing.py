@@ -37,8 +37,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
         print_json({**merge.summary(), "dry_run": args.dry_run})
         return 0
     would = "Would add" if args.dry_run else "Added"
-    print(f"{would} {len(merge.patients)} patients and {len(merge.sessions)} sessions; "
-          f"{merge.unchanged} unchanged; {len(merge.conflicts)} conflicts.")
+    print(f"{would} {len(merge.patients)} patients, {len(merge.sessions)} sessions and "
+          f"{len(merge.evaluations)} evaluations; {merge.unchanged} unchanged; "
+          f"{len(merge.conflicts)} conflicts.")
     for conflict in merge.conflicts:
         print(f"  conflict, not overwritten: {conflict}")
     return 0
