@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
@@ -38,7 +39,12 @@ class Context:
         return datetime.combine(self.today, now.timetz())
 
     def open_store(self, *, readonly: bool = False) -> Store:
-        return Store.open(self.db_path, readonly=readonly, clock=self.clock)
+        store = Store.open(self.db_path, readonly=readonly, clock=self.clock)
+        # The record's objects live as long as the process: move them out of the garbage
+        # collector's sight, or every later collection rescans millions of them (a freeze
+        # of the screen in a large clinic).
+        gc.freeze()
+        return store
 
 
 def _today(text: str) -> date:
@@ -137,4 +143,5 @@ def demo_store(path: Path, context: Context, patients: int = 36) -> Store:
     clinic = generate(context.today, patients)
     store = Store.open(path, clock=context.clock)
     store.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    gc.freeze()
     return store

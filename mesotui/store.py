@@ -1,25 +1,27 @@
 """The clinic record: the only module that imports TinyDB; plain model objects in and out.
 
-The record file is TinyDB's JSON layout, written by `DurableStorage` (temp file, fsync, rename,
-rotating backups). All reads come from an index kept in memory and updated only after a save
-has reached the disk, so the screen never shows a change the file does not hold.
+The record file keeps TinyDB's JSON layout (tables of documents keyed by doc id), so plain
+`TinyDB(path)` reads it. TinyDB's own tables re-read and rewrite the whole file on every
+operation, which cannot stay instant at clinic scale, so the store keeps the documents in
+memory and saves through a write-ahead journal (mesotui/recordfile.py); a TinyDB `Storage`
+(MemoryStorage in tests) can stand in for the file. Session records are parsed only when
+needed: the patient list is computed from light summaries of each session.
 """
 
 from __future__ import annotations
 
-import json
+import copy
+import secrets
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import orjson
 from filelock import FileLock, Timeout
-from tinydb import TinyDB
 from tinydb.storages import MemoryStorage, Storage
 
-from mesotui import durable, history, schedule, validation
+from mesotui import durable, history, recordfile, schedule, validation
 from mesotui.errors import (CorruptRecordFile, NotFound, ReadOnlyStore, RecordFileError,
                             RecordFileLocked, ValidationError, WriteFailed)
 from mesotui.evaluation import Consent, Evaluation
@@ -33,61 +35,12 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {}
 
 TABLES = ("meta", "settings", "patients", "sessions", "evaluations")
 Record = Patient | Session | Evaluation
-
-
-class DurableStorage(Storage):
-    """A TinyDB storage that never rewrites in place and never mistakes a corrupt file for empty.
-
-    It keeps the last data read or written in memory, so TinyDB's read-modify-write cycle
-    does not re-parse the file; a failed write drops that copy, so memory never runs ahead
-    of the disk.
-    """
-
-    def __init__(self, path: Path, readonly: bool = False) -> None:
-        self.path = path
-        self.readonly = readonly
-        self._data: dict[str, Any] | None = None
-
-    def read(self) -> dict[str, Any] | None:
-        if self._data is None:
-            self._data = load_file(self.path)
-        return self._data
-
-    def write(self, data: dict[str, Any]) -> None:
-        if self.readonly:
-            raise ReadOnlyStore(f"{self.path.name} is open read-only")
-        try:
-            payload = orjson.dumps(data)
-            durable.atomic_write(self.path, payload)
-        except (OSError, TypeError, orjson.JSONEncodeError) as error:
-            self._data = None
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            raise WriteFailed(self.path, f"could not be saved ({reason}); "
-                                         "the file on disk is unchanged") from error
-        self._data = data
-
-    def forget(self) -> None:
-        """Drop the in-memory copy; the next read comes from disk."""
-        self._data = None
+Change = recordfile.Change
 
 
 def load_file(path: Path) -> dict[str, Any] | None:
-    """Parse a record file; None only when it does not exist or is empty, never when corrupt."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise RecordFileError(path, f"cannot be read ({error.strerror})") from error
-    if not raw.strip():
-        return None
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise CorruptRecordFile(path, f"is not valid JSON ({error})") from None
-    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-        raise CorruptRecordFile(path, "is JSON but not a mesotui record file")
-    return data
+    """The record as saved (checkpoint and journal); None when there is none; never when corrupt."""
+    return recordfile.load(Path(path))[0]
 
 
 def acquire_lock(path: Path) -> FileLock:
@@ -106,58 +59,99 @@ def acquire_lock(path: Path) -> FileLock:
     return lock
 
 
-class _Transaction(Storage):
-    """Collects TinyDB's writes so that one store operation reaches the disk as one save."""
+class _FileBackend:
+    """Saves go to the journal; checkpoints rewrite the TinyDB file whole."""
 
-    def __init__(self, inner: Storage) -> None:
-        self.inner = inner
-        self.pending: dict[str, Any] | None = None
-        self.depth = 0
+    def __init__(self, path: Path, seq: int) -> None:
+        self.journal = recordfile.Journal(path, seq)
 
-    def read(self) -> dict[str, Any] | None:
-        return self.pending if self.pending is not None else self.inner.read()
+    def commit(self, data: dict[str, Any], changes: list[Change]) -> None:
+        self.journal.append(changes)
+        recordfile.apply(data, changes)
+        if self.journal.entries >= recordfile.CHECKPOINT_EVERY:
+            self.checkpoint(data)
 
-    def write(self, data: dict[str, Any]) -> None:
-        if self.depth:
-            self.pending = data
-        else:
-            self.inner.write(data)
+    def checkpoint(self, data: dict[str, Any]) -> None:
+        self.journal.checkpoint(data)
+
+    def pending(self) -> bool:
+        return self.journal.entries > 0
 
     def close(self) -> None:
-        self.inner.close()
+        self.journal.close()
+
+
+class _StorageBackend:
+    """Any TinyDB storage (MemoryStorage in tests): every save writes the whole data."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def commit(self, data: dict[str, Any], changes: list[Change]) -> None:
+        recordfile.apply(data, changes)
+        self.storage.write(data)
+
+    def checkpoint(self, data: dict[str, Any]) -> None:
+        self.storage.write(data)
+
+    def pending(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.storage.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    """What the schedule needs of a session, read from its document without parsing it."""
+
+    id: str
+    date: date
+    voided: bool
+
+
+def _summary(doc: dict[str, Any]) -> _Summary:
+    last = doc["history"][-1]
+    return _Summary(doc["id"], date.fromisoformat(last["data"]["date"]), last["action"] == "void")
 
 
 class Store:
-    """Patients, sessions and settings, with next-due views; every change is a new revision.
+    """Patients, sessions, evaluations and settings; every change is a new revision.
+
+    Build it with `Store.open(path)` (the record file) or `Store.in_memory()` (tests).
 
     Args:
-        storage: a TinyDB storage (a `DurableStorage` for the file, `MemoryStorage` in tests).
+        data: the record as loaded (TinyDB layout), or None for a new one.
+        backend: where saves go.
         clock: returns the current time (timezone-aware) for revision stamps.
-        path: the record file, for messages and backups; None for an in-memory store.
+        path: the record file, for messages; None for an in-memory store.
         lock: the held single-writer lock, released on close.
     """
 
-    def __init__(self, storage: Storage, *, clock: Callable[[], datetime] | None = None,
-                 path: Path | None = None, lock: FileLock | None = None,
-                 readonly: bool = False) -> None:
-        self._txn = _Transaction(storage)
-        self._db = TinyDB(storage=lambda: self._txn)
+    def __init__(self, data: dict[str, Any] | None, backend: _FileBackend | _StorageBackend | None,
+                 *, clock: Callable[[], datetime] | None = None, path: Path | None = None,
+                 lock: FileLock | None = None) -> None:
+        self._data: dict[str, Any] = data if data is not None else {}
+        self._backend = backend
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.path = path
-        self.readonly = readonly
+        self.readonly = backend is None
         self._lock = lock
         self._patients: dict[str, Patient] = {}
-        self._sessions: dict[str, Session] = {}
-        self._doc_ids: dict[str, int] = {}
-        self._by_patient: dict[str, list[str]] = {}
+        self._session_docs: dict[str, dict[str, Any]] = {}
+        self._parsed: dict[str, Session] = {}
+        self._summaries: dict[str, dict[str, _Summary]] = {}
         self._evaluations: dict[str, Evaluation] = {}
         self._evaluations_of: dict[str, list[str]] = {}
-        self._staged: list[Record] = []
-        self._staged_ids: dict[str, int] = {}
+        self._doc_ids: dict[str, str] = {}
+        self._next_doc: dict[str, int] = {}
+        self._settings = Settings()
+        self._depth = 0
+        self._changes: list[Change] = []
+        self._staged: list[tuple[Record, str]] = []
         self.on_saved: Callable[[tuple[Record, ...]], None] | None = None
         """Called with the records of each save once it is on disk (the app's undo list)."""
-        self._settings = Settings()
-        self._migrate()
+        self._migrate(data is None)
         self._load()
 
     # -- opening and closing ------------------------------------------------------------
@@ -173,24 +167,41 @@ class Store:
         """
         path = Path(path).expanduser().absolute()
         if readonly:
-            if not path.exists():
+            data, _seq = recordfile.load(path)
+            if data is None:
                 raise RecordFileError(path, "does not exist")
-            return cls(DurableStorage(path, readonly=True), clock=clock, path=path, readonly=True)
+            return cls(data, None, clock=clock, path=path)
         durable.make_private_dir(path.parent)
         lock = acquire_lock(path)
         try:
             durable.remove_stale_temp_files(path)
-            return cls(DurableStorage(path), clock=clock, path=path, lock=lock)
+            data, seq = recordfile.load(path)
+            backend = _FileBackend(path, seq)
+            store = cls(data, backend, clock=clock, path=path, lock=lock)
+            if recordfile.journal_path(path).exists() or data is None:
+                backend.checkpoint(store._data)  # start from a self-contained file
+            return store
         except BaseException:
             lock.release()
             raise
 
     @classmethod
-    def in_memory(cls, clock: Callable[[], datetime] | None = None) -> Store:
-        return cls(MemoryStorage(), clock=clock)
+    def in_memory(cls, clock: Callable[[], datetime] | None = None,
+                  storage: Storage | None = None) -> Store:
+        """A store over a TinyDB storage (MemoryStorage by default): for tests and demos."""
+        storage = storage or MemoryStorage()
+        return cls(storage.read(), _StorageBackend(storage), clock=clock)
 
     def close(self) -> None:
-        self._db.close()
+        """Fold the journal into the record file (if that fails, the journal keeps it all)."""
+        if self._backend is not None:
+            try:
+                if self._backend.pending():
+                    self._backend.checkpoint(self._data)
+            except WriteFailed:
+                pass  # nothing is lost: the next open replays the journal
+            self._backend.close()
+            self._backend = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -217,36 +228,46 @@ class Store:
             raise NotFound(f"no patient has the id {patient_id!r}") from None
 
     def session(self, session_id: str) -> Session:
-        try:
-            return self._sessions[session_id]
-        except KeyError:
-            raise NotFound(f"no session has the id {session_id!r}") from None
+        if session_id not in self._parsed:
+            try:
+                doc = self._session_docs[session_id]
+            except KeyError:
+                raise NotFound(f"no session has the id {session_id!r}") from None
+            try:
+                self._parsed[session_id] = _parse(Session, doc)
+            except (ValidationError, KeyError, TypeError, ValueError, IndexError) as error:
+                raise CorruptRecordFile(self.path or "record",
+                                        f"holds an unreadable record: {error}") from None
+        return self._parsed[session_id]
 
     def sessions_for(self, patient_id: str, *, include_voided: bool = True) -> list[Session]:
         """One patient's sessions in date order, voided ones included unless asked not to."""
-        found = [self._sessions[s] for s in self._by_patient.get(patient_id, ())]
+        found = [self.session(s) for s in self._summaries.get(patient_id, ())]
         found.sort(key=lambda s: (s.date, s.id))
         return found if include_voided else [s for s in found if not s.voided]
 
     def sessions(self) -> list[Session]:
-        return list(self._sessions.values())
+        return [self.session(s) for s in self._session_docs]
 
     def sessions_by_lot(self, lot: str) -> list[tuple[Patient, Session]]:
         """Every session given from `lot` (case-insensitive), voided ones included, by date."""
         wanted = lot.strip().casefold()
-        hits = [(self._patients[s.patient_id], s) for s in self._sessions.values()
-                if s.lot.strip().casefold() == wanted]
-        return sorted(hits, key=lambda hit: (hit[1].date, hit[0].name))
+        hits = [self.session(sid) for sid, doc in self._session_docs.items()
+                if str(doc["history"][-1]["data"].get("lot", "")).strip().casefold() == wanted]
+        return sorted(((self._patients[s.patient_id], s) for s in hits),
+                      key=lambda hit: (hit[1].date, hit[0].name))
 
     def recent_lots(self, limit: int = 8) -> list[tuple[str, date | None]]:
         """The lots most recently used, newest first, with their expiry, for a quick pick."""
-        seen: dict[str, date | None] = {}
-        for session in sorted(self._sessions.values(), key=lambda s: s.date, reverse=True):
-            if session.lot and session.lot not in seen and not session.voided:
-                seen[session.lot] = session.lot_expiry
-                if len(seen) == limit:
-                    break
-        return list(seen.items())
+        latest: dict[str, tuple[str, str | None]] = {}
+        for doc in self._session_docs.values():
+            last = doc["history"][-1]
+            lot, day = last["data"].get("lot") or "", last["data"]["date"]
+            if lot and last["action"] != "void" and (lot not in latest or day > latest[lot][0]):
+                latest[lot] = (day, last["data"].get("lot_expiry"))
+        newest = sorted(latest.items(), key=lambda item: item[1][0], reverse=True)[:limit]
+        return [(lot, date.fromisoformat(expiry) if expiry else None)
+                for lot, (_day, expiry) in newest]
 
     def protocol_for(self, patient: Patient) -> Protocol:
         return patient.protocol or self._settings.protocol
@@ -257,7 +278,8 @@ class Store:
                                            self.evaluations_for(patient.id))
 
     def outlook(self, patient: Patient, today: date) -> schedule.Outlook:
-        return schedule.outlook(patient, self.sessions_for(patient.id), self.protocol_for(patient),
+        summaries = list(self._summaries.get(patient.id, {}).values())
+        return schedule.outlook(patient, summaries, self.protocol_for(patient),  # type: ignore[arg-type]
                                 today, self._settings.due_soon_days,
                                 self.evaluations_for(patient.id))
 
@@ -323,7 +345,7 @@ class Store:
 
     def log_session(self, session: Session, today: date, *, by: str = "") -> Session:
         session = replace(session, id=session.id or new_id("S"))
-        if session.id in self._sessions:
+        if session.id in self._session_docs:
             raise ValidationError({"id": f"{session.id} is already in use"})
         patient = self.patient(session.patient_id)
         problems = validation.session_problems(session, patient, today)
@@ -356,34 +378,42 @@ class Store:
     def save_settings(self, settings: Settings, *, reason: str = "settings changed",
                       by: str = "") -> Settings:
         validation.check(validation.settings_problems(settings), "settings")
-        table = self._db.table("settings")
-        held = table.get(doc_id=1)
+        held = self._data.get("settings", {}).get("1")
         previous = tuple(history.Revision.from_doc(r) for r in held["history"]) if held else ()
         revisions = history.append(previous, "amend" if previous else "create",
                                    settings.to_data(), at=self._now(), by=by,
                                    reason=reason if previous else "")
-        doc = {"id": "settings", "history": [r.to_doc() for r in revisions]}
         with self._committing():
-            table.upsert(_with_id(doc, 1))
+            self._changes.append(("settings", "1", {"id": "settings",
+                                                    "history": [r.to_doc() for r in revisions]}))
         self._settings = settings
         return settings
 
     def bulk_load(self, patients: list[Patient], sessions: list[Session],
                   settings: Settings | None = None,
                   evaluations: list[Evaluation] | None = None) -> None:
-        """Write many already-revisioned records in one save (demo clinics, benchmarks, import)."""
+        """Write many already-revisioned records in one save (demo clinics, benchmarks, import).
+
+        The records are added with a checkpoint, not the journal: one whole, atomic write.
+        """
+        if self._backend is None:
+            raise ReadOnlyStore(f"{self.path.name if self.path else 'the record'} is open read-only")
+        if settings is not None:
+            self.save_settings(settings, reason="loaded")
+        before = copy.copy(self._data)
+        for table, records in (("patients", patients), ("sessions", sessions),
+                               ("evaluations", evaluations or ())):
+            rows = dict(self._data.get(table, {}))
+            for record in records:
+                if record.id in self._doc_ids:
+                    raise ValidationError({"id": f"{record.id} is already in use"})
+                rows[self._new_doc_id(table)] = _document(record)
+            self._data[table] = rows
         try:
-            with self._committing():
-                if settings is not None:
-                    self.save_settings(settings, reason="loaded")
-                self._db.table("patients").insert_multiple(
-                    {"id": p.id, "history": [r.to_doc() for r in p.history]} for p in patients)
-                self._db.table("sessions").insert_multiple(
-                    {"id": s.id, "patient_id": s.patient_id,
-                     "history": [r.to_doc() for r in s.history]} for s in sessions)
-                self._db.table("evaluations").insert_multiple(
-                    {"id": e.id, "patient_id": e.patient_id,
-                     "history": [r.to_doc() for r in e.history]} for e in evaluations or ())
+            self._backend.checkpoint(self._data)
+        except BaseException:
+            self._data = before
+            raise
         finally:
             self._load()
 
@@ -391,24 +421,17 @@ class Store:
         """The clinic's secret for pseudonymised exports: random, made once, kept in the file.
 
         Returns None when the file has no key yet and one cannot be made here (read-only).
-        Future migrations must carry meta's `pseudonym_key` over, or pseudonyms change.
         """
-        import secrets
-
-        meta = self._db.table("meta")
-        held = meta.get(doc_id=1)
-        key = held.get("pseudonym_key") if isinstance(held, dict) else None
+        meta = dict(self._data.get("meta", {}).get("1", {}))
+        key = meta.get("pseudonym_key")
         if isinstance(key, str) and len(key) == 64:
             return bytes.fromhex(key)
         if not create or self.readonly:
             return None
-        key = secrets.token_hex(32)
+        meta["pseudonym_key"] = secrets.token_hex(32)
         with self._committing():
-            if held is not None:
-                meta.update({"pseudonym_key": key}, doc_ids=[1])
-            else:
-                meta.insert({"schema_version": SCHEMA_VERSION, "pseudonym_key": key})
-        return bytes.fromhex(key)
+            self._changes.append(("meta", "1", meta))
+        return bytes.fromhex(meta["pseudonym_key"])
 
     def record_consent(self, patient_id: str, consent: Consent, today: date, *,
                        by: str = "") -> Patient:
@@ -517,38 +540,33 @@ class Store:
 
     @contextmanager
     def _committing(self) -> Iterator[None]:
-        """Group TinyDB writes into one durable save; on failure nothing changes, anywhere."""
-        if self.readonly:
+        """Group changes into one durable save; on failure nothing changes, anywhere."""
+        if self._backend is None:
             raise ReadOnlyStore(f"{self.path.name if self.path else 'the record'} is open read-only")
-        self._txn.depth += 1
+        self._depth += 1
         try:
             yield
         except BaseException:
-            self._txn.depth -= 1
-            if not self._txn.depth:
+            self._depth -= 1
+            if not self._depth:
                 self._abandon()
             raise
-        self._txn.depth -= 1
-        if self._txn.depth:
+        self._depth -= 1
+        if self._depth:
             return
-        if self._txn.pending is not None:
+        changes, self._changes = self._changes, []
+        if changes:
             try:
-                self._txn.inner.write(self._txn.pending)
+                self._backend.commit(self._data, changes)
             except BaseException:
                 self._abandon()
                 raise
-            self._txn.pending = None
         self._publish()
 
     def _abandon(self) -> None:
-        self._txn.pending = None
+        """Nothing of a failed save reaches memory (doc ids handed out are simply skipped)."""
+        self._changes.clear()
         self._staged.clear()
-        self._staged_ids.clear()
-        if isinstance(self._txn.inner, DurableStorage):
-            self._txn.inner.forget()
-        self._db.clear_cache()
-        for name in TABLES:  # TinyDB keeps a next-id counter per table instance
-            self._db.table(name)._next_id = None  # noqa: SLF001 - reset after a rollback
 
     def _save_patient(self, patient: Patient, action: str, *, by: str, reason: str) -> Patient:
         return self._save("patients", patient, action, by=by, reason=reason)
@@ -560,110 +578,137 @@ class Store:
                          reason: str) -> Evaluation:
         return self._save("evaluations", evaluation, action, by=by, reason=reason)
 
-    def _save(self, table_name: str, record: Record, action: str, *, by: str, reason: str
-              ) -> Any:
+    def _save(self, table: str, record: Record, action: str, *, by: str, reason: str) -> Any:
         """Append a revision to `record` and stage it; memory changes only once it is on disk."""
         revisions = history.append(record.history, action, record.to_data(), at=self._now(),
                                    by=by, reason=reason)
         saved = replace(record, history=revisions)
-        doc: dict[str, Any] = {"id": saved.id, "history": [r.to_doc() for r in revisions]}
-        if not isinstance(saved, Patient):
-            doc["patient_id"] = saved.patient_id
-        table = self._db.table(table_name)
         with self._committing():
-            doc_id = self._doc_ids.get(saved.id) or self._staged_ids.get(saved.id)
-            if doc_id is not None:
-                table.update(doc, doc_ids=[doc_id])
-            else:
-                self._staged_ids[saved.id] = table.insert(doc)
-            self._staged.append(saved)
+            doc_id = self._doc_ids.get(saved.id) or self._pending_doc_id(table, saved.id)
+            self._changes.append((table, doc_id, _document(saved)))
+            self._staged.append((saved, doc_id))
         return saved
+
+    def _pending_doc_id(self, table: str, record_id: str) -> str:
+        for pending_table, doc_id, doc in self._changes:  # the same record twice in one save
+            if pending_table == table and doc["id"] == record_id:
+                return doc_id
+        return self._new_doc_id(table)
+
+    def _new_doc_id(self, table: str) -> str:
+        """The next TinyDB doc id of `table` (TinyDB numbers documents 1, 2, 3...)."""
+        if table not in self._next_doc:
+            held = [int(k) for k in self._data.get(table, {}) if k.isdigit()]
+            self._next_doc[table] = max(held, default=0) + 1
+        doc_id = self._next_doc[table]
+        self._next_doc[table] += 1
+        return str(doc_id)
 
     def _publish(self) -> None:
         """A save reached the disk: bring the in-memory index up to date and tell the listener."""
         staged, self._staged = self._staged, []
-        self._doc_ids.update(self._staged_ids)
-        self._staged_ids.clear()
-        for record in staged:
-            self._index(record)
+        for record, doc_id in staged:
+            self._index(record, doc_id)
         if staged and self.on_saved is not None:
-            self.on_saved(tuple(staged))
+            self.on_saved(tuple(record for record, _doc_id in staged))
 
-    def _index(self, record: Record) -> None:
+    def _index(self, record: Record, doc_id: str) -> None:
+        self._doc_ids[record.id] = doc_id
         if isinstance(record, Patient):
             self._patients[record.id] = record
-            self._by_patient.setdefault(record.id, [])
+            self._summaries.setdefault(record.id, {})
         elif isinstance(record, Session):
-            if record.id not in self._sessions:
-                self._by_patient.setdefault(record.patient_id, []).append(record.id)
-            self._sessions[record.id] = record
+            self._session_docs[record.id] = self._data["sessions"][doc_id]
+            self._parsed[record.id] = record
+            self._summaries.setdefault(record.patient_id, {})[record.id] = _Summary(
+                record.id, record.date, record.voided)
         else:
             if record.id not in self._evaluations:
                 self._evaluations_of.setdefault(record.patient_id, []).append(record.id)
             self._evaluations[record.id] = record
 
-    def _migrate(self) -> None:
+    def _migrate(self, new: bool) -> None:
         """Bring an older file up to SCHEMA_VERSION through MIGRATIONS, or stamp a new one."""
-        data = self._txn.inner.read()
-        meta = (data or {}).get("meta", {})
+        meta = self._data.get("meta", {})
         version = next(iter(meta.values()), {}).get("schema_version") if meta else None
-        if data and version is None and any(data.get(t) for t in ("patients", "sessions")):
+        if not new and version is None and any(self._data.get(t) for t in ("patients", "sessions")):
             raise CorruptRecordFile(self.path or "record", "has records but no schema version")
         if version is not None and (not isinstance(version, int) or version > SCHEMA_VERSION):
             raise RecordFileError(self.path or "record",
                                   f"was written by a newer mesotui (schema {version}); update mesotui")
         if version == SCHEMA_VERSION or self.readonly:
             return
-        if data is not None and version is not None:
-            upgraded = json.loads(json.dumps(data))
+        if version is not None:
             for step in range(version, SCHEMA_VERSION):
-                MIGRATIONS[step](upgraded)
-            meta_doc = next(iter(upgraded["meta"].values()))  # keeps the pseudonym key
+                MIGRATIONS[step](self._data)
+            meta_doc = dict(next(iter(self._data["meta"].values())))  # keeps the pseudonym key
             meta_doc["schema_version"] = SCHEMA_VERSION
-            with self._committing():
-                self._txn.pending = upgraded
+            self._data["meta"] = {"1": meta_doc}
+            if self._backend is not None:
+                self._backend.checkpoint(self._data)  # the old file is kept as a backup
             return
         with self._committing():
-            self._db.table("meta").insert({"schema_version": SCHEMA_VERSION,
-                                           "created": self._now().isoformat(timespec="seconds")})
+            self._changes.append(("meta", "1", {
+                "schema_version": SCHEMA_VERSION,
+                "created": self._now().isoformat(timespec="seconds")}))
 
     def _load(self) -> None:
-        """Build the in-memory index from the file; a record that does not parse is corruption."""
-        data = self._txn.inner.read() or {}
+        """Build the in-memory index; a patient or evaluation that does not parse is corruption.
+
+        Sessions are only summarised here (date, voided); each is parsed when first asked for.
+        """
         self._patients.clear()
-        self._sessions.clear()
-        self._doc_ids.clear()
-        self._by_patient.clear()
+        self._session_docs.clear()
+        self._parsed.clear()
+        self._summaries.clear()
         self._evaluations.clear()
         self._evaluations_of.clear()
+        self._doc_ids.clear()
+        self._next_doc.clear()
+        data = self._data
         try:
-            for doc_id, doc in data.get("patients", {}).items():
-                patient = _parse(Patient, doc)
-                self._patients[patient.id] = patient
-                self._doc_ids[patient.id] = int(doc_id)
-                self._by_patient.setdefault(patient.id, [])
-            for doc_id, doc in data.get("sessions", {}).items():
-                session = _parse(Session, doc)
-                if session.patient_id not in self._patients:
-                    raise ValidationError({"patient_id": f"{session.patient_id} is not a patient"},
-                                          session.id)
-                self._sessions[session.id] = session
-                self._doc_ids[session.id] = int(doc_id)
-                self._by_patient[session.patient_id].append(session.id)
-            for doc_id, doc in data.get("evaluations", {}).items():
-                evaluation = _parse(Evaluation, doc)
-                if evaluation.patient_id not in self._patients:
-                    raise ValidationError({"patient_id": f"{evaluation.patient_id} is not a patient"},
-                                          evaluation.id)
-                self._evaluations[evaluation.id] = evaluation
-                self._doc_ids[evaluation.id] = int(doc_id)
-                self._evaluations_of.setdefault(evaluation.patient_id, []).append(evaluation.id)
-            settings_doc = data.get("settings", {}).get("1")
-            if settings_doc:
-                self._settings = Settings.from_data(settings_doc["history"][-1]["data"])
+            with recordfile.no_gc():
+                self._index_all(data)
         except (ValidationError, KeyError, TypeError, ValueError, IndexError) as error:
             raise CorruptRecordFile(self.path or "record", f"holds an unreadable record: {error}"
                                     ) from None
+
+    def _index_all(self, data: dict[str, Any]) -> None:
+        """Index every record of `data` (sessions only summarised)."""
+        for doc_id, doc in data.get("patients", {}).items():
+            patient = _parse(Patient, doc)
+            self._patients[patient.id] = patient
+            self._doc_ids[patient.id] = doc_id
+            self._summaries.setdefault(patient.id, {})
+        for doc_id, doc in data.get("sessions", {}).items():
+            summary = _summary(doc)
+            patient_id = doc["patient_id"]
+            if patient_id not in self._patients:
+                raise ValidationError({"patient_id": f"{patient_id} is not a patient"},
+                                      summary.id)
+            self._session_docs[summary.id] = doc
+            self._summaries[patient_id][summary.id] = summary
+            self._doc_ids[summary.id] = doc_id
+        for doc_id, doc in data.get("evaluations", {}).items():
+            evaluation = _parse(Evaluation, doc)
+            if evaluation.patient_id not in self._patients:
+                raise ValidationError({"patient_id": f"{evaluation.patient_id} is not a patient"},
+                                      evaluation.id)
+            self._evaluations[evaluation.id] = evaluation
+            self._doc_ids[evaluation.id] = doc_id
+            self._evaluations_of.setdefault(evaluation.patient_id, []).append(evaluation.id)
+        settings_doc = data.get("settings", {}).get("1")
+        if settings_doc:
+            self._settings = Settings.from_data(settings_doc["history"][-1]["data"])
+
+
+def _document(record: Record) -> dict[str, Any]:
+    """A record as stored: its id, its patient (sessions, evaluations) and its revisions."""
+    doc: dict[str, Any] = {"id": record.id}
+    if not isinstance(record, Patient):
+        doc["patient_id"] = record.patient_id
+    doc["history"] = [r.to_doc() for r in record.history]
+    return doc
 
 
 def _parse(model: type[Patient] | type[Session] | type[Evaluation], doc: Any) -> Any:
@@ -673,9 +718,3 @@ def _parse(model: type[Patient] | type[Session] | type[Evaluation], doc: Any) ->
     if not revisions:
         raise ValidationError({"history": "record without any revision"}, doc["id"])
     return model.from_data(doc["id"], revisions[-1].data, revisions)
-
-
-def _with_id(doc: dict[str, Any], doc_id: int) -> Any:
-    from tinydb.table import Document
-
-    return Document(doc, doc_id=doc_id)

@@ -91,13 +91,18 @@ def test_record_file_backups_and_lock_are_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(durable.backup_dir(path).stat().st_mode) == 0o700
 
 
-def test_each_save_keeps_the_previous_file_as_a_backup(tmp_path: Path) -> None:
+def test_each_checkpoint_keeps_the_previous_file_as_a_backup(tmp_path: Path) -> None:
+    """Closing folds the journal into a new record file; the one it replaces is kept."""
     path = tmp_path / "clinic.json"
     with Store.open(path) as opened:
         opened.add_patient(make_patient(name="First"), TODAY)
-        before_second = path.read_bytes()
+    before_second = path.read_bytes()
+    with Store.open(path) as opened:
         opened.add_patient(make_patient(name="Second"), TODAY)
+        assert path.read_bytes() == before_second  # saves go to the journal meanwhile
     assert durable.list_backups(path)[0].read_bytes() == before_second
+    with Store.open(path, readonly=True) as again:
+        assert sorted(p.name for p in again.patients()) == ["First", "Second"]
 
 
 def test_backups_are_rotated(tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ from tests.conftest import TODAY, make_patient
 
 
 def clinic_with_backups(path: Path) -> None:
-    with Store.open(path) as opened:
-        for name in ("First", "Second", "Third"):
+    """Three working sessions, one patient added in each: each close writes a checkpoint."""
+    for name in ("First", "Second", "Third"):
+        with Store.open(path) as opened:
             opened.add_patient(make_patient(name=name), TODAY)
 
 

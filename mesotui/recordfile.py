@@ -1,0 +1,223 @@
+"""The record file on disk: a TinyDB-layout JSON checkpoint plus an append-only journal of saves.
+
+A save appends one checksummed line to `<record>.journal` and fsyncs it, so it costs the same
+with ten patients or twenty thousand. From time to time (and on close) the journal is folded
+into a new checkpoint, written whole by `durable.atomic_write` (temp file, fsync, rename, with
+a rotating backup of the previous checkpoint). Each checkpoint records the last journal entry
+it holds, so replaying is exact whatever moment a crash or a reader catches.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import orjson
+
+from mesotui import durable
+from mesotui.errors import CorruptRecordFile, RecordFileError, WriteFailed
+
+Change = tuple[str, str, Any]
+"""(table, doc id, document) — one document written whole."""
+
+CHECKPOINT_EVERY = 500
+"""Journal entries before the checkpoint is rewritten (one full write per this many saves)."""
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of objects are built at once.
+
+    Parsing a large record allocates objects that all live on; collecting in the middle
+    only rescans them, and nearly triples the load time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def journal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
+def _line(seq: int, changes: Iterable[Change]) -> bytes:
+    payload = orjson.dumps({"seq": seq, "w": [list(change) for change in changes]})
+    return hashlib.blake2b(payload, digest_size=16).hexdigest().encode() + b" " + payload + b"\n"
+
+
+def apply(data: dict[str, Any], changes: Iterable[Change]) -> None:
+    for table, doc_id, doc in changes:
+        data.setdefault(table, {})[doc_id] = doc
+
+
+def journal_seq(data: dict[str, Any]) -> int:
+    """The last journal entry folded into this checkpoint (0 if none)."""
+    meta = data.get("meta", {}).get("1", {})
+    seq = meta.get("journal_seq", 0) if isinstance(meta, dict) else 0
+    return seq if isinstance(seq, int) else 0
+
+
+def read_checkpoint(path: Path) -> dict[str, Any] | None:
+    """Parse the checkpoint; None only when it does not exist or is empty, never when corrupt."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise RecordFileError(path, f"cannot be read ({error.strerror})") from error
+    if not raw.strip():
+        return None
+    try:
+        with no_gc():
+            data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise CorruptRecordFile(path, f"is not valid JSON ({error})") from None
+    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+        raise CorruptRecordFile(path, "is JSON but not a mesotui record file")
+    return data
+
+
+def replay(path: Path, data: dict[str, Any]) -> int:
+    """Apply the journal's entries newer than the checkpoint to `data`; return the last seq.
+
+    A torn last line (a save killed mid-append, never reported saved) is ignored. Damage
+    anywhere else is corruption.
+
+    Raises:
+        CorruptRecordFile: a damaged entry before the end, or entries missing.
+        _Raced: the journal starts after the checkpoint (a checkpoint happened while reading).
+    """
+    seq = journal_seq(data)
+    try:
+        raw = journal_path(path).read_bytes()
+    except FileNotFoundError:
+        return seq
+    lines = raw.split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    for number, line in enumerate(complete, start=1):
+        digest, _, payload = line.partition(b" ")
+        entry = _entry(payload) if hashlib.blake2b(payload, digest_size=16).hexdigest().encode() \
+            == digest else None
+        if entry is None:
+            if number == len(complete) and not tail:
+                break  # torn by a crash after the newline of the previous save
+            raise CorruptRecordFile(journal_path(path), f"entry {number} is damaged")
+        if entry["seq"] <= seq:
+            continue  # already in the checkpoint
+        if entry["seq"] != seq + 1:
+            raise _Raced()
+        apply(data, (tuple(change) for change in entry["w"]))  # type: ignore[misc]
+        seq += 1
+    return seq
+
+
+class _Raced(Exception):
+    """The journal was rewritten between reading the checkpoint and reading the journal."""
+
+
+def _entry(payload: bytes) -> dict[str, Any] | None:
+    try:
+        entry = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("seq"), int) \
+            or not isinstance(entry.get("w"), list):
+        return None
+    if not all(isinstance(c, list) and len(c) == 3 and isinstance(c[0], str)
+               and isinstance(c[1], str) for c in entry["w"]):
+        return None
+    return entry
+
+
+def load(path: Path) -> tuple[dict[str, Any] | None, int]:
+    """The record as saved: checkpoint plus journal. Returns (data or None, last journal seq)."""
+    for _attempt in range(5):
+        data = read_checkpoint(path)
+        if data is None:
+            if journal_path(path).exists():
+                data = {}
+            else:
+                return None, 0
+        try:
+            return data, replay(path, data)
+        except _Raced:
+            continue
+    raise RecordFileError(path, "kept changing while being read; try again")
+
+
+class Journal:
+    """The writer's side: append saves durably, fold them into checkpoints."""
+
+    def __init__(self, path: Path, seq: int) -> None:
+        self.path = path
+        self.seq = seq
+        self.entries = 0
+        self._handle: int | None = None
+
+    def append(self, changes: list[Change]) -> None:
+        """Make `changes` durable as one journal entry, or leave the journal as it was.
+
+        Raises:
+            WriteFailed: nothing was saved; the record file and journal are unchanged.
+        """
+        line = _line(self.seq + 1, changes)
+        try:
+            fd = self._open()
+            size = os.fstat(fd).st_size
+        except OSError as error:
+            raise WriteFailed(self.path, _why(error)) from error
+        try:
+            os.write(fd, line)
+            durable.full_fsync(fd)
+        except OSError as error:
+            try:
+                os.ftruncate(fd, size)
+                durable.full_fsync(fd)
+            except OSError:
+                pass  # a torn line is still ignored on replay: it was never reported saved
+            raise WriteFailed(self.path, _why(error)) from error
+        self.seq += 1
+        self.entries += 1
+
+    def checkpoint(self, data: dict[str, Any]) -> None:
+        """Write `data` (which must hold every journal entry) as the new checkpoint."""
+        meta = data.setdefault("meta", {}).setdefault("1", {})
+        meta["journal_seq"] = self.seq
+        try:
+            durable.atomic_write(self.path, orjson.dumps(data))
+        except OSError as error:
+            raise WriteFailed(self.path, _why(error)) from error
+        self._close()
+        journal_path(self.path).unlink(missing_ok=True)
+        self.entries = 0
+
+    def close(self) -> None:
+        self._close()
+
+    def _open(self) -> int:
+        if self._handle is None:
+            target = journal_path(self.path)
+            created = not target.exists()
+            self._handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                                   | getattr(os, "O_BINARY", 0), 0o600)
+            if created:
+                durable.fsync_dir(self.path.parent)
+        return self._handle
+
+    def _close(self) -> None:
+        if self._handle is not None:
+            os.close(self._handle)
+            self._handle = None
+
+
+def _why(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return f"could not be saved ({reason}); the file on disk is unchanged"
