@@ -175,12 +175,17 @@ class Journal:
         except OSError as error:
             raise WriteFailed(self.path, _why(error)) from error
         try:
-            os.write(fd, line)
+            written = 0
+            while written < len(line):  # a write may stop short (a size limit, a full disk)
+                written += os.write(fd, line[written:])
             durable.full_fsync(fd)
         except OSError as error:
             try:
                 os.ftruncate(fd, size)
                 durable.full_fsync(fd)
+                if size == 0:  # this save created the journal: leave no trace of it
+                    self._close()
+                    journal_path(self.path).unlink()
             except OSError:
                 pass  # a torn line is still ignored on replay: it was never reported saved
             raise WriteFailed(self.path, _why(error)) from error
