@@ -49,6 +49,13 @@ async def test_add_patient_then_log_session_shows_new_next_due_on_list_and_recor
         assert isinstance(app.screen, RecordScreen)
         patient = app.store.patients()[0]
         assert patient.name == "Test Person"
+        assert "NO CONSENT on record" in screen_text(app)
+        await pilot.press("k")  # consent first: then logging asks no override
+        await settle(pilot)
+        await type_into(pilot, "#taken-by", "Dr Test")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "CONSENT to off-label treatment in force since 2026-01-15" in screen_text(app)
         await pilot.press("l")
         await settle(pilot)
         assert isinstance(app.screen, SessionForm)
@@ -58,6 +65,7 @@ async def test_add_patient_then_log_session_shows_new_next_due_on_list_and_recor
         assert isinstance(app.screen, RecordScreen)
         [session] = app.store.sessions_for(patient.id)
         assert session.date == TODAY and session.no_side_effects
+        assert not session.consent_override
         text = screen_text(app)
         assert "next: session 2 due 2026-03-15 (in 59 d)" in text
         assert "avoid pregnancy until 2026-07-15" in text

@@ -150,6 +150,14 @@ class MesoApp(App[None]):
         if isinstance(screen, RecordScreen):
             for title, help_text, action in (
                     ("Log session", "For this patient (l)", screen.action_log),
+                    ("Record evaluation", "Outcome measures, photos and the decision (E)",
+                     screen.action_evaluate),
+                    ("Consent", "Record or withdraw consent to off-label treatment (k)",
+                     screen.action_consent),
+                    ("Amend evaluation", "The highlighted evaluation, with a reason",
+                     lambda: screen.act_on_evaluation("amend")),
+                    ("Void evaluation", "The highlighted evaluation, with a reason",
+                     lambda: screen.act_on_evaluation("void")),
                     ("Amend session", "The highlighted session, with a reason (a)",
                      screen.action_amend),
                     ("Void session", "The highlighted session, with a reason (v)",

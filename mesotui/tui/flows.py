@@ -9,16 +9,19 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Callable
 
+from mesotui.evaluation import Consent, Evaluation
 from mesotui.models import Patient, Session
 from mesotui.settings import Settings
 from mesotui.tui import fmt
+from mesotui.tui.screens.consent_dialog import ConsentDialog
 from mesotui.tui.screens.course_dialog import CourseDialog
 from mesotui.tui.screens.dialogs import ReasonDialog
+from mesotui.tui.screens.evaluation_form import EvaluationForm
 from mesotui.tui.screens.patient_form import PatientForm
 from mesotui.tui.screens.session_form import SessionForm
 from mesotui.tui.screens.settings import SettingsForm
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS  # noqa: F401  (re-exported for the palette)
-from mesotui.vocab import CourseStatus
+from mesotui.vocab import CourseStatus, Decision
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -43,11 +46,20 @@ def log_session(app: MesoApp, patient_id: str, done: Done) -> None:
     store, today = app.store, app.today
     patient = store.patient(patient_id)
     given = store.sessions_for(patient_id, include_voided=False)
-    form = SessionForm(patient, lambda s, _reason: store.log_session(s, today, by=s.practitioner),
-                       settings=store.settings, today=today, lots=store.recent_lots(),
-                       previous=given[-1] if given else None)
-    app.push_screen(form, _after(app, patient_id, done, lambda: (
-        f"Session logged for {patient.name}; {_next_due(app, patient_id)}.")))
+    logged: list[Session] = []
+
+    def save(session: Session, _reason: str) -> Session:
+        logged.append(store.log_session(session, today, by=session.practitioner))
+        return logged[-1]
+
+    def said() -> str:
+        override = logged and logged[-1].consent_override
+        return (f"Session logged for {patient.name}; {_next_due(app, patient_id)}"
+                + ("; logged WITHOUT consent (override recorded)." if override else "."))
+
+    form = SessionForm(patient, save, settings=store.settings, today=today,
+                       lots=store.recent_lots(), previous=given[-1] if given else None)
+    app.push_screen(form, _after(app, patient_id, done, said))
 
 
 def amend_session(app: MesoApp, session: Session, done: Done) -> None:
@@ -126,3 +138,64 @@ def edit_settings(app: MesoApp, done: Done) -> None:
             done("Settings saved.")
 
     app.push_screen(SettingsForm(store.settings, lambda s: store.save_settings(s)), finish)
+
+
+def consent(app: MesoApp, patient_id: str, done: Done) -> None:
+    store, today = app.store, app.today
+    patient = store.patient(patient_id)
+
+    def record(given: Consent) -> Patient:
+        return store.record_consent(patient_id, given, today)
+
+    def withdraw(on: date, reason: str) -> Patient:
+        return store.withdraw_consent(patient_id, on, today, reason=reason)
+
+    def said() -> str:
+        held = store.patient(patient_id)
+        return (f"Consent of {held.name} recorded." if held.consent_on(today)
+                else f"Withdrawal of consent recorded for {held.name}.")
+
+    dialog = ConsentDialog(patient, record, withdraw, today=today,
+                           practitioners=store.settings.practitioners,
+                           default_practitioner=store.settings.default_practitioner)
+    app.push_screen(dialog, _after(app, patient_id, done, said))
+
+
+def evaluate(app: MesoApp, patient_id: str, done: Done) -> None:
+    store, today = app.store, app.today
+    patient = store.patient(patient_id)
+    form = EvaluationForm(patient, lambda e, _reason: store.record_evaluation(e, today),
+                          today=today, practitioners=store.settings.practitioners,
+                          practitioner=store.settings.default_practitioner,
+                          sessions_given=store.outlook(patient, today).sessions_given)
+
+    def said() -> str:
+        latest = store.evaluations_for(patient_id, include_voided=False)[-1]
+        if latest.decision is Decision.STOP:
+            return f"Evaluation recorded; the course of {patient.name} is stopped."
+        return f"Evaluation recorded ({latest.decision.label.lower()}); {_next_due(app, patient_id)}."
+
+    app.push_screen(form, _after(app, patient_id, done, said))
+
+
+def amend_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
+    store, today = app.store, app.today
+    patient = store.patient(evaluation.patient_id)
+    form = EvaluationForm(patient, lambda e, reason: store.amend_evaluation(
+        e, today, reason=reason, by=e.practitioner), today=today,
+        practitioners=store.settings.practitioners, evaluation=evaluation)
+    app.push_screen(form, _after(app, patient.id, done, lambda: (
+        f"Evaluation of {evaluation.date} amended; the previous version is kept; "
+        f"{_next_due(app, patient.id)}.")))
+
+
+def void_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
+    store = app.store
+    dialog = ReasonDialog[Evaluation](
+        f"Void the evaluation of {evaluation.date}?",
+        "A voided evaluation stays in the record, struck through; its decision no longer "
+        "drives the schedule. (A course it stopped stays stopped: resume it with c.)",
+        lambda reason: store.void_evaluation(evaluation.id, reason=reason),
+        placeholder="e.g. entered for the wrong patient")
+    app.push_screen(dialog, _after(app, evaluation.patient_id, done, lambda: (
+        f"Evaluation of {evaluation.date} voided; {_next_due(app, evaluation.patient_id)}.")))

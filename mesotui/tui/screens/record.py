@@ -1,4 +1,4 @@
-"""A patient's record: safety banner, where the course stands, its timeline and session history."""
+"""A patient's record: safety and consent banners, the course, its timeline, outcomes and history."""
 
 from __future__ import annotations
 
@@ -13,82 +13,69 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from mesotui import schedule
+from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.schedule import Outlook
 from mesotui.tui import flows, fmt
+from mesotui.tui.screens.record_text import (DECISION_SHORT, consent_text, details_text,
+                                             evaluation_cells, safety_text, standing_text)
+from mesotui.tui.widgets.outcome_chart import chart_lines
 from mesotui.tui.widgets.timeline import Timeline
-from mesotui.vocab import CourseStatus, Sex
+from mesotui.vocab import Sex
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
 
-
-def safety_text(patient: Patient, sessions: list[Session], view: Outlook) -> str:
-    """The banner: pregnancy or contraception advice, and whether counselling was recorded."""
-    counselled = [s.date for s in sessions if s.counselling_given and not s.voided]
-    recorded = (f"counselling recorded, last on {counselled[-1]}" if counselled
-                else "COUNSELLING NOT RECORDED YET")
-    if patient.sex is Sex.FEMALE:
-        until = (f"avoid pregnancy until {view.pregnancy_avoid_until}"
-                 if view.pregnancy_avoid_until else "avoid pregnancy during treatment")
-        return f"⚠ PREGNANCY: {until} (6 months after the last session) · {recorded}"
-    if patient.sex is Sex.MALE:
-        return f"⚠ CONTRACEPTION: use contraception during treatment · {recorded}"
-    until = f" until {view.pregnancy_avoid_until}" if view.pregnancy_avoid_until else ""
-    return (f"⚠ SAFETY: avoid pregnancy{until} where it applies; use contraception during "
-            f"treatment · {recorded}")
-
-
-def standing_text(patient: Patient, view: Outlook) -> str:
-    status = f"Course {patient.status.label.lower()}"
-    if patient.status_event and patient.status is not CourseStatus.ACTIVE:
-        event = patient.status_event
-        status += f" since {event.on}" + (f" ({event.reason})" if event.reason else "")
-    parts = [status, view.status.label, f"{view.sessions_given} session(s) given"]
-    if view.next_due:
-        parts.append(f"next: session {view.next_number} due {fmt.next_due(view)}")
-    if patient.archived:
-        parts.insert(0, "ARCHIVED")
-    if view.evaluation_due:
-        parts.append("EVALUATION DUE")
-    return " · ".join(parts)
+__all__ = ["RecordScreen", "safety_text", "standing_text"]
 
 
 class RecordScreen(Screen[None]):
-    """One patient; enter opens the highlighted session, l logs a new one."""
+    """One patient; enter opens the highlighted session or evaluation, l logs a new session."""
 
     app: MesoApp  # type: ignore[assignment]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("l", "log", "Log session"),
+        Binding("E", "evaluate", "Evaluate"),
+        Binding("k", "consent", "Consent"),
         Binding("a", "amend", "Amend"),
         Binding("v", "void", "Void"),
         Binding("d", "edit", "Edit details"),
         Binding("c", "course", "Pause/stop/resume"),
-        Binding("x", "archive", "Archive"),
+        Binding("x", "archive", "Archive", show=False),
     ]
     table = getters.query_one("#sessions", DataTable)
+    evaluations_table = getters.query_one("#evaluations", DataTable)
 
     def __init__(self, patient_id: str) -> None:
         super().__init__()
         self.patient_id = patient_id
         self.session_ids: list[str] = []
+        self.evaluation_ids: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="identity", markup=False)
         yield Static(id="safety", markup=False)
+        yield Static(id="consent", markup=False)
         with VerticalScroll(id="record"):
             yield Static(id="standing", markup=False)
             yield Static(id="details", markup=False)
             yield Static("Course timeline", classes="section-title")
             yield Timeline(id="timeline")
+            yield Static("Outcomes (E records an evaluation)", classes="section-title")
+            yield Static(id="outcomes", markup=False)
             yield Static("Sessions (enter opens one; a amends, v voids)", classes="section-title")
             yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+            yield Static("Evaluations (tab here; enter opens one; a amends, v voids)",
+                         classes="section-title")
+            yield DataTable(id="evaluations", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         self.table.add_columns("#", "Date", "Dose", "Lot", "Side effects", "By", "State")
+        self.evaluations_table.add_columns("Date", "Decision", "Hair/cm²", "Score", "Self",
+                                           "Pull", "Photos", "By", "State")
         self.refresh_record()
         self.table.focus(scroll_visible=False)
 
@@ -97,41 +84,38 @@ class RecordScreen(Screen[None]):
         store, today = self.app.store, self.app.today
         patient = store.patient(self.patient_id)
         sessions = store.sessions_for(patient.id)
+        evaluations = store.evaluations_for(patient.id)
         view = store.outlook(patient, today)
         self.query_one("#identity", Static).update(
             f"{patient.name} · {patient.id} · {patient.sex.label}, {patient.age_on(today)} "
             f"(born {patient.date_of_birth})")
         self.query_one("#safety", Static).update(safety_text(patient, sessions, view))
         self.query_one("#safety").set_class(patient.sex is Sex.FEMALE, "-female")
+        consent, in_force = consent_text(patient, today)
+        self.query_one("#consent", Static).update(consent)
+        self.query_one("#consent").set_class(not in_force, "-missing")
         standing = self.query_one("#standing", Static)
         standing.update(standing_text(patient, view))
         standing.set_class(view.evaluation_due, "-evaluation")
-        self.query_one("#details", Static).update(self._details(patient))
-        self._draw_timeline(patient, sessions, view)
+        self.query_one("#details", Static).update(
+            details_text(patient, store.protocol_for(patient)))
+        self._draw_timeline(patient, sessions, evaluations, view)
+        self.query_one("#outcomes", Static).update("\n".join(chart_lines(evaluations)))
         self._fill_table(sessions)
+        self._fill_evaluations(evaluations)
 
-    def _details(self, patient: Patient) -> str:
-        protocol = self.app.store.protocol_for(patient)
-        whose = "patient's own" if patient.protocol else "clinic default"
-        lines = [f"Protocol ({whose}): {protocol.describe()}",
-                 "Concurrent: " + ("; ".join(patient.concurrent_treatments) or "none recorded"),
-                 f"Phone {patient.phone or '-'} · email {patient.email or '-'}"
-                 + (f" · planned start {patient.planned_start}" if patient.planned_start else "")]
-        lines += [f"{e.status.label} on {e.on}: {e.reason or '-'}" for e in patient.course]
-        if patient.notes:
-            lines.append(f"Notes: {patient.notes}")
-        return "\n".join(lines)
-
-    def _draw_timeline(self, patient: Patient, sessions: list[Session], view: Outlook) -> None:
+    def _draw_timeline(self, patient: Patient, sessions: list[Session],
+                       evaluations: list[Evaluation], view: Outlook) -> None:
         given = list(enumerate((s.date for s in schedule.given(sessions)), start=1))
         planned: list[tuple[int, object]] = []
         if view.next_due and view.last_session:
-            protocol = self.app.store.protocol_for(patient)
+            protocol = self.app.store.protocol_in_force(patient)
             count = max(2, len(protocol.intervals_months) + 1 - view.sessions_given)
             planned = list(schedule.plan(view.last_session, view.sessions_given, protocol, count))
         elif view.next_due:
             planned = [(1, view.next_due)]
-        self.query_one(Timeline).show(given, planned, self.app.today)  # type: ignore[arg-type]
+        marks = [(e.date, DECISION_SHORT[e.decision]) for e in evaluations if not e.voided]
+        self.query_one(Timeline).show(given, planned, self.app.today, marks)  # type: ignore[arg-type]
 
     def _fill_table(self, sessions: list[Session]) -> None:
         numbers = schedule.numbers(sessions)
@@ -142,6 +126,8 @@ class RecordScreen(Screen[None]):
             effects = ("none" if session.no_side_effects else
                        ", ".join(r.effect.label for r in session.side_effects) or "not assessed")
             state = "VOIDED" if session.voided else "amended" if session.amended else ""
+            if session.consent_override:
+                state = (state + " no consent").strip()
             style = "strike" if session.voided else ""
             cells = [str(numbers.get(session.id, "-")), str(session.date),
                      fmt.number(session.dose_mg, "mg"), session.lot, effects,
@@ -151,6 +137,20 @@ class RecordScreen(Screen[None]):
         if sessions:
             self.table.move_cursor(row=min(keep, len(sessions) - 1))
 
+    def _fill_evaluations(self, evaluations: list[Evaluation]) -> None:
+        table = self.evaluations_table
+        keep = table.cursor_row
+        table.clear()
+        self.evaluation_ids = [e.id for e in reversed(evaluations)]
+        for evaluation in reversed(evaluations):
+            state = "VOIDED" if evaluation.voided else "amended" if evaluation.amended else ""
+            style = "strike" if evaluation.voided else ""
+            table.add_row(*(Text(c, style=style) for c in evaluation_cells(evaluation)),
+                          Text(state), key=evaluation.id)
+        if evaluations:
+            table.move_cursor(row=min(keep, len(evaluations) - 1))
+        table.display = bool(evaluations)
+
     # -- actions --------------------------------------------------------------------------
 
     @property
@@ -158,6 +158,13 @@ class RecordScreen(Screen[None]):
         if not self.session_ids or self.table.cursor_row < 0:
             return None
         return self.app.store.session(self.session_ids[self.table.cursor_row])
+
+    @property
+    def highlighted_evaluation(self) -> Evaluation | None:
+        table = self.evaluations_table
+        if not self.evaluation_ids or table.cursor_row < 0:
+            return None
+        return self.app.store.evaluation(self.evaluation_ids[table.cursor_row])
 
     def changed(self, message: str) -> None:
         self.refresh_record()
@@ -169,6 +176,12 @@ class RecordScreen(Screen[None]):
     def action_log(self) -> None:
         flows.log_session(self.app, self.patient_id, self.changed)
 
+    def action_evaluate(self) -> None:
+        flows.evaluate(self.app, self.patient_id, self.changed)
+
+    def action_consent(self) -> None:
+        flows.consent(self.app, self.patient_id, self.changed)
+
     @on(DataTable.RowSelected, "#sessions")
     def open_session(self) -> None:
         from mesotui.tui.screens.session_detail import SessionDetail
@@ -178,23 +191,50 @@ class RecordScreen(Screen[None]):
             number = schedule.numbers(self.app.store.sessions_for(self.patient_id)).get(session.id)
             self.app.push_screen(SessionDetail(session, number))
 
+    @on(DataTable.RowSelected, "#evaluations")
+    def open_evaluation(self) -> None:
+        from mesotui.tui.screens.evaluation_detail import EvaluationDetail
+
+        evaluation = self.highlighted_evaluation
+        if evaluation:
+            self.app.push_screen(EvaluationDetail(evaluation))
+
     def action_amend(self) -> None:
+        if self.focused is self.evaluations_table:
+            evaluation = self.highlighted_evaluation
+            if evaluation and self._usable(evaluation, "amended"):
+                flows.amend_evaluation(self.app, evaluation, self.changed)
+            return
         session = self.highlighted
-        if session is None:
-            return
-        if session.voided:
-            self.notify("A voided session cannot be amended.", severity="warning")
-            return
-        flows.amend_session(self.app, session, self.changed)
+        if session and self._usable(session, "amended"):
+            flows.amend_session(self.app, session, self.changed)
 
     def action_void(self) -> None:
+        if self.focused is self.evaluations_table:
+            evaluation = self.highlighted_evaluation
+            if evaluation and self._usable(evaluation, "voided"):
+                flows.void_evaluation(self.app, evaluation, self.changed)
+            return
         session = self.highlighted
-        if session is None:
+        if session and self._usable(session, "voided"):
+            flows.void_session(self.app, session, self.changed)
+
+    def act_on_evaluation(self, verb: str) -> None:
+        """Amend or void the highlighted evaluation (from the command palette)."""
+        if not self.evaluation_ids:
+            self.notify("No evaluation recorded yet.", severity="warning")
             return
-        if session.voided:
-            self.notify("That session is already voided.", severity="warning")
-            return
-        flows.void_session(self.app, session, self.changed)
+        self.evaluations_table.focus()
+        self.action_amend() if verb == "amend" else self.action_void()
+
+    def _usable(self, record: Session | Evaluation, verb: str) -> bool:
+        """A voided record can be neither amended nor voided again: say so."""
+        if record.voided:
+            kind = "session" if isinstance(record, Session) else "evaluation"
+            self.notify(f"That {kind} is voided; it cannot be {verb}." if verb == "amended"
+                        else f"That {kind} is already voided.", severity="warning")
+            return False
+        return True
 
     def action_edit(self) -> None:
         flows.edit_patient(self.app, self.patient_id, self.changed)

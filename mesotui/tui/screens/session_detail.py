@@ -10,6 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from mesotui.evaluation import Evaluation
 from mesotui.models import Session
 from mesotui.tui import fmt
 
@@ -36,16 +37,18 @@ def describe(session: Session, number: int | None) -> list[str]:
         f"Duration       {fmt.number(session.duration_min, 'min')}",
         f"Side effects   {effects}",
         f"Counselling    {fmt.yes_no(session.counselling_given)}",
+        "Consent        " + ("OVERRIDE: logged without consent in force, by the practitioner's "
+                             "decision" if session.consent_override else "no override"),
         f"Practitioner   {session.practitioner or '-'}",
         f"Dose notes     {session.dose_notes or '-'}",
     ]
 
 
-def revisions(session: Session) -> list[str]:
+def revisions(record: Session | Evaluation) -> list[str]:
     """Each revision: number, when, what, by whom, why, and the fields it changed."""
     lines: list[str] = []
     previous: dict[str, object] = {}
-    for revision in session.history:
+    for revision in record.history:
         changed = [key for key, value in revision.data.items()
                    if previous and previous.get(key) != value]
         line = f"{revision.number}. {revision.at[:16].replace('T', ' ')}  {revision.action}"

@@ -200,5 +200,18 @@ class SessionForm(FormScreen[Session | None]):
             self.problems["reason"] = "is required: say why the record changes"
         return session
 
+    def confirm(self, record: Any) -> tuple[str, str] | None:
+        """A new session on a day without consent in force needs the practitioner's override."""
+        if self.amending or record.consent_override or self.patient.consent_on(record.date):
+            return None
+        return (f"No consent to off-label dutasteride mesotherapy is in force for "
+                f"{self.patient.name} on {record.date}. Dutasteride is not licensed for hair "
+                f"loss, so the record must show the patient's informed consent.\n\n"
+                f"Log the session anyway? The override is recorded on the session. "
+                f"(Record the consent with k on the patient's record.)", "Log without consent")
+
+    def confirmed(self, record: Any) -> Any:
+        return replace(record, consent_override=True)
+
     def submit(self, record: Any) -> Session | None:
         return self.save(record, self.text("#reason") if self.amending else "")

@@ -149,12 +149,33 @@ class FormScreen(ModalScreen[T], Generic[T]):
             if target is not None:
                 target.focus()
 
+    def confirm(self, record: Any) -> tuple[str, str] | None:
+        """A question (and its yes-button label) to ask before saving `record`, or None."""
+        return None
+
+    def confirmed(self, record: Any) -> Any:
+        """`record` as it is saved once the question was answered yes."""
+        return record
+
     def action_save(self) -> None:
         self.problems = {}
         record = self.collect()
         if self.problems or record is None:
             self.show_problems(self.problems)
             return
+        question = self.confirm(record)
+        if question is None:
+            self._commit(record)
+            return
+        from mesotui.tui.screens.dialogs import ConfirmDialog
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._commit(self.confirmed(record))
+
+        self.app.push_screen(ConfirmDialog(question[0], question[1], "Go back"), answer)
+
+    def _commit(self, record: Any) -> None:
         try:
             saved = self.submit(record)
         except ValidationError as error:

@@ -9,8 +9,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-GIVEN, NEXT, PLANNED, TODAY = "●", "◆", "○", "▲"
-LEGEND = f"{GIVEN} given   {NEXT} next due   {PLANNED} planned   {TODAY} today"
+GIVEN, NEXT, PLANNED, TODAY, EVALUATED = "●", "◆", "○", "▲", "■"
+LEGEND = (f"{GIVEN} given   {NEXT} next due   {PLANNED} planned   {TODAY} today   "
+          f"{EVALUATED} evaluation")
 
 
 class _Canvas:
@@ -37,18 +38,23 @@ class Timeline(Widget):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "timeline--axis", "timeline--given", "timeline--next", "timeline--planned",
-        "timeline--today", "timeline--label"}
+        "timeline--today", "timeline--label", "timeline--evaluation"}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.given: list[tuple[int, date]] = []
         self.planned: list[tuple[int, date]] = []
+        self.evaluations: list[tuple[date, str]] = []
         self.today = date.min
 
     def show(self, given: list[tuple[int, date]], planned: list[tuple[int, date]],
-             today: date) -> None:
-        """Draw `given` and `planned` (number, date) sessions; the first planned is the next."""
+             today: date, evaluations: list[tuple[date, str]] | None = None) -> None:
+        """Draw `given` and `planned` (number, date) sessions; the first planned is the next.
+
+        `evaluations` are (date, short decision) pairs, drawn beneath the month labels.
+        """
         self.given, self.planned, self.today = given, planned, today
+        self.evaluations = evaluations or []
         self.refresh(layout=True)
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
@@ -58,7 +64,8 @@ class Timeline(Widget):
         width = max(self.content_region.width, 20)
         if not self.given and not self.planned:
             return Text("No sessions given or planned yet.", style=self._style("timeline--label"))
-        days = [d for _, d in self.given + self.planned] + [self.today]
+        days = ([d for _, d in self.given + self.planned] + [self.today]
+                + [d for d, _ in self.evaluations])
         start = min(days).replace(day=1)
         last = max(days)
         end = (last.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -79,6 +86,10 @@ class Timeline(Widget):
         here = x(self.today)
         marks.put(here, f"{TODAY} today", "timeline--today") or marks.put(
             max(0, here - 6), f"today {TODAY}", "timeline--today")
+        for day, decision in self.evaluations:
+            at = x(day)
+            marks.put(at, f"{EVALUATED} {decision}", "timeline--evaluation") or marks.put(
+                at, EVALUATED, "timeline--evaluation")
         lines = [self._text(c) for c in (numbers, axis, months, marks)]
         lines.append(Text(LEGEND, style=self._style("timeline--label")))
         return Text("\n").join(lines)

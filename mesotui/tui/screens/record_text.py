@@ -1,0 +1,85 @@
+"""The patient record's banners and summary lines as plain text (never markup: names are free text)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from mesotui.evaluation import Evaluation
+from mesotui.models import Patient, Protocol, Session
+from mesotui.schedule import Outlook
+from mesotui.tui import fmt
+from mesotui.vocab import CourseStatus, Decision, Sex
+
+DECISION_SHORT = {Decision.CONTINUE: "cont", Decision.MAINTENANCE: "maint", Decision.STOP: "stop"}
+
+
+def safety_text(patient: Patient, sessions: list[Session], view: Outlook) -> str:
+    """The banner: pregnancy or contraception advice, and whether counselling was recorded."""
+    counselled = [s.date for s in sessions if s.counselling_given and not s.voided]
+    recorded = (f"counselling recorded, last on {counselled[-1]}" if counselled
+                else "COUNSELLING NOT RECORDED YET")
+    if patient.sex is Sex.FEMALE:
+        until = (f"avoid pregnancy until {view.pregnancy_avoid_until}"
+                 if view.pregnancy_avoid_until else "avoid pregnancy during treatment")
+        return f"⚠ PREGNANCY: {until} (6 months after the last session) · {recorded}"
+    if patient.sex is Sex.MALE:
+        return f"⚠ CONTRACEPTION: use contraception during treatment · {recorded}"
+    until = f" until {view.pregnancy_avoid_until}" if view.pregnancy_avoid_until else ""
+    return (f"⚠ SAFETY: avoid pregnancy{until} where it applies; use contraception during "
+            f"treatment · {recorded}")
+
+
+def consent_text(patient: Patient, today: date) -> tuple[str, bool]:
+    """The consent banner and whether consent is in force today (missing is a warning)."""
+    current = patient.consent_on(today)
+    if current:
+        return (f"✓ CONSENT to off-label treatment in force since {current.given_on} · "
+                f"{current.form_version or 'no form reference'} · taken by "
+                f"{current.taken_by or '-'}", True)
+    last = patient.consents[-1] if patient.consents else None
+    if last and last.withdrawn_on:
+        reason = f" ({last.withdrawal_reason})" if last.withdrawal_reason else ""
+        return f"⚠ CONSENT WITHDRAWN on {last.withdrawn_on}{reason} · k records a new one", False
+    if last and last.given_on > today:
+        return f"⚠ NO CONSENT IN FORCE: the consent recorded starts {last.given_on} · k", False
+    return "⚠ NO CONSENT on record for this off-label treatment · k records it", False
+
+
+def standing_text(patient: Patient, view: Outlook) -> str:
+    status = f"Course {patient.status.label.lower()}"
+    if patient.status_event and patient.status is not CourseStatus.ACTIVE:
+        event = patient.status_event
+        status += f" since {event.on}" + (f" ({event.reason})" if event.reason else "")
+    parts = [status, view.status.label, f"{view.sessions_given} session(s) given"]
+    if view.next_due:
+        parts.append(f"next: session {view.next_number} due {fmt.next_due(view)}")
+    if patient.archived:
+        parts.insert(0, "ARCHIVED")
+    if view.evaluation_due:
+        parts.append("EVALUATION DUE (E)")
+    return " · ".join(parts)
+
+
+def evaluation_cells(evaluation: Evaluation) -> list[str]:
+    """A row of the evaluation history table."""
+    score = evaluation.global_score
+    own = evaluation.self_assessment
+    decision = {Decision.CONTINUE: "continue induction",
+                Decision.MAINTENANCE: f"maintenance /{evaluation.interval_months} mo",
+                Decision.STOP: "stop"}[evaluation.decision]
+    return [str(evaluation.date), decision, fmt.number(evaluation.hair_count_per_cm2),
+            f"{score.points:+d}" if score else "-", f"{own.points:+d}" if own else "-",
+            evaluation.pull_test.value if evaluation.pull_test else "-",
+            str(len(evaluation.photos)), evaluation.practitioner]
+
+
+def details_text(patient: Patient, protocol: Protocol) -> str:
+    whose = "patient's own" if patient.protocol else "clinic default"
+    lines = [f"Protocol ({whose}): {protocol.describe()}",
+             "Concurrent: " + ("; ".join(patient.concurrent_treatments) or "none recorded"),
+             f"Phone {patient.phone or '-'} · email {patient.email or '-'}"
+             + (f" · planned start {patient.planned_start}" if patient.planned_start else "")]
+    lines += [f"{e.status.label} on {e.on}: {e.reason or '-'}" for e in patient.course]
+    if patient.notes:
+        lines.append(f"Notes: {patient.notes}")
+    return "\n".join(lines)
