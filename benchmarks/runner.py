@@ -73,10 +73,14 @@ class Frames:
         self.hit, self.want = None, test
         self.done.clear()
 
-    async def wait(self, timeout: float = 20.0) -> float:
+    async def wait(self, timeout: float = 20.0, what: Callable[[], str] = lambda: "") -> float:
         import asyncio
 
-        await asyncio.wait_for(self.done.wait(), timeout)
+        try:
+            await asyncio.wait_for(self.done.wait(), timeout)
+        except TimeoutError:
+            raise SystemExit(f"no frame showed the expected state within {timeout:.0f} s "
+                             f"{what()}") from None
         assert self.hit is not None
         return self.hit
 
@@ -160,12 +164,22 @@ async def type_fragments(app: Any, frames: Frames, shows: Callable[[Any, str], b
                 key(app, char if char.isalnum() else _key_name(char), char)
             else:
                 key(app, "backspace", None)
-            hit = await frames.wait()
+            hit = await frames.wait(what=lambda t=text: f"(typed {t!r}; {state(app.screen)})")
             painted.append(hit - started)
             handled.append((applied[0] if applied else hit) - started)
             typed = text
             await asyncio.sleep(TYPING_GAP_S)
     return painted, handled
+
+
+def state(screen: Any) -> str:
+    """What the filter shows now, for an error message."""
+    try:
+        return (f"focus {screen.app.focused!r}, stack {screen.app.screen_stack!r}, "
+                f"input {screen.query_one('Input').value!r}, "
+                f"needle {getattr(getattr(screen, 'patients', None), 'needle', None)!r}")
+    except Exception as error:  # noqa: BLE001 - only for a message
+        return f"state unknown: {error!r}"
 
 
 def interactive(path: str) -> None:
@@ -196,6 +210,7 @@ def interactive(path: str) -> None:
         frames.expect(lambda s: s.search.has_focus)
         key(app, "slash", "/")
         await frames.wait()
+        await asyncio.sleep(TYPING_GAP_S)
         result["filter_painted_s"], result["filter_handled_s"] = await type_fragments(
             app, frames, lambda s, text: s.search.value == text
             and s.patients.needle == text.strip().casefold(), applied)
