@@ -142,6 +142,6 @@ def demo_store(path: Path, context: Context, patients: int = 36) -> Store:
 
     clinic = generate(context.today, patients)
     store = Store.open(path, clock=context.clock)
-    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
     gc.freeze()
     return store

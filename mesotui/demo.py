@@ -6,15 +6,16 @@ No real patient appears here: names are drawn from plain lists, dates from a see
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from mesotui import history, schedule
-from mesotui.evaluation import Consent
+from mesotui.evaluation import Consent, Evaluation, Photo
 from mesotui.models import (DEFAULT_PROTOCOL, Anaesthesia, CourseEvent, Patient, Protocol,
                             Session, SideEffectReport)
 from mesotui.settings import Settings
-from mesotui.vocab import AnaesthesiaType, Area, CourseStatus, Severity, Sex, SideEffect
+from mesotui.vocab import (AnaesthesiaType, Area, Change, CourseStatus, Decision, PullTest,
+                           Severity, Sex, SideEffect)
 
 FEMALE = ["Amelia", "Sofia", "Hannah", "Ines", "Maya", "Chloe", "Leila", "Nora", "Zoë", "Priya",
           "Elena", "Yuki", "Freya", "Olga", "Grace"]
@@ -37,6 +38,7 @@ class DemoClinic:
     settings: Settings
     patients: list[Patient]
     sessions: list[Session]
+    evaluations: list[Evaluation] = field(default_factory=list)
 
 
 def generate(today: date, patients: int = 36, *, sessions_per_patient: int | None = None,
@@ -56,6 +58,7 @@ def generate(today: date, patients: int = 36, *, sessions_per_patient: int | Non
                         default_practitioner=PRACTITIONERS[0])
     all_patients: list[Patient] = []
     all_sessions: list[Session] = []
+    all_evaluations: list[Evaluation] = []
     for index in range(patients):
         scenario = SCENARIOS[index % len(SCENARIOS)]
         patient = _patient(rng, index, today, scenario)
@@ -75,9 +78,11 @@ def generate(today: date, patients: int = 36, *, sessions_per_patient: int | Non
         else:
             sessions = [replace(s, consent_override=True) for s in sessions]
         sessions = _amend_and_void(rng, index, sessions, today)
+        if sessions_per_patient is None:
+            all_evaluations.extend(_evaluations(patient, index, scenario, dates))
         all_patients.append(_stamp(patient, dates[0] if dates else today - timedelta(days=30)))
         all_sessions.extend(sessions)
-    return DemoClinic(settings, all_patients, all_sessions)
+    return DemoClinic(settings, all_patients, all_sessions, all_evaluations)
 
 
 def _lots(today: date) -> list[tuple[str, date]]:
@@ -193,7 +198,46 @@ def _amend_and_void(rng: random.Random, index: int, sessions: list[Session],
     return stamped
 
 
-def _stamp(record: Patient | Session, day: date):  # type: ignore[no-untyped-def]
+def _evaluations(patient: Patient, index: int, scenario: str, dates: list[date]
+                 ) -> list[Evaluation]:
+    """Evaluations after session 4 (and 6), derived from `index` alone so the rest stays as it was.
+
+    Every third patient with four sessions or more is left unevaluated, so the demo shows
+    "evaluation due"; a stopped course was stopped at its evaluation.
+    """
+    if len(dates) < 4 or patient.protocol or scenario == "paused" or (
+            index % 3 == 1 and scenario != "stopped"):
+        return []
+    base = 110.0 + (index * 7) % 60
+    by = PRACTITIONERS[index % len(PRACTITIONERS)]
+    folder = f"/srv/clinic-photos/{patient.id}"
+
+    def measured(n: int, day: date, decision: Decision, count: float, score: Change,
+                 **extra: object) -> Evaluation:
+        evaluation = Evaluation(
+            id=f"E-{index + 1:05d}-{n}", patient_id=patient.id, date=day, decision=decision,
+            hair_count_per_cm2=count, hair_count_site="vertex, tattoo-marked 1 cm²",
+            shaft_diameter_um=58.0 + n * 3 + index % 5, pull_test=PullTest.NEGATIVE,
+            global_score=score, self_assessment=list(Change)[min(6, score.points + 3 + index % 2)],
+            photos=(Photo(f"{folder}/{day}-vertex.jpg", "vertex"),
+                    Photo(f"{folder}/{day}-frontal.jpg", "frontal")),
+            practitioner=by, **extra)  # type: ignore[arg-type]
+        return _stamp(evaluation, day)
+
+    if scenario == "stopped":
+        on = patient.course[-1].on if patient.course else dates[-1]
+        return [measured(1, on, Decision.STOP, base + 4, Change.SLIGHTLY_INCREASED,
+                         stop_reason=patient.course[-1].reason if patient.course else "")]
+    first = Change.SLIGHTLY_INCREASED if index % 2 else Change.UNCHANGED
+    found = [measured(1, dates[3], Decision.CONTINUE, base, first)]
+    if len(dates) >= 6:
+        found.append(measured(2, dates[5], Decision.MAINTENANCE, base + 9 + index % 25,
+                              Change.MODERATELY_INCREASED, maintenance_months=4,
+                              notes="Visible improvement at the vertex on standardised photos."))
+    return found
+
+
+def _stamp(record: Patient | Session | Evaluation, day: date):  # type: ignore[no-untyped-def]
     by = getattr(record, "practitioner", "") or PRACTITIONERS[0]
     return replace(record, history=history.append((), "create", record.to_data(),
                                                    at=_at(day, 10), by=by))

@@ -18,7 +18,7 @@ def clock() -> datetime:
 def demo_store(patients: int = 36) -> Store:
     store = Store.in_memory(clock=clock)
     clinic = generate(TODAY, patients)
-    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
     return store
 
 
