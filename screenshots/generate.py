@@ -25,14 +25,18 @@ SHOTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "patient-form": (("n",), {}),
     "settings": (("s",), {}),
     "help": (("question_mark",), {}),
+    "record-outcomes": (("slash", *"P-00004", "enter", "enter"), {}),
+    "evaluation-form": (("enter", "E"), {}),
+    "consent": (("enter", "k"), {}),
+    "consent-override": (("slash", *"P-00008", "enter", "enter", "l"), {}),
 }
-AFTER = {"log-session-errors": ("ctrl+s",)}
+AFTER = {"log-session-errors": ("ctrl+s",), "consent-override": ("ctrl+s",)}
 
 
 def demo_app() -> MesoApp:
     store = Store.in_memory(clock=lambda: datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc))
     clinic = generate(TODAY)
-    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
     return MesoApp(store=store, today=TODAY, db_label="demo clinic (throwaway copy)")
 
 

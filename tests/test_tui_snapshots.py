@@ -50,8 +50,15 @@ CASES: dict[str, tuple[Steps, tuple[int, int]]] = {
     "course_dialog": (steps("enter", "c"), (120, 40)),
     "settings": (steps("s"), (120, 40)),
     "help": (steps("question_mark"), (120, 40)),
+    "record_outcome_chart": (steps("slash", *"P-00004", "enter", "enter"), (120, 40)),
+    "evaluation_form": (steps("enter", "E"), (120, 40)),
+    "evaluation_form_errors": (steps("enter", "E", typed={"#hair-count": "5000"}),
+                                    (120, 40)),
+    "consent_dialog": (steps("enter", "k"), (120, 40)),
+    "consent_override_prompt": (steps("slash", *"P-00008", "enter", "enter", "l"), (120, 40)),
 }
-AFTER = {"session_form_errors": ("ctrl+s",), "discard_confirmation": ("escape",)}
+AFTER = {"session_form_errors": ("ctrl+s",), "discard_confirmation": ("escape",),
+         "evaluation_form_errors": ("ctrl+s",), "consent_override_prompt": ("ctrl+s",)}
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -39,15 +39,16 @@ class ConsentDialog(FormScreen[Patient | None]):
             state = (f"In force since {self.current.given_on} "
                      f"({self.current.form_version or 'no form reference'}, taken by "
                      f"{self.current.taken_by or '-'}).")
-            choices = [("Record that it was withdrawn", WITHDRAW),
-                       ("Record a new consent", RECORD)]
+            choices = [("Withdrawn", WITHDRAW),
+                       ("New consent", RECORD)]
         else:
             state = "No consent is in force today: sessions can only be logged with an override."
             choices = [("Record consent", RECORD)]
         last = self.patient.consents[-1] if self.patient.consents else None
         yield Static(state, classes="prompt", markup=False)
         yield Field("Change", Select(choices, value=choices[0][1], allow_blank=False,
-                                     id="change", compact=True), keys=("change", "consent"))
+                                     id="change", compact=True, classes="scale"),
+                    keys=("change", "consent"))
         yield Field("Date", Input(self.today.isoformat(), id="on", compact=True),
                     keys=("on", "given_on", "consents"))
         yield Field("Form version", Input(last.form_version if last else DEFAULT_FORM,
