@@ -146,7 +146,8 @@ def clinic_file(workdir: Path, patients: int, sessions: int, timeout: float
     path, counts = folder / "clinic.json", folder / "counts.json"
     if path.exists() and counts.exists():
         return path, json.loads(counts.read_text())
-    shutil.rmtree(folder, ignore_errors=True)
+    for stale in workdir.glob(f"clinic-{patients}x{sessions}-*"):  # older generator or format
+        shutil.rmtree(stale, ignore_errors=True)
     folder.mkdir(parents=True)
     partial = folder / "partial.json"
     result = result_of(run(runner("generate", partial, patients, sessions), timeout))
