@@ -77,3 +77,29 @@ def test_an_edit_made_outside_mesotui_is_detected(tmp_path: Path, clock: FixedCl
         assert reopened.session(session.id).volume_ml == 0.5
         assert reopened.altered(session.id) == ["revision 1 was altered outside mesotui"]
         assert reopened.altered(patient.id) == []
+
+
+async def test_a_tampered_session_is_flagged_on_the_patient_record(tmp_path: Path,
+                                                                   clock: FixedClock) -> None:
+    """Like GNU Health's "altered" digest: the record says so, and the session row too."""
+    from mesotui.tui.app import MesoApp
+    from mesotui.tui.screens.record import RecordScreen
+    from tests.test_tui_support import screen_text
+
+    path = tmp_path / "clinic.json"
+    with Store.open(path, clock=clock) as opened:
+        patient = opened.add_patient(make_patient(name="Tampered With"), TODAY)
+        session = opened.log_session(make_session(patient.id, date(2026, 1, 5)), TODAY)
+    data = json.loads(path.read_text())
+    for doc in data["sessions"].values():
+        doc["history"][-1]["data"]["volume_ml"] = 0.5
+    path.write_text(json.dumps(data))
+    with Store.open(path, clock=clock) as reopened:
+        app = MesoApp(store=reopened, today=TODAY)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.push_screen(RecordScreen(patient.id))
+            await pilot.pause(0.2)
+            text = screen_text(app)
+            assert "CHANGED OUTSIDE MESOTUI" in text and session.id in text
+            assert "ALTERED" in text

@@ -17,8 +17,9 @@ from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.schedule import Outlook
 from mesotui.tui import flows, fmt
-from mesotui.tui.screens.record_text import (DECISION_SHORT, consent_text, details_text,
-                                             evaluation_cells, safety_text, standing_text)
+from mesotui.tui.screens.record_text import (DECISION_SHORT, altered_text, consent_text,
+                                             details_text, evaluation_cells, safety_text,
+                                             standing_text)
 from mesotui.tui.widgets.outcome_chart import chart_lines
 from mesotui.tui.widgets.timeline import Timeline
 from mesotui.vocab import Sex
@@ -51,6 +52,8 @@ class RecordScreen(Screen[None]):
         super().__init__()
         self.patient_id = patient_id
         self.session_ids: list[str] = []
+        self.altered: dict[str, list[str]] = {}
+        """Records of this patient whose revision chain fails: edited outside mesotui."""
         self.evaluation_ids: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -58,6 +61,7 @@ class RecordScreen(Screen[None]):
         yield Static(id="identity", markup=False)
         yield Static(id="safety", markup=False)
         yield Static(id="consent", markup=False)
+        yield Static(id="altered", markup=False)
         with VerticalScroll(id="record"):
             yield Static(id="standing", markup=False)
             yield Static(id="details", markup=False)
@@ -99,6 +103,11 @@ class RecordScreen(Screen[None]):
         standing.set_class(view.evaluation_due, "-evaluation")
         self.query_one("#details", Static).update(
             details_text(patient, store.protocol_for(patient)))
+        self.altered = {record.id: problems for record in (patient, *sessions, *evaluations)
+                        if (problems := store.altered(record.id))}
+        banner = self.query_one("#altered", Static)
+        banner.set_class(bool(self.altered), "-shown")
+        banner.update(altered_text(self.altered))
         self._draw_timeline(patient, sessions, evaluations, view)
         self.query_one("#outcomes", Static).update("\n".join(chart_lines(evaluations)))
         self._fill_table(sessions)
@@ -126,6 +135,8 @@ class RecordScreen(Screen[None]):
             effects = ("none" if session.no_side_effects else
                        ", ".join(r.effect.label for r in session.side_effects) or "not assessed")
             state = "VOIDED" if session.voided else "amended" if session.amended else ""
+            if session.id in self.altered:
+                state = f"ALTERED {state}".strip()
             if session.consent_override:
                 state = (state + " no consent").strip()
             style = "strike" if session.voided else ""

@@ -83,3 +83,12 @@ def details_text(patient: Patient, protocol: Protocol) -> str:
     if patient.notes:
         lines.append(f"Notes: {patient.notes}")
     return "\n".join(lines)
+
+
+def altered_text(altered: dict[str, list[str]]) -> str:
+    """The tamper warning: which records' hash chains fail, and what to do about it."""
+    if not altered:
+        return ""
+    where = "; ".join(f"{record_id}: {problems[0]}" for record_id, problems in altered.items())
+    return (f"⚠ CHANGED OUTSIDE MESOTUI: {where}. The record file was edited directly; "
+            "run `mesotui check`, and compare with a backup before relying on it.")
