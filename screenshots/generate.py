@@ -29,6 +29,8 @@ SHOTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "evaluation-form": (("enter", "E"), {}),
     "consent": (("enter", "k"), {}),
     "consent-override": (("slash", *"P-00008", "enter", "enter", "l"), {}),
+    "reports": (("r",), {}),
+    "export": (("e",), {}),
 }
 AFTER = {"log-session-errors": ("ctrl+s",), "consent-override": ("ctrl+s",)}
 
