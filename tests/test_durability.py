@@ -84,6 +84,7 @@ def test_record_file_backups_and_lock_are_private(tmp_path: Path) -> None:
         opened.add_patient(make_patient(), TODAY)
         opened.add_patient(make_patient(name="Second"), TODAY)
         assert stat.S_IMODE(Path(str(path) + ".lock").stat().st_mode) == 0o600
+        assert stat.S_IMODE(Path(str(path) + ".journal").stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     backups = durable.list_backups(path)
