@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 from mesotui import __version__, commands
 from mesotui.errors import CorruptRecordFile, MesoError
@@ -33,18 +32,13 @@ class Context:
 
     def clock(self) -> datetime:
         """Now, moved to `today` when --today is given, so revision stamps agree with it."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if now.date() == self.today:
             return now
         return datetime.combine(self.today, now.timetz())
 
     def open_store(self, *, readonly: bool = False) -> Store:
-        store = Store.open(self.db_path, readonly=readonly, clock=self.clock)
-        # The record's objects live as long as the process: move them out of the garbage
-        # collector's sight, or every later collection rescans millions of them (a freeze
-        # of the screen in a large clinic).
-        gc.freeze()
-        return store
+        return Store.open(self.db_path, readonly=readonly, clock=self.clock)
 
 
 def _today(text: str) -> date:
@@ -55,7 +49,10 @@ def _today(text: str) -> date:
 
 
 def global_options(suppress: bool) -> argparse.ArgumentParser:
-    """Options accepted before or after the command name (`mesotui --db F due` = `mesotui due --db F`)."""
+    """Options accepted before or after the command name.
+
+    `mesotui --db F due` and `mesotui due --db F` mean the same.
+    """
     parser = argparse.ArgumentParser(add_help=False)
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", metavar="PATH", default=default,
@@ -143,5 +140,4 @@ def demo_store(path: Path, context: Context, patients: int = 36) -> Store:
     clinic = generate(context.today, patients)
     store = Store.open(path, clock=context.clock)
     store.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
-    gc.freeze()
     return store

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
+
+import orjson
 
 from mesotui import __version__, durable, schedule
 from mesotui.errors import MesoError
@@ -184,7 +186,8 @@ def _practitioner(pseudo: Pseudonymiser, name: str) -> str:
 
 
 def to_json(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """UTF-8 JSON, indented for people (orjson: a whole clinic in a fraction of a second)."""
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def write(document: dict[str, Any], path: Path) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
-from typing import Any, Mapping, TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from mesotui.errors import ValidationError
 
@@ -72,11 +74,17 @@ def flag(doc: Mapping[str, Any], key: str, default: bool = False) -> bool:
 
 
 def choice(enum: type[E], value: Any, name: str) -> E:
-    try:
-        return enum(value)
-    except (ValueError, TypeError):
+    member = _members(enum).get(value) if isinstance(value, str) else None
+    if member is None:
         allowed = ", ".join(member.value for member in enum)
-        raise ValidationError({name: f"{_show(value)} is not one of: {allowed}"}) from None
+        raise ValidationError({name: f"{_show(value)} is not one of: {allowed}"})
+    return member
+
+
+@cache
+def _members(enum: type[E]) -> dict[str, E]:
+    """Value → member, looked up directly: `enum(value)` is slow across a whole clinic."""
+    return {member.value: member for member in enum}
 
 
 def listing(doc: Mapping[str, Any], key: str) -> list[Any]:

@@ -11,19 +11,28 @@ needed: the patient list is computed from light summaries of each session.
 from __future__ import annotations
 
 import copy
+import gc
 import secrets
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from filelock import FileLock, Timeout
 from tinydb.storages import MemoryStorage, Storage
 
 from mesotui import durable, history, recordfile, schedule, validation
-from mesotui.errors import (CorruptRecordFile, NotFound, ReadOnlyStore, RecordFileError,
-                            RecordFileLocked, ValidationError, WriteFailed)
+from mesotui.errors import (
+    CorruptRecordFile,
+    NotFound,
+    ReadOnlyStore,
+    RecordFileError,
+    RecordFileLocked,
+    ValidationError,
+    WriteFailed,
+)
 from mesotui.evaluation import Consent, Evaluation
 from mesotui.models import CourseEvent, Patient, Protocol, Session, new_id
 from mesotui.settings import Settings
@@ -133,7 +142,7 @@ class Store:
                  lock: FileLock | None = None) -> None:
         self._data: dict[str, Any] = data if data is not None else {}
         self._backend = backend
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.path = path
         self.readonly = backend is None
         self._lock = lock
@@ -242,12 +251,14 @@ class Store:
 
     def sessions_for(self, patient_id: str, *, include_voided: bool = True) -> list[Session]:
         """One patient's sessions in date order, voided ones included unless asked not to."""
-        found = [self.session(s) for s in self._summaries.get(patient_id, ())]
+        with recordfile.no_gc():
+            found = [self.session(s) for s in self._summaries.get(patient_id, ())]
         found.sort(key=lambda s: (s.date, s.id))
         return found if include_voided else [s for s in found if not s.voided]
 
     def sessions(self) -> list[Session]:
-        return [self.session(s) for s in self._session_docs]
+        with recordfile.no_gc():
+            return [self.session(s) for s in self._session_docs]
 
     def sessions_by_lot(self, lot: str) -> list[tuple[Patient, Session]]:
         """Every session given from `lot` (case-insensitive), voided ones included, by date."""
@@ -301,7 +312,8 @@ class Store:
     def overview(self, today: date, *, include_archived: bool = False
                  ) -> list[tuple[Patient, schedule.Outlook]]:
         """Patients with where they stand, most urgent first (overdue, then soonest due)."""
-        rows = [(p, self.outlook(p, today)) for p in self.patients(include_archived=include_archived)]
+        rows = [(p, self.outlook(p, today))
+                for p in self.patients(include_archived=include_archived)]
         rows.sort(key=lambda row: (*schedule.urgency(row[1]), row[0].name.casefold()))
         return rows
 
@@ -335,7 +347,8 @@ class Store:
         validation.check(validation.patient_problems(changed, on), patient_id)
         return self._save_patient(changed, "status", by=by, reason=reason or status.value)
 
-    def set_archived(self, patient_id: str, archived: bool, *, reason: str, by: str = "") -> Patient:
+    def set_archived(self, patient_id: str, archived: bool, *, reason: str,
+                     by: str = "") -> Patient:
         held = self.patient(patient_id)
         if held.archived == archived:
             state = "archived" if archived else "not archived"
@@ -397,7 +410,7 @@ class Store:
         The records are added with a checkpoint, not the journal: one whole, atomic write.
         """
         if self._backend is None:
-            raise ReadOnlyStore(f"{self.path.name if self.path else 'the record'} is open read-only")
+            raise ReadOnlyStore(self._read_only_message())
         if settings is not None:
             self.save_settings(settings, reason="loaded")
         before = copy.copy(self._data)
@@ -440,7 +453,8 @@ class Store:
         changed = replace(held, consents=(*held.consents, consent))
         validation.check(validation.patient_problems(changed, today), patient_id)
         return self._save_patient(changed, "amend", by=by or consent.taken_by,
-                                  reason=f"consent recorded ({consent.form_version or 'no form ref'})")
+                                  reason="consent recorded "
+                                         f"({consent.form_version or 'no form ref'})")
 
     def withdraw_consent(self, patient_id: str, on: date, today: date, *, reason: str,
                          by: str = "") -> Patient:
@@ -538,11 +552,14 @@ class Store:
     def _now(self) -> datetime:
         return self.clock()
 
+    def _read_only_message(self) -> str:
+        return f"{self.path.name if self.path else 'the record'} is open read-only"
+
     @contextmanager
     def _committing(self) -> Iterator[None]:
         """Group changes into one durable save; on failure nothing changes, anywhere."""
         if self._backend is None:
-            raise ReadOnlyStore(f"{self.path.name if self.path else 'the record'} is open read-only")
+            raise ReadOnlyStore(self._read_only_message())
         self._depth += 1
         try:
             yield
@@ -635,7 +652,8 @@ class Store:
             raise CorruptRecordFile(self.path or "record", "has records but no schema version")
         if version is not None and (not isinstance(version, int) or version > SCHEMA_VERSION):
             raise RecordFileError(self.path or "record",
-                                  f"was written by a newer mesotui (schema {version}); update mesotui")
+                                  f"was written by a newer mesotui (schema {version}); "
+                                  "update mesotui")
         if version == SCHEMA_VERSION or self.readonly:
             return
         if version is not None:
@@ -669,6 +687,10 @@ class Store:
         try:
             with recordfile.no_gc():
                 self._index_all(data)
+            # The record's objects live as long as the store: keep them out of the garbage
+            # collector's sight, or every later collection rescans millions of them (a
+            # visible pause in a large clinic).
+            gc.freeze()
         except (ValidationError, KeyError, TypeError, ValueError, IndexError) as error:
             raise CorruptRecordFile(self.path or "record", f"holds an unreadable record: {error}"
                                     ) from None
