@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -22,7 +22,7 @@ class FixedClock:
     """A clock that starts on TODAY at 09:00 UTC and moves one minute per reading."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 1, 15, 9, 0, tzinfo=timezone.utc)
+        self.now = start or datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         self.now += timedelta(minutes=1)
@@ -50,7 +50,7 @@ def demo_store(tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
     """A record file holding the demo clinic as of TODAY."""
     clinic = generate(TODAY)
     opened = Store.open(tmp_path / "clinic.json", clock=clock)
-    opened.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    opened.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
     yield opened
     opened.close()
 
