@@ -1,4 +1,5 @@
-"""A deterministic synthetic clinic, relative to a given day: for --demo, tests, snapshots, benchmarks.
+"""A deterministic synthetic clinic, relative to a given day: for --demo, tests, snapshots,
+benchmarks.
 
 No real patient appears here: names are drawn from plain lists, dates from a seeded generator.
 """
@@ -142,7 +143,8 @@ def _session(rng: random.Random, patient: Patient, number: int, day: date,
     if index % 7 == 3 and number == 1:
         lot, expiry = lots[3]
         confirmed = expiry < day
-    anaesthesia = [Anaesthesia(AnaesthesiaType.TOPICAL, "topical anaesthetic cream", "thin layer, 30 min"),
+    anaesthesia = [Anaesthesia(AnaesthesiaType.TOPICAL, "topical anaesthetic cream",
+                               "thin layer, 30 min"),
                    Anaesthesia(AnaesthesiaType.LOCAL, "lidocaine 2%", "1 mL ring block"),
                    Anaesthesia(AnaesthesiaType.NONE)][(index + number) % 3]
     effects = _effects(rng, index, number)
@@ -183,7 +185,8 @@ def _amend_and_void(rng: random.Random, index: int, sessions: list[Session],
         first = stamped[0]
         later = _at(stamped[1].date, 11)
         amended = replace(first, side_effects=(SideEffectReport(SideEffect.SCALP_TENDERNESS,
-                                                                Severity.MILD, "reported at next visit"),),
+                                                                Severity.MILD,
+                                                                "reported at next visit"),),
                           no_side_effects=False)
         stamped[0] = replace(amended, history=history.append(
             first.history, "amend", amended.to_data(), at=later, by=first.practitioner,

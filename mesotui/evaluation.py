@@ -1,4 +1,5 @@
-"""Consent to off-label treatment and the course evaluation, with its outcome measures and decision."""
+"""Consent to off-label treatment and the course evaluation, with its outcome measures and
+decision."""
 
 from __future__ import annotations
 

@@ -67,7 +67,8 @@ class Revision:
         try:
             datetime.fromisoformat(at)
         except ValueError:
-            raise ValidationError({where: f"revision time {at!r} is not an ISO timestamp"}) from None
+            raise ValidationError(
+                {where: f"revision time {at!r} is not an ISO timestamp"}) from None
         if not isinstance(data, Mapping):
             raise ValidationError({where: "revision data must be an object"})
         return cls(number, action, at, by, reason, dict(data), prev, digest)

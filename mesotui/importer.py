@@ -200,8 +200,8 @@ def apply(store: Store, merge: MergePlan) -> None:
         store.bulk_load(merge.patients, merge.sessions, evaluations=merge.evaluations)
 
 
-def _record(model: type[Patient] | type[Session] | type[Evaluation], entry: Mapping[str, Any], place: str,
-            seen: set[str]) -> Any:
+def _record(model: type[Patient] | type[Session] | type[Evaluation], entry: Mapping[str, Any],
+            place: str, seen: set[str]) -> Any:
     record_id = entry["id"]
     if record_id in seen:
         raise ValidationError({f"{place}.id": f"{record_id} appears twice in the file"})

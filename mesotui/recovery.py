@@ -1,4 +1,5 @@
-"""Recovering from a corrupt record file: find sound backups and restore one as a new working copy."""
+"""Recovering from a corrupt record file: find sound backups and restore one as a new working
+copy."""
 
 from __future__ import annotations
 

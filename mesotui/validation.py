@@ -128,7 +128,8 @@ def _number_problems(session: Session, problems: dict[str, str]) -> None:
         problems["volume_ml"] = f"must be more than 0 and at most {MAX_VOLUME_ML:g} mL"
     if (session.concentration_pct is not None
             and not 0 < session.concentration_pct <= MAX_CONCENTRATION_PCT):
-        problems["concentration_pct"] = f"must be more than 0 and at most {MAX_CONCENTRATION_PCT:g} %"
+        problems["concentration_pct"] = ("must be more than 0 and at most "
+                                         f"{MAX_CONCENTRATION_PCT:g} %")
     if session.injection_points is not None and not 0 <= session.injection_points <= 2000:
         problems["injection_points"] = "must be 0 to 2000"
     if session.duration_min is not None and not 0 < session.duration_min <= 600:

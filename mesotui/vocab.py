@@ -1,4 +1,5 @@
-"""The clinic's controlled vocabularies: sex, anaesthesia, areas, side effects, severities, status."""
+"""The clinic's controlled vocabularies: sex, anaesthesia, areas, side effects, severities,
+status."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ class Area(StrEnum):
 
 
 class SideEffect(StrEnum):
-    """Side effects named in the protocol: injection-site first, then those reported for oral use."""
+    """Side effects named in the protocol: injection-site first, then those reported for oral
+    use."""
 
     PAIN = "pain"
     SCALP_TENDERNESS = "scalp_tenderness"

@@ -1,4 +1,5 @@
-"""Regenerate screenshots/*.svg from the demo clinic at 2026-01-15: `python screenshots/generate.py`."""
+"""Regenerate screenshots/*.svg from the demo clinic at 2026-01-15:
+`python screenshots/generate.py`."""
 
 from __future__ import annotations
 

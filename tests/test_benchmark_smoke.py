@@ -1,4 +1,5 @@
-"""The clinic-scale benchmark runs end to end at a tiny size and reports every figure (no timings judged)."""
+"""The clinic-scale benchmark runs end to end at a tiny size and reports every figure (no timings
+judged)."""
 
 from __future__ import annotations
 

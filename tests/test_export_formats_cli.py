@@ -32,12 +32,13 @@ def test_fhir_format_is_a_bundle_of_the_chosen_patient(demo_db: Path,
                                capsys=capsys))
     kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
     assert bundle["type"] == "collection" and {"Patient", "Procedure", "CarePlan"} <= kinds
-    patients = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    patients = [e["resource"] for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "Patient"]
     assert [p["id"] for p in patients] == ["P-00001"]
 
 
-def test_ics_format_parses_with_initials_unless_names_asked(demo_db: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_ics_format_parses_with_initials_unless_names_asked(
+        demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     calendar = icalendar.Calendar.from_ical(export(demo_db, "--format", "ics", capsys=capsys))
     titles = [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")]
     assert titles and all("(P-" in t for t in titles)

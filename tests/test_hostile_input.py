@@ -1,4 +1,5 @@
-"""Hostile and odd input: stored exactly as typed or refused with a clear message, never half-saved."""
+"""Hostile and odd input: stored exactly as typed or refused with a clear message, never
+half-saved."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def test_odd_text_is_stored_and_read_back_exactly(text: str, tmp_path: Path, clo
     with Store.open(path, clock=clock) as again:
         assert again.patient(patient.id).name == text
         assert again.patient(patient.id).notes == text + "\nsecond line"
-        assert again.session(session.id).dose_notes == text and again.session(session.id).lot == text
+        assert (again.session(session.id).dose_notes == text
+                and again.session(session.id).lot == text)
 
 
 @given(st.text(max_size=300))
@@ -67,7 +69,8 @@ def test_ten_megabytes_of_text_is_refused_and_nothing_is_saved(tmp_path: Path, c
      "not a real calendar date"),
     (["add-patient", "--name", "Ann", "--sex", "female", "--dob", "10000-01-01"], 2,
      "YYYY-MM-DD"),
-    (["add-patient", "--name", "Ann", "--sex", "robot", "--dob", "1990-01-01"], 2, "invalid choice"),
+    (["add-patient", "--name", "Ann", "--sex", "robot", "--dob", "1990-01-01"], 2,
+     "invalid choice"),
     (["add-patient", "--name", "x" * 5000, "--sex", "male", "--dob", "1990-01-01"], 1, "too long"),
 ])
 def test_bad_command_line_input_gives_one_clear_line_and_changes_nothing(

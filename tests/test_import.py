@@ -1,4 +1,5 @@
-"""Import: a whole file is validated before anything changes; merging adds, skips, never overwrites."""
+"""Import: a whole file is validated before anything changes; merging adds, skips, never
+overwrites."""
 
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ def tamper(path: Path, change) -> None:  # type: ignore[no-untyped-def]
     path.write_text(json.dumps(data), "utf-8")
 
 
-def test_a_sound_file_passes_even_while_the_app_holds_it(demo_store: Store,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_sound_file_passes_even_while_the_app_holds_it(
+        demo_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     path = demo_store.path
     before = path.read_bytes()
     code, out, err = check(path, capsys)  # demo_store is still open and locked

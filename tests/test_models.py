@@ -39,7 +39,8 @@ def test_dose_in_mg_is_derived_from_volume_and_concentration() -> None:
     ({"areas": (Area.VERTEX, Area.VERTEX)}, "areas"),
     ({"lot_expiry": date(2025, 12, 1)}, "lot_expiry"),     # expired and not confirmed
     ({"side_effects": (SideEffectReport(SideEffect.PAIN, Severity.MILD),)}, "side_effects"),
-    ({"no_side_effects": False, "side_effects": (SideEffectReport(SideEffect.OTHER, Severity.MILD),)},
+    ({"no_side_effects": False,
+      "side_effects": (SideEffectReport(SideEffect.OTHER, Severity.MILD),)},
      "side_effects"),
 ])
 def test_impossible_session_values_are_refused_naming_the_field(change: dict, field: str) -> None:

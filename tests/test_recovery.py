@@ -51,8 +51,8 @@ def test_restore_makes_a_backup_the_working_copy_and_keeps_the_corrupt_file(tmp_
         restored.add_patient(make_patient(name="After restore"), TODAY)  # usable again
 
 
-def test_restore_command_needs_confirmation_then_restores(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_restore_command_needs_confirmation_then_restores(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "clinic.json"
     clinic_with_backups(path)
     damaged = corrupt(path)
@@ -69,8 +69,8 @@ def test_restore_command_needs_confirmation_then_restores(tmp_path: Path,
     assert [p.read_bytes() for p in tmp_path.glob("clinic.replaced-*.json")] == [damaged]
 
 
-def test_restoring_a_file_that_is_not_a_record_changes_nothing(tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_restoring_a_file_that_is_not_a_record_changes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "clinic.json"
     clinic_with_backups(path)
     before = path.read_bytes()

@@ -78,8 +78,10 @@ def test_maintenance_interval_applies_after_the_induction_sessions() -> None:
 def test_a_patients_own_protocol_overrides_the_clinic_default() -> None:
     own = Protocol(intervals_months=(1, 1), maintenance_months=3)
     three = sessions_on(date(2026, 1, 10), date(2026, 2, 10), date(2026, 3, 10))
-    assert schedule.outlook(PATIENT, three[:1], own, date(2026, 1, 11)).next_due == date(2026, 2, 10)
-    assert schedule.outlook(PATIENT, three[:2], own, date(2026, 2, 11)).next_due == date(2026, 3, 10)
+    assert (schedule.outlook(PATIENT, three[:1], own, date(2026, 1, 11)).next_due
+            == date(2026, 2, 10))
+    assert (schedule.outlook(PATIENT, three[:2], own, date(2026, 2, 11)).next_due
+            == date(2026, 3, 10))
     # after its two induction steps, the patient's own 3-monthly maintenance applies
     assert schedule.outlook(PATIENT, three, own, date(2026, 3, 11)).next_due == date(2026, 6, 10)
 
@@ -164,7 +166,8 @@ def test_the_morning_list_puts_the_most_overdue_first() -> None:
 
 @given(st.dates(min_value=date(1990, 1, 1), max_value=date(2200, 12, 31)),
        st.integers(min_value=1, max_value=36))
-def test_adding_months_lands_in_the_right_month_on_the_nearest_valid_day(day: date, months: int) -> None:
+def test_adding_months_lands_in_the_right_month_on_the_nearest_valid_day(day: date,
+                                                                         months: int) -> None:
     """Property: the result is `months` calendar months on, on the same day or the month's last."""
     result = schedule.add_months(day, months)
     assert (result.year * 12 + result.month) - (day.year * 12 + day.month) == months

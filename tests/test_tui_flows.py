@@ -1,4 +1,5 @@
-"""Pilot flows of the clinic's terminal UI: what a practitioner does, checked on screen and in the store."""
+"""Pilot flows of the clinic's terminal UI: what a practitioner does, checked on screen and in the
+store."""
 
 from __future__ import annotations
 
@@ -262,7 +263,8 @@ async def test_void_asks_for_a_reason_and_the_session_stays_visible() -> None:
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "reason is required" in screen_text(pilot.app) or "required" in screen_text(pilot.app)
+        assert ("reason is required" in screen_text(pilot.app)
+                or "required" in screen_text(pilot.app))
         await pilot.press(*"entered twice", "ctrl+s")
         await settle(pilot)
         voided = store.session(session.id)

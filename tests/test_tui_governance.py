@@ -1,4 +1,5 @@
-"""Pilot flows for consent and the course evaluation: what the practitioner sees and what is saved."""
+"""Pilot flows for consent and the course evaluation: what the practitioner sees and what is
+saved."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Snapshots of every screen and dialog on the demo clinic at 2026-01-15 (look at them when they change)."""
+"""Snapshots of every screen and dialog on the demo clinic at 2026-01-15 (look at them when they
+change)."""
 
 from __future__ import annotations
 

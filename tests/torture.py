@@ -41,7 +41,8 @@ def run(path: Path, kills: int, seed: int = 1, max_delay: float = 0.4) -> Tortur
     reported: list[tuple[str, str]] = []
     env = {**os.environ, "PYTHONPATH": str(WRITER.parent.parent)}
     for attempt in range(kills):
-        child = subprocess.Popen([sys.executable, str(WRITER), str(path), str(seed * 1000 + attempt)],
+        child = subprocess.Popen([sys.executable, str(WRITER), str(path),
+                                  str(seed * 1000 + attempt)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         time.sleep(rng.uniform(0.15, 0.15 + max_delay))  # start-up, then a random moment mid-write
         child.send_signal(signal.SIGKILL)

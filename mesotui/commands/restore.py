@@ -1,4 +1,5 @@
-"""`mesotui restore`: list sound backups, or make one the working record file after a confirmation."""
+"""`mesotui restore`: list sound backups, or make one the working record file after a
+confirmation."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
         held = Store.open(backup, readonly=True)
     except MesoError as error:
         raise RecordFileError(backup, f"is not a sound backup ({error})") from None
-    print(f"Restore {backup}\n  ({len(held.patients())} patients, {len(held.sessions())} sessions)\n"
+    print(f"Restore {backup}\n"
+          f"  ({len(held.patients())} patients, {len(held.sessions())} sessions)\n"
           f"as the record file {path}?")
     if path.exists():
         print("The current record file will be kept beside it, renamed, byte for byte.")

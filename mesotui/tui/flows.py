@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 Done = Callable[[str], None]
 
 
-def _after(app: MesoApp, patient_id: str, done: Done, say: Callable[[], str]) -> Callable[[object], None]:
+def _after(app: MesoApp, patient_id: str, done: Done,
+           say: Callable[[], str]) -> Callable[[object], None]:
     def finish(saved: object) -> None:
         if saved is not None:
             app.patient_changed(patient_id)
@@ -173,7 +174,8 @@ def evaluate(app: MesoApp, patient_id: str, done: Done) -> None:
         latest = store.evaluations_for(patient_id, include_voided=False)[-1]
         if latest.decision is Decision.STOP:
             return f"Evaluation recorded; the course of {patient.name} is stopped."
-        return f"Evaluation recorded ({latest.decision.label.lower()}); {_next_due(app, patient_id)}."
+        return (f"Evaluation recorded ({latest.decision.label.lower()}); "
+                f"{_next_due(app, patient_id)}.")
 
     app.push_screen(form, _after(app, patient_id, done, said))
 

@@ -84,7 +84,8 @@ class ConsentDialog(FormScreen[Patient | None]):
             return (WITHDRAW, on, self.text("#reason"))
         for selector, key in (("#form-version", "form_version"), ("#taken-by", "taken_by")):
             if not self.text(selector):
-                self.problems[key] = "is required: the record must show what was signed, and with whom"
+                self.problems[key] = ("is required: the record must show what was signed, "
+                                      "and with whom")
         return (RECORD, on, Consent(on or self.today, self.text("#form-version"),
                                     self.text("#taken-by")))
 

@@ -1,4 +1,5 @@
-"""A patient's record: safety and consent banners, the course, its timeline, outcomes and history."""
+"""A patient's record: safety and consent banners, the course, its timeline, outcomes and
+history."""
 
 from __future__ import annotations
 

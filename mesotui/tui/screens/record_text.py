@@ -1,4 +1,5 @@
-"""The patient record's banners and summary lines as plain text (never markup: names are free text)."""
+"""The patient record's banners and summary lines as plain text (never markup: names are free
+text)."""
 
 from __future__ import annotations
 

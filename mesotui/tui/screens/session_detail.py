@@ -30,7 +30,8 @@ def describe(session: Session, number: int | None) -> list[str]:
         title, "",
         f"Anaesthesia    {session.anaesthesia.describe()}",
         f"Product        {session.product or '-'}, {fmt.number(session.concentration_pct, '%')}",
-        f"Volume / dose  {fmt.number(session.volume_ml, 'mL')} = {fmt.number(session.dose_mg, 'mg')}",
+        f"Volume / dose  {fmt.number(session.volume_ml, 'mL')} = "
+        f"{fmt.number(session.dose_mg, 'mg')}",
         f"Lot            {lot}",
         f"Areas          {', '.join(a.label for a in session.areas) or '-'}",
         f"Points/needle  {fmt.number(session.injection_points)} points, {session.needle or '-'}",

@@ -1,4 +1,5 @@
-"""A labelled form row that shows its own problem beneath it, and the form base all dialogs share."""
+"""A labelled form row that shows its own problem beneath it, and the form base all dialogs
+share."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The protocol as form fields (intervals, maintenance, evaluation), shared by patient and settings."""
+"""The protocol as form fields (intervals, maintenance, evaluation), shared by patient and
+settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A checkbox and a tick list that show an empty box when unticked, so state never rests on colour."""
+"""A checkbox and a tick list that show an empty box when unticked, so state never rests on
+colour."""
 
 from __future__ import annotations
 

@@ -100,7 +100,8 @@ class Timeline(Widget):
             label = month.strftime("%b") + (month.strftime(" %Y") if month.month == 1 or
                                             month == start else "")
             where = x(month)  # type: ignore[operator]
-            if canvas.free(max(where - 1, 0), len(label) + 2) and canvas.put(where, label, "timeline--label"):
+            if (canvas.free(max(where - 1, 0), len(label) + 2)
+                    and canvas.put(where, label, "timeline--label")):
                 count += 1
             month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -109,6 +110,6 @@ class Timeline(Widget):
 
     def _text(self, canvas: _Canvas) -> Text:
         text = Text(no_wrap=True, overflow="crop")
-        for char, kind in zip(canvas.chars, canvas.kinds):
+        for char, kind in zip(canvas.chars, canvas.kinds, strict=True):
             text.append(char, self._style(kind) if kind else Style())
         return text
