@@ -10,9 +10,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 TODAY = date(2026, 1, 15)
 SIZE = (120, 40)

@@ -8,15 +8,31 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from mesotui import history, schedule
 from mesotui.evaluation import Consent, Evaluation, Photo
-from mesotui.models import (DEFAULT_PROTOCOL, Anaesthesia, CourseEvent, Patient, Protocol,
-                            Session, SideEffectReport)
+from mesotui.models import (
+    DEFAULT_PROTOCOL,
+    Anaesthesia,
+    CourseEvent,
+    Patient,
+    Protocol,
+    Session,
+    SideEffectReport,
+)
 from mesotui.settings import Settings
-from mesotui.vocab import (AnaesthesiaType, Area, Change, CourseStatus, Decision, PullTest,
-                           Severity, Sex, SideEffect)
+from mesotui.vocab import (
+    AnaesthesiaType,
+    Area,
+    Change,
+    CourseStatus,
+    Decision,
+    PullTest,
+    Severity,
+    Sex,
+    SideEffect,
+)
 
 FEMALE = ["Amelia", "Sofia", "Hannah", "Ines", "Maya", "Chloe", "Leila", "Nora", "Zoë", "Priya",
           "Elena", "Yuki", "Freya", "Olga", "Grace"]
@@ -247,4 +263,4 @@ def _stamp(record: Patient | Session | Evaluation, day: date):  # type: ignore[n
 
 
 def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(hour, 0), tzinfo=UTC)

@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 BACKUP_DIR = "backups"
@@ -95,7 +95,7 @@ def _keep_backup(path: Path) -> None:
     """Keep the current file under backups/ before it is replaced, then prune old backups."""
     folder = backup_dir(path)
     make_private_dir(folder)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"{path.stem}-{stamp}{path.suffix}"
     n = 1
     while target.exists():

@@ -4,7 +4,7 @@ copy."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mesotui import durable
@@ -64,7 +64,7 @@ def restore(path: Path, backup: Path) -> Path | None:
 def _swap_in(path: Path, backup: Path) -> Path | None:
     kept: Path | None = None
     if path.exists():
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         kept = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}")
         path.rename(kept)  # a rename keeps every byte exactly as it was
     try:
@@ -80,6 +80,6 @@ def _saved_at(backup: Path) -> datetime:
     """When a backup was taken, from its name (its file time if the name was changed)."""
     try:
         stamp = datetime.strptime(backup.stem.rsplit("-", 1)[-1], "%Y%m%dT%H%M%S%fZ")
-        return stamp.replace(tzinfo=timezone.utc)
+        return stamp.replace(tzinfo=UTC)
     except ValueError:
-        return datetime.fromtimestamp(backup.stat().st_mtime, timezone.utc)
+        return datetime.fromtimestamp(backup.stat().st_mtime, UTC)

@@ -6,9 +6,9 @@ Voided sessions never count; session numbers come from `schedule.numbers`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable
 
 from mesotui import schedule
 from mesotui.models import Patient, Session

@@ -5,9 +5,9 @@ Every function takes `today` from its caller; nothing here reads the clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
 
 from dateutil.relativedelta import relativedelta
 

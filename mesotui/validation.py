@@ -8,8 +8,8 @@ from datetime import date
 from mesotui.errors import ValidationError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Protocol, Session
-from mesotui.vocab import Decision
 from mesotui.settings import Settings
+from mesotui.vocab import Decision
 
 MAX_LINE = 200
 """Longest name, lot, phone or other one-line field."""

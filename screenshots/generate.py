@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from textual.widgets import Input
@@ -37,7 +37,7 @@ AFTER = {"log-session-errors": ("ctrl+s",), "consent-override": ("ctrl+s",)}
 
 
 def demo_app() -> MesoApp:
-    store = Store.in_memory(clock=lambda: datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc))
+    store = Store.in_memory(clock=lambda: datetime(2026, 1, 15, 9, 30, tzinfo=UTC))
     clinic = generate(TODAY)
     store.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
     return MesoApp(store=store, today=TODAY, db_label="demo clinic (throwaway copy)")

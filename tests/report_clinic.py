@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
 from mesotui.store import Store
-from tests.conftest import CONSENTED
 from mesotui.vocab import AnaesthesiaType, Area, CourseStatus, Severity, Sex, SideEffect
+from tests.conftest import CONSENTED
 
 TODAY = date(2026, 1, 15)  # a Thursday; calendar weeks start Monday 12 January
 LOT_A, LOT_B = "LOT-A", "LOT-B"
@@ -18,7 +17,7 @@ CREAM = Anaesthesia(AnaesthesiaType.TOPICAL, "topical anaesthetic cream", "thin 
 
 
 def clock() -> datetime:
-    return datetime(2026, 1, 15, 9, 0, tzinfo=timezone.utc)
+    return datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
 
 def _session(pid: str, sid: str, day: date, *, lot: str = LOT_A,

@@ -13,7 +13,7 @@ import pytest
 from mesotui import export, importer, integrity
 from mesotui.evaluation import Consent, Evaluation, Photo
 from mesotui.store import Store
-from mesotui.vocab import Change, CourseStatus, Decision, PullTest
+from mesotui.vocab import Change, Decision, PullTest
 from tests.conftest import TODAY, FixedClock, make_patient, make_session
 
 PHOTO = "/clinic/photos/ada-lovelace/2025-07-10-vertex.jpg"

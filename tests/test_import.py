@@ -51,7 +51,8 @@ def test_round_trip_into_an_empty_file_gives_the_same_records(demo_store: Store,
         merge = importer.plan(fresh, contents)
         importer.apply(fresh, merge)
         again = export.build(fresh, TODAY)
-    assert merge.added == len(demo_store.patients()) + len(demo_store.sessions())
+    assert merge.added == (len(demo_store.patients()) + len(demo_store.sessions())
+                           + len(demo_store.evaluations()))
     assert json.loads(export.to_json(again))["patients"] == json.loads(export.to_json(first))[
         "patients"]
 

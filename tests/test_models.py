@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from mesotui.errors import ValidationError
 from mesotui.models import Patient, Protocol, Session, SideEffectReport
-from mesotui.validation import patient_problems, session_problems, settings_problems
 from mesotui.settings import Settings
+from mesotui.validation import patient_problems, session_problems, settings_problems
 from mesotui.vocab import Area, Severity, SideEffect
 from tests.conftest import TODAY, make_patient, make_session
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mesotui import durable, store as store_module
-from mesotui.errors import (NotFound, ReadOnlyStore, RecordFileError, ValidationError,
-                            WriteFailed)
+from mesotui import durable
+from mesotui import store as store_module
+from mesotui.errors import NotFound, ReadOnlyStore, RecordFileError, ValidationError, WriteFailed
 from mesotui.history import verify
 from mesotui.models import Patient
 from mesotui.settings import Settings

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.test_tui_support import TODAY, demo_app, demo_store, empty_app, screen_text
 from textual.widgets import Input
 
 from mesotui.errors import WriteFailed
@@ -15,6 +14,7 @@ from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.screens.session_form import SessionForm
 from mesotui.tui.widgets.patient_list import PatientList
 from mesotui.vocab import CourseStatus, DueStatus, Sex, SideEffect
+from tests.test_tui_support import TODAY, demo_app, demo_store, empty_app, screen_text
 
 
 async def settle(pilot, times: int = 3) -> None:  # type: ignore[no-untyped-def]

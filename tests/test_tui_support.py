@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from mesotui.demo import generate
 from mesotui.store import Store
@@ -12,7 +12,7 @@ TODAY = date(2026, 1, 15)
 
 
 def clock() -> datetime:
-    return datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
+    return datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 
 
 def demo_store(patients: int = 36) -> Store:

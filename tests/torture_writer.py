@@ -14,7 +14,6 @@ from datetime import date, timedelta
 
 from mesotui.evaluation import Consent
 from mesotui.models import Patient, Session, SideEffectReport
-from mesotui.settings import Settings
 from mesotui.store import Store
 from mesotui.vocab import Severity, Sex, SideEffect
 

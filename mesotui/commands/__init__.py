@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from mesotui.commands import (check, course, due, entry, export, governance, importing, lot,
-                              report, restore, where)
+from mesotui.commands import (
+    check,
+    course,
+    due,
+    entry,
+    export,
+    governance,
+    importing,
+    lot,
+    report,
+    restore,
+    where,
+)
 
 MODULES = (where, export, importing, due, lot, entry, governance, course, check, report, restore)
 

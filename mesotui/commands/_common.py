@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from mesotui.errors import MesoError
 from mesotui.parse import parse_date

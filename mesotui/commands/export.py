@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mesotui import export
-from mesotui.interop.render import FORMATS, render
 from mesotui.commands._common import date_arg, print_json, progress_bar, whole_arg
 from mesotui.errors import MesoError, RecordFileLocked
+from mesotui.interop.render import FORMATS, render
 
 if TYPE_CHECKING:
     from mesotui.cli import Context

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from mesotui.interop import LOCAL_CODES, Pseudonym, Records, patient_key
 from mesotui.models import Patient, Protocol, Session

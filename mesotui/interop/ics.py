@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 
 from mesotui.interop import Pseudonym, Records, initials, patient_key
 from mesotui.models import Patient, Protocol
@@ -30,7 +30,7 @@ def calendar(records: Records, *, today: date, protocol_for: Callable[[Patient],
         clinic_name: the calendar's display name.
         stamp: when the file was made (DTSTAMP); midnight UTC of `today` by default.
     """
-    stamp = stamp or datetime.combine(today, time(0), tzinfo=timezone.utc)
+    stamp = stamp or datetime.combine(today, time(0), tzinfo=UTC)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", f"X-WR-CALNAME:{escape(clinic_name or 'mesotui sessions due')}"]
     horizon = add_months(today, horizon_months)
@@ -79,7 +79,7 @@ def _event(patient: Patient, number: int, due: date, view: Outlook, stamp: datet
     return [
         "BEGIN:VEVENT",
         f"UID:{escape(key)}-session-{number}@mesotui",
-        f"DTSTAMP:{stamp.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}",
+        f"DTSTAMP:{stamp.astimezone(UTC):%Y%m%dT%H%M%SZ}",
         f"DTSTART;VALUE=DATE:{due:%Y%m%d}",
         f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
         f"SUMMARY:{escape(f'Mesotherapy session {number}: {who}')}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from mesotui.interop import Pseudonym, Records, patient_key
 from mesotui.models import Patient, Session

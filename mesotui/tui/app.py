@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand

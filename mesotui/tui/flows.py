@@ -6,8 +6,9 @@ Forms only collect; these closures are where the store is called (screens collec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from mesotui.evaluation import Consent, Evaluation
 from mesotui.models import Patient, Session

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,8 +14,8 @@ from textual.widgets import Checkbox, Input, Select
 from mesotui.models import Patient, Protocol
 from mesotui.tui import fmt
 from mesotui.tui.widgets.field import Field, FormScreen
-from mesotui.tui.widgets.ticks import Tick
 from mesotui.tui.widgets.protocol_fields import protocol_fields, read_protocol
+from mesotui.tui.widgets.ticks import Tick
 from mesotui.vocab import Sex
 
 

@@ -18,9 +18,15 @@ from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.schedule import Outlook
 from mesotui.tui import flows, fmt
-from mesotui.tui.screens.record_text import (DECISION_SHORT, altered_text, consent_text,
-                                             details_text, evaluation_cells, safety_text,
-                                             standing_text)
+from mesotui.tui.screens.record_text import (
+    DECISION_SHORT,
+    altered_text,
+    consent_text,
+    details_text,
+    evaluation_cells,
+    safety_text,
+    standing_text,
+)
 from mesotui.tui.widgets.outcome_chart import chart_lines
 from mesotui.tui.widgets.timeline import Timeline
 from mesotui.vocab import Sex
