@@ -53,7 +53,8 @@ class PatientsScreen(Screen[None]):
     def reload(self) -> None:
         """Recompute every row (start-up, settings changed)."""
         store, today = self.app.store, self.app.today
-        self.patients.set_rows([Row.of(p, v) for p, v in store.overview(today, include_archived=True)])
+        rows = store.overview(today, include_archived=True)
+        self.patients.set_rows([Row.of(patient, view) for patient, view in rows])
         self._after_change()
 
     def refresh_patient(self, patient_id: str) -> None:

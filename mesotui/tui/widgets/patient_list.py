@@ -55,7 +55,8 @@ QUICK_FILTERS: dict[str, tuple[str, Callable[[Row], bool]]] = {
 }
 """Quick filters by id: (label, test); every filter but "archived" leaves archived patients out."""
 
-ROW_CLASS = {DueStatus.OVERDUE: "patient-list--overdue", DueStatus.DUE_SOON: "patient-list--due-soon",
+ROW_CLASS = {DueStatus.OVERDUE: "patient-list--overdue",
+             DueStatus.DUE_SOON: "patient-list--due-soon",
              DueStatus.PAUSED: "patient-list--muted", DueStatus.STOPPED: "patient-list--muted"}
 
 
@@ -73,7 +74,10 @@ def _fit(value: str, width: int, right: bool = False) -> str:
 
 
 class PatientList(ScrollView, can_focus=True):
-    """Patients most urgent first; up/down/pgup/pgdn/home/end move, enter or a double click opens."""
+    """Patients most urgent first.
+
+    up/down/pgup/pgdn/home/end move the cursor; enter or a double click opens.
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "patient-list--header", "patient-list--cursor", "patient-list--overdue",
@@ -191,7 +195,8 @@ class PatientList(ScrollView, can_focus=True):
         return [("Name", max(10, width - used), False), *fixed]
 
     def _line(self, cells: list[str], width: int, marker: str) -> str:
-        parts = [_fit(value, w, right) for value, (_, w, right) in zip(cells, self._columns(width))]
+        columns = self._columns(width)
+        parts = [_fit(value, w, right) for value, (_, w, right) in zip(cells, columns, strict=True)]
         return _fit(marker + " ".join(parts), width)
 
     def render_line(self, y: int) -> Strip:
