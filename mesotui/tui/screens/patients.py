@@ -23,6 +23,8 @@ class PatientsScreen(Screen[None]):
 
     app: MesoApp  # type: ignore[assignment]
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Help first, so it stays in the footer even at 80 columns.
+        Binding("question_mark", "app.help", "Help"),
         Binding("enter", "open", "Open"),
         Binding("n", "new", "New patient"),
         Binding("l", "log", "Log session"),

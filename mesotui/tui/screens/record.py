@@ -42,6 +42,8 @@ class RecordScreen(Screen[None]):
 
     app: MesoApp  # type: ignore[assignment]
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Help first, so it stays in the footer even at 80 columns.
+        Binding("question_mark", "app.help", "Help"),
         Binding("escape", "back", "Back"),
         Binding("l", "log", "Log session"),
         Binding("E", "evaluate", "Evaluate"),
