@@ -33,8 +33,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
         return 0
     patients = len({p.id for p, _ in hits})
     print(f"Lot {args.lot}: {len(hits)} sessions, {patients} patients")
+    width = max(len(patient.name) for patient, _ in hits)
     for patient, session in hits:
         void = "  (voided)" if session.voided else ""
-        print(f"  {session.date}  {session.id:<14} {patient.id:<12} {patient.name}  "
+        print(f"  {session.date}  {session.id:<14} {patient.id:<12} {patient.name:<{width}}  "
               f"{patient.phone}{void}".rstrip())
     return 0
