@@ -139,19 +139,35 @@ def _entry(payload: bytes) -> dict[str, Any] | None:
 
 
 def load(path: Path) -> tuple[dict[str, Any] | None, int]:
-    """The record as saved: checkpoint plus journal. Returns (data or None, last journal seq)."""
-    for _attempt in range(5):
+    """The record as saved: checkpoint plus journal. Returns (data or None, last journal seq).
+
+    A reader can meet the writer folding the journal into a new checkpoint; then the file it
+    read is no longer the file on disk, and it reads again rather than return stale data.
+    """
+    for _attempt in range(10):
+        before = _identity(path)
         data = read_checkpoint(path)
-        if data is None:
-            if journal_path(path).exists():
-                data = {}
-            else:
+        if data is None and not journal_path(path).exists():
+            if _identity(path) == before:
                 return None, 0
+            continue
+        data = data if data is not None else {}
         try:
-            return data, replay(path, data)
+            seq = replay(path, data)
         except _Raced:
             continue
+        if _identity(path) == before:
+            return data, seq
     raise RecordFileError(path, "kept changing while being read; try again")
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """Which file is at `path` now: a checkpoint replaces it with a new one."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
 
 
 class Journal:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mesotui import durable
+from mesotui import durable, recordfile
 from mesotui.errors import MesoError, RecordFileError
 from mesotui.store import Store, acquire_lock
 
@@ -62,18 +62,27 @@ def restore(path: Path, backup: Path) -> Path | None:
 
 
 def _swap_in(path: Path, backup: Path) -> Path | None:
-    kept: Path | None = None
-    if path.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        kept = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}")
-        path.rename(kept)  # a rename keeps every byte exactly as it was
+    """Move the record file and its journal aside (kept, renamed), then put the backup in place.
+
+    The journal belongs to the file it replaces: replaying it onto the backup would mix two
+    histories, so it is kept beside that file, for inspection, and never applied.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}")
+    journal = recordfile.journal_path(path)
+    moved: list[tuple[Path, Path]] = []
+    for source, target in ((path, kept), (journal, recordfile.journal_path(kept))):
+        if source.exists():
+            source.rename(target)  # a rename keeps every byte exactly as it was
+            moved.append((source, target))
     try:
         durable.atomic_write(path, backup.read_bytes(), keep_backup=False)
     except OSError:
-        if kept is not None and not path.exists():
-            kept.rename(path)
+        for source, target in moved:
+            if not source.exists():
+                target.rename(source)
         raise
-    return kept
+    return kept if moved else None
 
 
 def _saved_at(backup: Path) -> datetime:

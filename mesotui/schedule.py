@@ -47,10 +47,16 @@ def plan(last: date, sessions_given: int, protocol: Protocol, count: int) -> lis
     return planned
 
 
+def evaluation_order(evaluation: Evaluation) -> tuple[date, str, str]:
+    """Evaluations in the order they happened: by date, then by when they were recorded."""
+    recorded = evaluation.history[0].at if evaluation.history else ""
+    return evaluation.date, recorded, evaluation.id
+
+
 def effective_protocol(protocol: Protocol, evaluations: Iterable[Evaluation]) -> Protocol:
     """The plan in force: after a "maintenance" decision, its interval from then on."""
     counted = [e for e in evaluations if not e.voided]
-    latest = max(counted, key=lambda e: (e.date, e.id)) if counted else None
+    latest = max(counted, key=evaluation_order) if counted else None
     if latest is None or latest.interval_months is None:
         return protocol
     return Protocol((), latest.interval_months, protocol.evaluate_after, protocol.evaluate_by)
@@ -65,7 +71,7 @@ def evaluation_due(sessions_given: list[Session], protocol: Protocol,
     (evaluate_by - evaluate_after sessions, at least one) has passed since; after
     "maintenance" or "stop" it is not due.
     """
-    counted = sorted((e for e in evaluations if not e.voided), key=lambda e: (e.date, e.id))
+    counted = sorted((e for e in evaluations if not e.voided), key=evaluation_order)
     if not counted:
         return len(sessions_given) >= protocol.evaluate_after
     latest = counted[-1]

@@ -10,7 +10,6 @@ needed: the patient list is computed from light summaries of each session.
 
 from __future__ import annotations
 
-import copy
 import gc
 import secrets
 from collections.abc import Callable, Iterator
@@ -73,15 +72,22 @@ class _FileBackend:
 
     def __init__(self, path: Path, seq: int) -> None:
         self.journal = recordfile.Journal(path, seq)
+        self.fold_at = recordfile.CHECKPOINT_EVERY
 
     def commit(self, data: dict[str, Any], changes: list[Change]) -> None:
-        self.journal.append(changes)
+        self.journal.append(changes)  # from here on the save is durable, whatever follows
         recordfile.apply(data, changes)
-        if self.journal.entries >= recordfile.CHECKPOINT_EVERY:
-            self.checkpoint(data)
+        if self.journal.entries >= self.fold_at:
+            try:
+                self.checkpoint(data)
+            except WriteFailed:
+                # The journal still holds everything; fold again after another round of saves
+                # rather than failing (and retrying) every save while the disk is full.
+                self.fold_at = self.journal.entries + recordfile.CHECKPOINT_EVERY
 
     def checkpoint(self, data: dict[str, Any]) -> None:
         self.journal.checkpoint(data)
+        self.fold_at = recordfile.CHECKPOINT_EVERY
 
     def pending(self) -> bool:
         return self.journal.entries > 0
@@ -303,7 +309,7 @@ class Store:
     def evaluations_for(self, patient_id: str, *, include_voided: bool = True) -> list[Evaluation]:
         """One patient's course evaluations in date order."""
         found = sorted((self._evaluations[e] for e in self._evaluations_of.get(patient_id, ())),
-                       key=lambda e: (e.date, e.id))
+                       key=schedule.evaluation_order)
         return found if include_voided else [e for e in found if not e.voided]
 
     def evaluations(self) -> list[Evaluation]:
@@ -335,16 +341,20 @@ class Store:
                                   reason=reason)
 
     def set_course_status(self, patient_id: str, status: CourseStatus, on: date, *,
-                          reason: str, by: str = "") -> Patient:
-        """Pause, stop or resume a course from `on`, with the reason recorded."""
+                          reason: str, by: str = "", today: date | None = None) -> Patient:
+        """Pause, stop or resume a course from `on` (not after `today`), with the reason."""
         held = self.patient(patient_id)
+        today = today or on
+        if on > today:
+            raise ValidationError({"on": f"{on} is in the future; record the change on the day"},
+                                  patient_id)
         if status is held.status:
             raise ValidationError({"status": f"the course is already {status.value}"}, patient_id)
         if held.course and on < held.course[-1].on:
             raise ValidationError({"on": f"is before the last change ({held.course[-1].on})"},
                                   patient_id)
         changed = replace(held, course=(*held.course, CourseEvent(status, on, reason.strip())))
-        validation.check(validation.patient_problems(changed, on), patient_id)
+        validation.check(validation.patient_problems(changed, today), patient_id)
         return self._save_patient(changed, "status", by=by, reason=reason or status.value)
 
     def set_archived(self, patient_id: str, archived: bool, *, reason: str,
@@ -376,8 +386,13 @@ class Store:
         if session.patient_id != held.patient_id:
             raise ValidationError({"patient_id": "a session cannot move to another patient"},
                                   session.id)
-        validation.check(validation.session_problems(session, self.patient(held.patient_id),
-                                                     today), session.id)
+        patient = self.patient(held.patient_id)
+        problems = validation.session_problems(session, patient, today)
+        if (session.date != held.date and patient.consent_on(session.date) is None
+                and not session.consent_override):
+            problems["consent"] = (f"no consent to off-label treatment is in force on "
+                                   f"{session.date}; record consent, or confirm the override")
+        validation.check(problems, session.id)
         return self._save_session(replace(session, history=held.history), "amend", by=by,
                                   reason=reason)
 
@@ -411,24 +426,32 @@ class Store:
         """
         if self._backend is None:
             raise ReadOnlyStore(self._read_only_message())
+        batch = {"patients": list(patients), "sessions": list(sessions),
+                 "evaluations": list(evaluations or ())}
+        known = set(self._patients) | {p.id for p in patients}
+        seen: set[str] = set()
+        for table, records in batch.items():
+            for record in records:
+                if record.id in self._doc_ids or record.id in seen:
+                    raise ValidationError({"id": f"{record.id} is already in use"}, record.id)
+                seen.add(record.id)
+                if table != "patients" and record.patient_id not in known:
+                    raise ValidationError({"patient_id": f"{record.patient_id} is not a patient"},
+                                          record.id)
         if settings is not None:
             self.save_settings(settings, reason="loaded")
-        before = copy.copy(self._data)
-        for table, records in (("patients", patients), ("sessions", sessions),
-                               ("evaluations", evaluations or ())):
-            rows = dict(self._data.get(table, {}))
+        new_data = dict(self._data)
+        for table, records in batch.items():
+            rows = dict(new_data.get(table, {}))
             for record in records:
-                if record.id in self._doc_ids:
-                    raise ValidationError({"id": f"{record.id} is already in use"})
                 rows[self._new_doc_id(table)] = _document(record)
-            self._data[table] = rows
+            new_data[table] = rows
         try:
-            self._backend.checkpoint(self._data)
-        except BaseException:
-            self._data = before
-            raise
+            self._backend.checkpoint(new_data)
         finally:
-            self._load()
+            self._next_doc.clear()
+        self._data = new_data
+        self._load()
 
     def pseudonym_key(self, *, create: bool = True) -> bytes | None:
         """The clinic's secret for pseudonymised exports: random, made once, kept in the file.
@@ -647,7 +670,14 @@ class Store:
     def _migrate(self, new: bool) -> None:
         """Bring an older file up to SCHEMA_VERSION through MIGRATIONS, or stamp a new one."""
         meta = self._data.get("meta", {})
-        version = next(iter(meta.values()), {}).get("schema_version") if meta else None
+        meta_doc = next(iter(meta.values()), {}) if meta else {}
+        if not isinstance(meta_doc, dict):
+            raise CorruptRecordFile(self.path or "record", "has an unreadable meta table")
+        version = meta_doc.get("schema_version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)
+                                    or version < 1):
+            raise CorruptRecordFile(self.path or "record",
+                                    f"has an impossible schema version {version!r}")
         if not new and version is None and any(self._data.get(t) for t in ("patients", "sessions")):
             raise CorruptRecordFile(self.path or "record", "has records but no schema version")
         if version is not None and (not isinstance(version, int) or version > SCHEMA_VERSION):

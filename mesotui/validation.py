@@ -79,6 +79,15 @@ def patient_problems(patient: Patient, today: date) -> dict[str, str]:
         problems["planned_start"] = "is before the date of birth"
     if patient.protocol:
         problems.update(protocol_problems(patient.protocol))
+    for consent in patient.consents:
+        if consent.given_on > today or consent.given_on < dob:
+            when = "in the future" if consent.given_on > today else "before birth"
+            problems["consents"] = f"consent given on {consent.given_on} is {when}"
+        elif consent.withdrawn_on and not consent.given_on <= consent.withdrawn_on <= today:
+            problems["consents"] = (f"withdrawal on {consent.withdrawn_on} is not between the "
+                                    f"consent ({consent.given_on}) and today")
+        elif problem := line_problem(consent.form_version) or line_problem(consent.taken_by):
+            problems["consents"] = f"form version and taker {problem}"
     for event in patient.course:
         if event.on < dob:
             problems["course"] = f"{event.status.value} on {event.on} is before the date of birth"

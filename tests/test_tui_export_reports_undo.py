@@ -81,3 +81,32 @@ async def test_ctrl_z_undoes_the_last_logged_session_as_a_new_revision() -> None
         await pilot.press("ctrl+z")  # nothing else was changed in this window
         await settle(pilot)
         assert store.session(logged.id).voided
+
+
+async def test_a_pseudonymised_export_from_the_app_works_on_a_new_record_file(
+        tmp_path: Path) -> None:
+    """The clinic's pseudonym key is made on first use, before the export runs in its worker."""
+    from textual.widgets import Checkbox
+
+    from mesotui.cli import Context
+    from mesotui.cli import demo_store as make_demo
+    from mesotui.tui.app import MesoApp
+
+    context = Context(tmp_path / "clinic.json", TODAY)
+    with make_demo(context.db_path, context) as store:
+        assert store.pseudonym_key(create=False) is None
+        app = MesoApp(store=store, today=TODAY)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("e")
+            await settle(pilot)
+            app.screen.query_one("#pseudonymise", Checkbox).value = True
+            target = tmp_path / "research.json"
+            app.screen.query_one("#path", Input).value = str(target)
+            app.screen.query_one("#export").press()  # type: ignore[attr-defined]
+            await settle(pilot)
+            await app.workers.wait_for_complete()
+            await settle(pilot)
+        exported = json.loads(target.read_text(encoding="utf-8"))
+        assert exported["pseudonymised"] is True
+        assert all(p["name"] == "" for p in exported["patients"])

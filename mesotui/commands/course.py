@@ -46,7 +46,8 @@ def run_void(args: argparse.Namespace, context: Context) -> int:
 def run_course(args: argparse.Namespace, context: Context) -> int:
     with context.open_store() as store:
         saved = store.set_course_status(args.patient_id, ACTIONS[args.action],
-                                        args.on or context.today, reason=args.reason)
+                                        args.on or context.today, reason=args.reason,
+                                        today=context.today)
     if args.json:
         print_json({"id": saved.id, "status": saved.status.value})
     else:

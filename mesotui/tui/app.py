@@ -97,9 +97,16 @@ class MesoApp(App[None]):
         self.push_screen(ExportDialog(self.today, patient_id), self._export)
 
     def _export(self, request: ExportRequest | None) -> None:
-        if request is not None:
-            self._say(f"Exporting to {request.destination}...")
-            self.run_export(request)
+        if request is None:
+            return
+        if request.pseudonymise:
+            try:  # the clinic's pseudonym key is made once, here, where the file is writable
+                self.store.pseudonym_key()
+            except MesoError as error:
+                self.notify(f"Export failed: {error}", severity="error", markup=False)
+                return
+        self._say(f"Exporting to {request.destination}...")
+        self.run_export(request)
 
     @work(thread=True, exclusive=True, group="export")
     def run_export(self, request: ExportRequest) -> None:

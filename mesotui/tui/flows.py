@@ -111,7 +111,7 @@ def change_course(app: MesoApp, patient_id: str, done: Done) -> None:
     patient = store.patient(patient_id)
 
     def save(status: CourseStatus, on: date, reason: str) -> Patient:
-        return store.set_course_status(patient_id, status, on, reason=reason)
+        return store.set_course_status(patient_id, status, on, reason=reason, today=app.today)
 
     app.push_screen(CourseDialog(patient, save, today=app.today), _after(
         app, patient_id, done, lambda: (
