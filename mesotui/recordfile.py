@@ -188,9 +188,18 @@ class Journal:
         line = _line(self.seq + 1, changes)
         try:
             fd = self._open()
-            size = os.fstat(fd).st_size
+            held = os.fstat(fd)
+            size = held.st_size
+            on_disk = os.stat(journal_path(self.path))
         except OSError as error:
+            self._close()
             raise WriteFailed(self.path, _why(error)) from error
+        if (on_disk.st_ino, on_disk.st_dev) != (held.st_ino, held.st_dev):
+            # The folder or the journal was deleted or replaced under us: a write now would
+            # land in a file nobody can find again.
+            self._close()
+            raise WriteFailed(self.path, "could not be saved (its folder or journal was removed "
+                                         "or replaced); the file on disk is unchanged")
         try:
             written = 0
             while written < len(line):  # a write may stop short (a size limit, a full disk)

@@ -46,3 +46,23 @@ def test_the_command_line_exits_1_and_leaves_every_file_as_it_was(tmp_path: Path
     assert db.read_bytes() == record
     assert (journal.read_bytes() if journal.exists() else None) == journal_before
     assert main(["check", *args]) == 0  # and the file is still sound
+
+
+def test_a_save_after_the_folder_was_removed_fails_plainly(tmp_path: Path) -> None:
+    """Deleting the record's folder under an open app: the save is refused, never lost silently."""
+    import shutil
+
+    from mesotui.errors import WriteFailed
+    from mesotui.store import Store
+    from tests.conftest import make_patient, make_session
+
+    folder = tmp_path / "clinic"
+    store = Store.open(folder / "clinic.json")
+    patient = store.add_patient(make_patient(), TODAY)
+    shutil.rmtree(folder)
+    with pytest.raises(WriteFailed, match="could not be saved"):
+        store.log_session(make_session(patient.id, TODAY), TODAY)
+    assert store.sessions_for(patient.id) == []
+    with pytest.raises(WriteFailed):  # still refused on retry, with nothing half-saved
+        store.log_session(make_session(patient.id, TODAY), TODAY)
+    store.close()
