@@ -30,6 +30,17 @@ async def type_into(pilot, selector: str, text: str) -> None:  # type: ignore[no
     await pilot.press(*text) if text else None
 
 
+async def add_patient(pilot, name: str, dob: str, sex: Sex) -> None:  # type: ignore[no-untyped-def]
+    """From the patient list: n, fill in the form, ctrl+s."""
+    await pilot.press("n")
+    await settle(pilot)
+    await type_into(pilot, "#name", name)
+    await type_into(pilot, "#dob", dob)
+    pilot.app.screen.query_one("#sex").value = sex
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
 async def test_empty_clinic_explains_how_to_add_the_first_patient() -> None:
     async with empty_app().run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -40,13 +51,7 @@ async def test_add_patient_then_log_session_shows_new_next_due_on_list_and_recor
     app = empty_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        await type_into(pilot, "#name", "Test Person")
-        await type_into(pilot, "#dob", "1980-05-01")
-        pilot.app.screen.query_one("#sex").value = Sex.FEMALE  # type: ignore[attr-defined]
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await add_patient(pilot, "Test Person", "1980-05-01", Sex.FEMALE)
         assert isinstance(app.screen, RecordScreen)
         patient = app.store.patients()[0]
         assert patient.name == "Test Person"
@@ -290,13 +295,7 @@ async def test_a_name_that_looks_like_markup_is_shown_exactly() -> None:
     app = empty_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        await type_into(pilot, "#name", "[bold]Bob[/]")
-        await type_into(pilot, "#dob", "1970-01-01")
-        pilot.app.screen.query_one("#sex").value = Sex.MALE  # type: ignore[attr-defined]
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await add_patient(pilot, "[bold]Bob[/]", "1970-01-01", Sex.MALE)
         assert "[bold]Bob[/]" in screen_text(app)
         await pilot.press("escape")
         await settle(pilot)
