@@ -137,7 +137,4 @@ def demo_store(path: Path, context: Context, patients: int = 36) -> Store:
     """Create the demo clinic at `path` as of the context's today, and open it."""
     from mesotui.demo import generate
 
-    clinic = generate(context.today, patients)
-    store = Store.open(path, clock=context.clock)
-    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
-    return store
+    return generate(context.today, patients).load_into(Store.open(path, clock=context.clock))

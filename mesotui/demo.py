@@ -1,6 +1,6 @@
-"""A deterministic synthetic clinic, relative to a given day: for --demo, tests, snapshots,
-benchmarks.
+"""A deterministic synthetic clinic, placed relative to a given day.
 
+It serves `--demo`, the tests, the snapshots and the benchmarks.
 No real patient appears here: names are drawn from plain lists, dates from a seeded generator.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from mesotui import history, schedule
 from mesotui.evaluation import Consent, Evaluation, Photo
@@ -34,6 +35,9 @@ from mesotui.vocab import (
     SideEffect,
 )
 
+if TYPE_CHECKING:
+    from mesotui.store import Store
+
 FEMALE = ["Amelia", "Sofia", "Hannah", "Ines", "Maya", "Chloe", "Leila", "Nora", "Zoë", "Priya",
           "Elena", "Yuki", "Freya", "Olga", "Grace"]
 MALE = ["Daniel", "Omar", "Lucas", "Kenji", "Mateo", "Arjun", "Felix", "Tomas", "Samuel",
@@ -56,6 +60,11 @@ class DemoClinic:
     patients: list[Patient]
     sessions: list[Session]
     evaluations: list[Evaluation] = field(default_factory=list)
+
+    def load_into(self, store: Store) -> Store:
+        """Write the whole clinic (settings, patients, sessions, evaluations) in one save."""
+        store.bulk_load(self.patients, self.sessions, self.settings, self.evaluations)
+        return store
 
 
 def generate(today: date, patients: int = 36, *, sessions_per_patient: int | None = None,

@@ -1,5 +1,4 @@
-"""Consent to off-label treatment and the course evaluation, with its outcome measures and
-decision."""
+"""Consent to off-label treatment, and the course evaluation with its measures and decision."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Recovering from a corrupt record file: find sound backups and restore one as a new working
-copy."""
+"""Recovery from a corrupt record file: find sound backups, restore one as the working copy."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The clinic's controlled vocabularies: sex, anaesthesia, areas, side effects, severities,
-status."""
+"""The clinic's controlled vocabularies: sex, anaesthesia, areas, side effects, severity, status."""
 
 from __future__ import annotations
 

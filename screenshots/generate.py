@@ -1,5 +1,4 @@
-"""Regenerate screenshots/*.svg from the demo clinic at 2026-01-15:
-`python screenshots/generate.py`."""
+"""Regenerate screenshots/*.svg from the demo clinic at 2026-01-15."""
 
 from __future__ import annotations
 
@@ -37,9 +36,8 @@ AFTER = {"log-session-errors": ("ctrl+s",), "consent-override": ("ctrl+s",)}
 
 
 def demo_app() -> MesoApp:
-    store = Store.in_memory(clock=lambda: datetime(2026, 1, 15, 9, 30, tzinfo=UTC))
-    clinic = generate(TODAY)
-    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
+    store = generate(TODAY).load_into(
+        Store.in_memory(clock=lambda: datetime(2026, 1, 15, 9, 30, tzinfo=UTC)))
     return MesoApp(store=store, today=TODAY, db_label="demo clinic (throwaway copy)")
 
 

@@ -48,9 +48,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> 
 @pytest.fixture
 def demo_store(tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
     """A record file holding the demo clinic as of TODAY."""
-    clinic = generate(TODAY)
-    opened = Store.open(tmp_path / "clinic.json", clock=clock)
-    opened.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
+    opened = generate(TODAY).load_into(Store.open(tmp_path / "clinic.json", clock=clock))
     yield opened
     opened.close()
 

@@ -1,5 +1,4 @@
-"""The clinic-scale benchmark runs end to end at a tiny size and reports every figure (no timings
-judged)."""
+"""The benchmark runs end to end at a tiny size and reports every figure (no timing judged)."""
 
 from __future__ import annotations
 

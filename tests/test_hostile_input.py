@@ -1,5 +1,4 @@
-"""Hostile and odd input: stored exactly as typed or refused with a clear message, never
-half-saved."""
+"""Hostile and odd input: stored exactly as typed or refused clearly, never half-saved."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Import: a whole file is validated before anything changes; merging adds, skips, never
-overwrites."""
+"""Import: the whole file is validated first; merging adds, skips, never overwrites."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Pilot flows of the clinic's terminal UI: what a practitioner does, checked on screen and in the
-store."""
+"""Pilot flows of the terminal UI: what a practitioner does, checked on screen and in the store."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Pilot flows for consent and the course evaluation: what the practitioner sees and what is
-saved."""
+"""Pilot flows for consent and the course evaluation: what is shown and what is saved."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Snapshots of every screen and dialog on the demo clinic at 2026-01-15 (look at them when they
-change)."""
+"""Snapshots of every screen and dialog on the demo clinic at 2026-01-15."""
 
 from __future__ import annotations
 

@@ -16,10 +16,7 @@ def clock() -> datetime:
 
 
 def demo_store(patients: int = 36) -> Store:
-    store = Store.in_memory(clock=clock)
-    clinic = generate(TODAY, patients)
-    store.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
-    return store
+    return generate(TODAY, patients).load_into(Store.in_memory(clock=clock))
 
 
 def demo_app(store: Store | None = None) -> MesoApp:

@@ -1,5 +1,4 @@
-"""`mesotui restore`: list sound backups, or make one the working record file after a
-confirmation."""
+"""`mesotui restore`: list sound backups, or restore one (after a confirmation)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A patient's record: safety and consent banners, the course, its timeline, outcomes and
-history."""
+"""A patient's record: safety and consent banners, course, timeline, outcomes, history."""
 
 from __future__ import annotations
 

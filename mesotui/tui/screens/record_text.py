@@ -1,5 +1,4 @@
-"""The patient record's banners and summary lines as plain text (never markup: names are free
-text)."""
+"""The record's banners and summary lines as plain text (never markup: names are free text)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A labelled form row that shows its own problem beneath it, and the form base all dialogs
-share."""
+"""A labelled form row with its problem beneath it, and the base every form dialog shares."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Outcome measures over time as plain-text bars: hair count and the global score, no colour
-needed."""
+"""Outcome measures over time as plain-text bars (hair count, global score); no colour needed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The protocol as form fields (intervals, maintenance, evaluation), shared by patient and
-settings."""
+"""The protocol as form fields (intervals, maintenance, evaluation) for patient and settings."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A checkbox and a tick list that show an empty box when unticked, so state never rests on
-colour."""
+"""Checkboxes and tick lists that show an empty box when unticked: state never rests on colour."""
 
 from __future__ import annotations
 
