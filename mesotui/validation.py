@@ -96,15 +96,21 @@ def patient_problems(patient: Patient, today: date) -> dict[str, str]:
     return problems
 
 
+def _visit_problems(patient_id: str, day: date, patient: Patient, today: date) -> dict[str, str]:
+    """What is wrong with a visit's patient and date (sessions and evaluations alike)."""
+    problems: dict[str, str] = {}
+    if patient_id != patient.id:
+        problems["patient_id"] = f"does not match patient {patient.id}"
+    if day < patient.date_of_birth:
+        problems["date"] = "is before the patient's date of birth"
+    elif day > today:
+        problems["date"] = f"{day.isoformat()} is in the future"
+    return problems
+
+
 def session_problems(session: Session, patient: Patient, today: date) -> dict[str, str]:
     """Everything wrong with a session record, keyed by field; empty when it can be saved."""
-    problems: dict[str, str] = {}
-    if session.patient_id != patient.id:
-        problems["patient_id"] = f"does not match patient {patient.id}"
-    if session.date < patient.date_of_birth:
-        problems["date"] = "is before the patient's date of birth"
-    elif session.date > today:
-        problems["date"] = f"{session.date.isoformat()} is in the future"
+    problems = _visit_problems(session.patient_id, session.date, patient, today)
     for key in ("product", "lot", "needle", "practitioner"):
         if problem := line_problem(getattr(session, key)):
             problems[key] = problem
@@ -147,13 +153,7 @@ def _number_problems(session: Session, problems: dict[str, str]) -> None:
 
 def evaluation_problems(evaluation: Evaluation, patient: Patient, today: date) -> dict[str, str]:
     """Everything wrong with a course evaluation, keyed by field."""
-    problems: dict[str, str] = {}
-    if evaluation.patient_id != patient.id:
-        problems["patient_id"] = f"does not match patient {patient.id}"
-    if evaluation.date < patient.date_of_birth:
-        problems["date"] = "is before the patient's date of birth"
-    elif evaluation.date > today:
-        problems["date"] = f"{evaluation.date.isoformat()} is in the future"
+    problems = _visit_problems(evaluation.patient_id, evaluation.date, patient, today)
     count = evaluation.hair_count_per_cm2
     if count is not None and not 0 <= count <= 1000:
         problems["hair_count_per_cm2"] = "must be 0 to 1000 hairs/cm²"
