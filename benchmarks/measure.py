@@ -35,6 +35,12 @@ class Finished:
     stdout: str
 
 
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""Children may write bytecode, as an installed app does: pip compiles it at install time, so
+without this every start would recompile whatever a sandbox or a `pip install -e` left
+uncompiled, and measure the compiler instead of the app."""
+
+
 def runner(mode: str, *args: object) -> list[str]:
     return [sys.executable, str(RUNNER), mode, *(str(a) for a in args)]
 
@@ -52,7 +58,7 @@ def run(command: list[str], timeout: float, cwd: Path | None = None) -> Finished
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                   cwd=cwd)
+                                   cwd=cwd, env=CHILD_ENV)
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         try:
@@ -93,7 +99,7 @@ def time_to_ready(command: list[str], timeout: float) -> float:
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=err)
+                                   stderr=err, env=CHILD_ENV)
         assert process.stdout is not None
         reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
                                   daemon=True)
@@ -139,7 +145,8 @@ def clinic_file(workdir: Path, patients: int, sessions: int, timeout: float
     import mesotui
 
     package = Path(mesotui.__file__).parent
-    source = b"".join((package / name).read_bytes() for name in ("demo.py", "store.py")
+    source = b"".join((package / name).read_bytes()
+                      for name in ("demo.py", "store.py", "recordfile.py", "image.py")
                       if (package / name).exists())
     digest = hashlib.sha256(source).hexdigest()[:10]
     folder = workdir / f"clinic-{patients}x{sessions}-{digest}"

@@ -116,8 +116,7 @@ class Patient:
         return self.course[-1] if self.course else None
 
     def age_on(self, day: date) -> int:
-        before_birthday = (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day)
-        return day.year - self.date_of_birth.year - before_birthday
+        return age_on(self.date_of_birth, day)
 
     def to_data(self) -> dict[str, Any]:
         """The record's content (what a revision snapshots), JSON-ready."""
@@ -155,6 +154,43 @@ class Patient:
             consents=tuple(Consent.from_data(c) for c in parse.listing(doc, "consents")),
             history=history,
         )
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - before_birthday
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What the patient list shows of a patient, kept so the list needs no whole record."""
+
+    id: str
+    name: str
+    sex: Sex
+    date_of_birth: date
+    archived: bool
+    status: CourseStatus
+
+    @classmethod
+    def of(cls, patient: Patient) -> Card:
+        return cls(patient.id, patient.name, patient.sex, patient.date_of_birth,
+                   patient.archived, patient.status)
+
+    def age_on(self, day: date) -> int:
+        return age_on(self.date_of_birth, day)
+
+    def to_data(self) -> list[Any]:
+        return [self.name, self.sex.value, self.date_of_birth.isoformat(), self.archived,
+                self.status.value]
+
+    @classmethod
+    def from_data(cls, record_id: str, row: list[Any]) -> Card:
+        name, sex, born, archived, status = row
+        if not isinstance(name, str):
+            raise ValueError("not a card")
+        return cls(record_id, name, parse.choice(Sex, sex, "sex"), date.fromisoformat(born),
+                   archived is True, parse.choice(CourseStatus, status, "status"))
 
 
 @dataclass(frozen=True, slots=True)

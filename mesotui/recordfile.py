@@ -12,18 +12,19 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from mesotui import durable
-from mesotui.errors import CorruptRecordFile, RecordFileError, WriteFailed
+from mesotui.errors import CorruptRecordFile, RecordFileError, ValidationError, WriteFailed
+from mesotui.image import Change, Encoded, Image, adopt, encode, from_index, index_path, new_token
 
-Change = tuple[str, str, Any]
-"""(table, doc id, document) — one document written whole."""
+Describe = Callable[[Encoded, str], bytes]
+"""Builds the sidecar index of a checkpoint just encoded (given its token)."""
 
 CHECKPOINT_EVERY = 500
 """Journal entries before the checkpoint is rewritten (one full write per this many saves)."""
@@ -54,20 +55,18 @@ def _line(seq: int, changes: Iterable[Change]) -> bytes:
     return hashlib.blake2b(payload, digest_size=16).hexdigest().encode() + b" " + payload + b"\n"
 
 
-def apply(data: dict[str, Any], changes: Iterable[Change]) -> None:
-    for table, doc_id, doc in changes:
-        data.setdefault(table, {})[doc_id] = doc
-
-
-def journal_seq(data: dict[str, Any]) -> int:
+def journal_seq(image: Image) -> int:
     """The last journal entry folded into this checkpoint (0 if none)."""
-    meta = data.get("meta", {}).get("1", {})
+    meta = image.tables.get("meta", {}).get("1", {})
     seq = meta.get("journal_seq", 0) if isinstance(meta, dict) else 0
     return seq if isinstance(seq, int) else 0
 
 
-def read_checkpoint(path: Path) -> dict[str, Any] | None:
-    """Parse the checkpoint; None only when it does not exist or is empty, never when corrupt."""
+def read_checkpoint(path: Path) -> Image | None:
+    """Read the checkpoint; None only when it does not exist or is empty, never when corrupt.
+
+    With an index that matches it, only its small tables are parsed; without, all of it.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -77,16 +76,21 @@ def read_checkpoint(path: Path) -> dict[str, Any] | None:
     if not raw.strip():
         return None
     try:
+        return from_index(raw, index_path(path).read_bytes())
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+            ValidationError):
+        pass  # no index, or one for another checkpoint: read the file whole
+    try:
         with no_gc():
             data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise CorruptRecordFile(path, f"is not valid JSON ({error})") from None
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
         raise CorruptRecordFile(path, "is JSON but not a mesotui record file")
-    return data
+    return Image(data)
 
 
-def replay(path: Path, data: dict[str, Any]) -> int:
+def replay(path: Path, image: Image) -> int:
     """Apply the journal's entries newer than the checkpoint to `data`; return the last seq.
 
     A torn last line (a save killed mid-append, never reported saved) is ignored. Damage
@@ -96,7 +100,7 @@ def replay(path: Path, data: dict[str, Any]) -> int:
         CorruptRecordFile: a damaged entry before the end, or entries missing.
         _Raced: the journal starts after the checkpoint (a checkpoint happened while reading).
     """
-    seq = journal_seq(data)
+    seq = journal_seq(image)
     try:
         raw = journal_path(path).read_bytes()
     except FileNotFoundError:
@@ -115,7 +119,7 @@ def replay(path: Path, data: dict[str, Any]) -> int:
             continue  # already in the checkpoint
         if entry["seq"] != seq + 1:
             raise _Raced()
-        apply(data, (tuple(change) for change in entry["w"]))  # type: ignore[misc]
+        image.apply(tuple(change) for change in entry["w"])  # type: ignore[misc]
         seq += 1
     return seq
 
@@ -138,7 +142,7 @@ def _entry(payload: bytes) -> dict[str, Any] | None:
     return entry
 
 
-def load(path: Path) -> tuple[dict[str, Any] | None, int]:
+def load(path: Path) -> tuple[Image | None, int]:
     """The record as saved: checkpoint plus journal. Returns (data or None, last journal seq).
 
     A reader can meet the writer folding the journal into a new checkpoint; then the file it
@@ -146,18 +150,18 @@ def load(path: Path) -> tuple[dict[str, Any] | None, int]:
     """
     for _attempt in range(10):
         before = _identity(path)
-        data = read_checkpoint(path)
-        if data is None and not journal_path(path).exists():
+        image = read_checkpoint(path)
+        if image is None and not journal_path(path).exists():
             if _identity(path) == before:
                 return None, 0
             continue
-        data = data if data is not None else {}
+        image = image if image is not None else Image({})
         try:
-            seq = replay(path, data)
+            seq = replay(path, image)
         except _Raced:
             continue
         if _identity(path) == before:
-            return data, seq
+            return image, seq
     raise RecordFileError(path, "kept changing while being read; try again")
 
 
@@ -218,17 +222,33 @@ class Journal:
         self.seq += 1
         self.entries += 1
 
-    def checkpoint(self, data: dict[str, Any]) -> None:
-        """Write `data` (which must hold every journal entry) as the new checkpoint."""
-        meta = data.setdefault("meta", {}).setdefault("1", {})
-        meta["journal_seq"] = self.seq
+    def checkpoint(self, image: Image, describe: Describe | None = None) -> None:
+        """Write `image` (which must hold every journal entry) as the new checkpoint.
+
+        Then `describe` gives its sidecar index; failing to write that loses nothing (the
+        next start reads the checkpoint whole), so it is never reported as a failed save.
+        """
+        meta = image.meta()
+        meta["journal_seq"], meta["checkpoint"] = self.seq, new_token()
+        with no_gc():
+            encoded = encode(image)
+        index = index_path(self.path)
         try:
-            durable.atomic_write(self.path, orjson.dumps(data))
+            index.unlink(missing_ok=True)  # never an index that describes another checkpoint
+            durable.atomic_write(self.path, encoded.raw)
         except OSError as error:
             raise WriteFailed(self.path, _why(error)) from error
+        adopt(image, encoded)
         self._close()
         journal_path(self.path).unlink(missing_ok=True)
         self.entries = 0
+        if describe is not None:
+            try:
+                durable.atomic_write(index, describe(encoded, meta["checkpoint"]),
+                                     keep_backup=False)
+            except (OSError, ValueError, CorruptRecordFile):
+                with suppress(OSError):
+                    index.unlink(missing_ok=True)  # the next start reads the checkpoint whole
 
     def close(self) -> None:
         self._close()

@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from mesotui import parse
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Protocol, Session
 from mesotui.vocab import CourseStatus, Decision, DueStatus, Sex
@@ -109,6 +111,73 @@ class Outlook:
         return None if self.next_due is None else (self.next_due - self.today).days
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a patient's course stands whatever the day; `on` judges it against one day.
+
+    Only the records change it, so the store keeps it (and its index saves it) between saves.
+    """
+
+    sessions_given: int
+    last_session: date | None
+    next_due: date | None
+    held: DueStatus | None
+    """PAUSED or STOPPED while the course is not active; None while it is."""
+    evaluation_due: bool
+    pregnancy_avoid_until: date | None
+
+    def on(self, today: date, due_soon_days: int = 14) -> Outlook:
+        status: DueStatus
+        if self.held is not None:
+            status = self.held
+        elif self.next_due is None:
+            status = DueStatus.NOT_STARTED
+        else:
+            status = due_status(self.next_due, today, due_soon_days)
+            if self.last_session is None and status is DueStatus.ON_SCHEDULE:
+                status = DueStatus.NOT_STARTED  # a planned start still weeks away
+        return Outlook(self.sessions_given, self.last_session, self.sessions_given + 1,
+                       self.next_due, status, self.evaluation_due, self.pregnancy_avoid_until,
+                       today)
+
+    def to_data(self) -> list[Any]:
+        return [self.sessions_given, _iso(self.last_session), _iso(self.next_due),
+                self.held.value if self.held else None, self.evaluation_due,
+                _iso(self.pregnancy_avoid_until)]
+
+    @classmethod
+    def from_data(cls, row: list[Any]) -> Standing:
+        given_count, last, due, held, evaluation, avoid = row
+        if not isinstance(given_count, int) or not isinstance(evaluation, bool):
+            raise ValueError("not a standing")
+        return cls(given_count, _day(last), _day(due),
+                   parse.choice(DueStatus, held, "held") if held else None, evaluation,
+                   _day(avoid))
+
+
+def standing(patient: Patient, sessions: Iterable[Session], protocol: Protocol,
+             evaluations: Iterable[Evaluation] = ()) -> Standing:
+    """Apply the protocol to one patient's sessions (see `outlook`), for any day."""
+    evaluations = list(evaluations)
+    counted = given(sessions)
+    protocol = effective_protocol(protocol, evaluations)
+    last = counted[-1].date if counted else None
+    avoid_until = (add_months(last, PREGNANCY_AVOID_MONTHS)
+                   if last and patient.sex is Sex.FEMALE else None)
+    active = patient.status is CourseStatus.ACTIVE
+    due_for_evaluation = active and evaluation_due(counted, protocol, evaluations)
+    next_due: date | None
+    held: DueStatus | None = None
+    if not active:
+        next_due = None
+        held = DueStatus.PAUSED if patient.status is CourseStatus.PAUSED else DueStatus.STOPPED
+    elif last is None:
+        next_due = patient.planned_start
+    else:
+        next_due = plan(last, len(counted), protocol, 1)[0][1]
+    return Standing(len(counted), last, next_due, held, due_for_evaluation, avoid_until)
+
+
 def outlook(patient: Patient, sessions: Iterable[Session], protocol: Protocol, today: date,
             due_soon_days: int = 14, evaluations: Iterable[Evaluation] = ()) -> Outlook:
     """Apply the protocol to one patient's sessions.
@@ -122,32 +191,21 @@ def outlook(patient: Patient, sessions: Iterable[Session], protocol: Protocol, t
         evaluations: the patient's evaluations (voided ones are ignored); a maintenance
             decision sets the interval from then on, and any decision clears "evaluation due".
     """
-    evaluations = list(evaluations)
-    counted = given(sessions)
-    protocol = effective_protocol(protocol, evaluations)
-    last = counted[-1].date if counted else None
-    avoid_until = (add_months(last, PREGNANCY_AVOID_MONTHS)
-                   if last and patient.sex is Sex.FEMALE else None)
-    due_for_evaluation = (patient.status is CourseStatus.ACTIVE
-                          and evaluation_due(counted, protocol, evaluations))
-    next_due: date | None
-    if patient.status is not CourseStatus.ACTIVE:
-        next_due = None
-        status = DueStatus.PAUSED if patient.status is CourseStatus.PAUSED else DueStatus.STOPPED
-    elif last is None:
-        next_due = patient.planned_start
-        status = (DueStatus.NOT_STARTED if next_due is None
-                  or due_status(next_due, today, due_soon_days) is DueStatus.ON_SCHEDULE
-                  else due_status(next_due, today, due_soon_days))
-    else:
-        next_due = plan(last, len(counted), protocol, 1)[0][1]
-        status = due_status(next_due, today, due_soon_days)
-    return Outlook(len(counted), last, len(counted) + 1, next_due, status, due_for_evaluation,
-                   avoid_until, today)
+    return standing(patient, sessions, protocol, evaluations).on(today, due_soon_days)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _day(text: Any) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+_RANK = {DueStatus.OVERDUE: 0, DueStatus.DUE_SOON: 1, DueStatus.ON_SCHEDULE: 2,
+         DueStatus.NOT_STARTED: 3, DueStatus.PAUSED: 4, DueStatus.STOPPED: 5}
 
 
 def urgency(view: Outlook) -> tuple[int, date]:
     """Sort key for the morning list: overdue first (most overdue on top), then soonest due."""
-    rank = {DueStatus.OVERDUE: 0, DueStatus.DUE_SOON: 1, DueStatus.ON_SCHEDULE: 2,
-            DueStatus.NOT_STARTED: 3, DueStatus.PAUSED: 4, DueStatus.STOPPED: 5}[view.status]
-    return rank, view.next_due or date.max
+    return _RANK[view.status], view.next_due or date.max

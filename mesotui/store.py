@@ -2,22 +2,25 @@
 
 The record file keeps TinyDB's JSON layout (tables of documents keyed by doc id), so plain
 `TinyDB(path)` reads it. TinyDB's own tables re-read and rewrite the whole file on every
-operation, which cannot stay instant at clinic scale, so the store keeps the documents in
-memory and saves through a write-ahead journal (mesotui/recordfile.py); a TinyDB `Storage`
-(MemoryStorage in tests) can stand in for the file. Session records are parsed only when
-needed: the patient list is computed from light summaries of each session.
+operation, which cannot stay instant at clinic scale, so the store keeps an index in memory
+and saves through a write-ahead journal (mesotui/recordfile.py); a TinyDB `Storage`
+(MemoryStorage in tests) can stand in for the file. Records are parsed only when needed
+(mesotui/image.py): the patient list is computed from a card and a standing per patient,
+which the file's sidecar index keeps between runs, and the schedule from light summaries of
+each session.
 """
 
 from __future__ import annotations
 
 import gc
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from filelock import FileLock, Timeout
 from tinydb.storages import MemoryStorage, Storage
@@ -33,7 +36,8 @@ from mesotui.errors import (
     WriteFailed,
 )
 from mesotui.evaluation import Consent, Evaluation
-from mesotui.models import CourseEvent, Patient, Protocol, Session, new_id
+from mesotui.image import Encoded, Image, index_bytes
+from mesotui.models import Card, CourseEvent, Patient, Protocol, Session, new_id
 from mesotui.settings import Settings
 from mesotui.vocab import CourseStatus, Decision
 
@@ -48,7 +52,8 @@ Change = recordfile.Change
 
 def load_file(path: Path) -> dict[str, Any] | None:
     """The record as saved (checkpoint and journal); None when there is none; never when corrupt."""
-    return recordfile.load(Path(path))[0]
+    image = recordfile.load(Path(path))[0]
+    return None if image is None else image.to_dict()
 
 
 def acquire_lock(path: Path) -> FileLock:
@@ -67,26 +72,32 @@ def acquire_lock(path: Path) -> FileLock:
     return lock
 
 
+Describe = recordfile.Describe
+
+
 class _FileBackend:
-    """Saves go to the journal; checkpoints rewrite the TinyDB file whole."""
+    """Saves go to the journal; checkpoints rewrite the TinyDB file whole, and its index."""
 
     def __init__(self, path: Path, seq: int) -> None:
         self.journal = recordfile.Journal(path, seq)
         self.fold_at = recordfile.CHECKPOINT_EVERY
 
-    def commit(self, data: dict[str, Any], changes: list[Change]) -> None:
+    def commit(self, image: Image, changes: list[Change]) -> None:
         self.journal.append(changes)  # from here on the save is durable, whatever follows
-        recordfile.apply(data, changes)
+        image.apply(changes)
+
+    def settle(self, image: Image, describe: Describe) -> None:
+        """Fold the journal into a new checkpoint once it is long enough."""
         if self.journal.entries >= self.fold_at:
             try:
-                self.checkpoint(data)
+                self.checkpoint(image, describe)
             except WriteFailed:
                 # The journal still holds everything; fold again after another round of saves
                 # rather than failing (and retrying) every save while the disk is full.
                 self.fold_at = self.journal.entries + recordfile.CHECKPOINT_EVERY
 
-    def checkpoint(self, data: dict[str, Any]) -> None:
-        self.journal.checkpoint(data)
+    def checkpoint(self, image: Image, describe: Describe | None) -> None:
+        self.journal.checkpoint(image, describe)
         self.fold_at = recordfile.CHECKPOINT_EVERY
 
     def pending(self) -> bool:
@@ -102,12 +113,15 @@ class _StorageBackend:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
-    def commit(self, data: dict[str, Any], changes: list[Change]) -> None:
-        recordfile.apply(data, changes)
-        self.storage.write(data)
+    def commit(self, image: Image, changes: list[Change]) -> None:
+        image.apply(changes)
+        self.storage.write(image.to_dict())
 
-    def checkpoint(self, data: dict[str, Any]) -> None:
-        self.storage.write(data)
+    def settle(self, image: Image, describe: Describe) -> None:
+        pass
+
+    def checkpoint(self, image: Image, describe: Describe | None) -> None:
+        self.storage.write(image.to_dict())
 
     def pending(self) -> bool:
         return False
@@ -116,18 +130,28 @@ class _StorageBackend:
         self.storage.close()
 
 
-@dataclass(frozen=True, slots=True)
-class _Summary:
-    """What the schedule needs of a session, read from its document without parsing it."""
+class _Summary(NamedTuple):
+    """What the schedule and the lot searches need of a session, without parsing it.
+
+    A named tuple: a large clinic builds tens of thousands of them when it first needs them.
+    """
 
     id: str
     date: date
     voided: bool
+    lot: str
+    lot_expiry: str | None
+
+    def to_row(self, doc_id: str, patient_id: str) -> list[Any]:
+        return [doc_id, self.id, patient_id, self.date.isoformat(), self.voided, self.lot,
+                self.lot_expiry]
 
 
 def _summary(doc: dict[str, Any]) -> _Summary:
     last = doc["history"][-1]
-    return _Summary(doc["id"], date.fromisoformat(last["data"]["date"]), last["action"] == "void")
+    data = last["data"]
+    return _Summary(doc["id"], date.fromisoformat(data["date"]), last["action"] == "void",
+                    str(data.get("lot") or ""), data.get("lot_expiry"))
 
 
 class Store:
@@ -143,19 +167,26 @@ class Store:
         lock: the held single-writer lock, released on close.
     """
 
-    def __init__(self, data: dict[str, Any] | None, backend: _FileBackend | _StorageBackend | None,
+    def __init__(self, image: Image | None, backend: _FileBackend | _StorageBackend | None,
                  *, clock: Callable[[], datetime] | None = None, path: Path | None = None,
                  lock: FileLock | None = None) -> None:
-        self._data: dict[str, Any] = data if data is not None else {}
+        self._image = image if image is not None else Image({})
         self._backend = backend
         self.clock = clock or (lambda: datetime.now(UTC))
         self.path = path
         self.readonly = backend is None
         self._lock = lock
         self._patients: dict[str, Patient] = {}
-        self._session_docs: dict[str, dict[str, Any]] = {}
+        """Patients parsed so far; `_cards` has every patient."""
+        self._cards: dict[str, Card] = {}
+        self._standings: dict[str, schedule.Standing] = {}
+        """Each patient's standing, computed once and dropped when one of their records changes."""
         self._parsed: dict[str, Session] = {}
         self._summaries: dict[str, dict[str, _Summary]] = {}
+        """Each patient's sessions; filled in when first needed (see `_sessions_known`)."""
+        self._sessions_known = False
+        self._knowing = threading.Lock()
+        self._session_owner: dict[str, str] = {}
         self._evaluations: dict[str, Evaluation] = {}
         self._evaluations_of: dict[str, list[str]] = {}
         self._doc_ids: dict[str, str] = {}
@@ -166,7 +197,7 @@ class Store:
         self._staged: list[tuple[Record, str]] = []
         self.on_saved: Callable[[tuple[Record, ...]], None] | None = None
         """Called with the records of each save once it is on disk (the app's undo list)."""
-        self._migrate(data is None)
+        self._migrate(image is None)
         self._load()
 
     # -- opening and closing ------------------------------------------------------------
@@ -182,19 +213,21 @@ class Store:
         """
         path = Path(path).expanduser().absolute()
         if readonly:
-            data, _seq = recordfile.load(path)
-            if data is None:
+            image, _seq = recordfile.load(path)
+            if image is None:
                 raise RecordFileError(path, "does not exist")
-            return cls(data, None, clock=clock, path=path)
+            return cls(image, None, clock=clock, path=path)
         durable.make_private_dir(path.parent)
         lock = acquire_lock(path)
         try:
             durable.remove_stale_temp_files(path)
-            data, seq = recordfile.load(path)
+            image, seq = recordfile.load(path)
             backend = _FileBackend(path, seq)
-            store = cls(data, backend, clock=clock, path=path, lock=lock)
-            if recordfile.journal_path(path).exists() or data is None:
-                backend.checkpoint(store._data)  # start from a self-contained file
+            store = cls(image, backend, clock=clock, path=path, lock=lock)
+            if (recordfile.journal_path(path).exists() or image is None
+                    or store._image.catalogue is None):
+                # Start from a self-contained file, with an index for the next start.
+                backend.checkpoint(store._image, store._describe)
             return store
         except BaseException:
             lock.release()
@@ -205,14 +238,15 @@ class Store:
                   storage: Storage | None = None) -> Store:
         """A store over a TinyDB storage (MemoryStorage by default): for tests and demos."""
         storage = storage or MemoryStorage()
-        return cls(storage.read(), _StorageBackend(storage), clock=clock)
+        data = storage.read()
+        return cls(None if data is None else Image(data), _StorageBackend(storage), clock=clock)
 
     def close(self) -> None:
         """Fold the journal into the record file (if that fails, the journal keeps it all)."""
         if self._backend is not None:
             try:
                 if self._backend.pending():
-                    self._backend.checkpoint(self._data)
+                    self._backend.checkpoint(self._image, self._describe)
             except WriteFailed:
                 pass  # nothing is lost: the next open replays the journal
             self._backend.close()
@@ -234,54 +268,54 @@ class Store:
         return self._settings
 
     def patients(self, *, include_archived: bool = True) -> list[Patient]:
-        return [p for p in self._patients.values() if include_archived or not p.archived]
+        with recordfile.no_gc():
+            return [self.patient(card.id) for card in self._cards.values()
+                    if include_archived or not card.archived]
 
     def patient(self, patient_id: str) -> Patient:
-        try:
-            return self._patients[patient_id]
-        except KeyError:
-            raise NotFound(f"no patient has the id {patient_id!r}") from None
+        if patient_id not in self._patients:
+            if patient_id not in self._cards:
+                raise NotFound(f"no patient has the id {patient_id!r}")
+            self._patients[patient_id] = self._read(Patient, "patients", patient_id)
+        return self._patients[patient_id]
+
+    def cards(self, *, include_archived: bool = True) -> list[Card]:
+        """What the patient list shows of each patient, without reading whole records."""
+        return [c for c in self._cards.values() if include_archived or not c.archived]
 
     def session(self, session_id: str) -> Session:
         if session_id not in self._parsed:
-            try:
-                doc = self._session_docs[session_id]
-            except KeyError:
-                raise NotFound(f"no session has the id {session_id!r}") from None
-            try:
-                self._parsed[session_id] = _parse(Session, doc)
-            except (ValidationError, KeyError, TypeError, ValueError, IndexError) as error:
-                raise CorruptRecordFile(self.path or "record",
-                                        f"holds an unreadable record: {error}") from None
+            if session_id not in self._session_ids():
+                raise NotFound(f"no session has the id {session_id!r}")
+            self._parsed[session_id] = self._read(Session, "sessions", session_id)
         return self._parsed[session_id]
 
     def sessions_for(self, patient_id: str, *, include_voided: bool = True) -> list[Session]:
         """One patient's sessions in date order, voided ones included unless asked not to."""
         with recordfile.no_gc():
-            found = [self.session(s) for s in self._summaries.get(patient_id, ())]
+            found = [self.session(s) for s in self._sessions_of(patient_id)]
         found.sort(key=lambda s: (s.date, s.id))
         return found if include_voided else [s for s in found if not s.voided]
 
     def sessions(self) -> list[Session]:
         with recordfile.no_gc():
-            return [self.session(s) for s in self._session_docs]
+            return [self.session(s) for s in self._session_ids()]
 
     def sessions_by_lot(self, lot: str) -> list[tuple[Patient, Session]]:
         """Every session given from `lot` (case-insensitive), voided ones included, by date."""
         wanted = lot.strip().casefold()
-        hits = [self.session(sid) for sid, doc in self._session_docs.items()
-                if str(doc["history"][-1]["data"].get("lot", "")).strip().casefold() == wanted]
-        return sorted(((self._patients[s.patient_id], s) for s in hits),
+        hits = [self.session(summary.id) for summary in self._all_summaries()
+                if summary.lot.strip().casefold() == wanted]
+        return sorted(((self.patient(s.patient_id), s) for s in hits),
                       key=lambda hit: (hit[1].date, hit[0].name))
 
     def recent_lots(self, limit: int = 8) -> list[tuple[str, date | None]]:
         """The lots most recently used, newest first, with their expiry, for a quick pick."""
-        latest: dict[str, tuple[str, str | None]] = {}
-        for doc in self._session_docs.values():
-            last = doc["history"][-1]
-            lot, day = last["data"].get("lot") or "", last["data"]["date"]
-            if lot and last["action"] != "void" and (lot not in latest or day > latest[lot][0]):
-                latest[lot] = (day, last["data"].get("lot_expiry"))
+        latest: dict[str, tuple[date, str | None]] = {}
+        for summary in self._all_summaries():
+            lot, day = summary.lot, summary.date
+            if lot and not summary.voided and (lot not in latest or day > latest[lot][0]):
+                latest[lot] = (day, summary.lot_expiry)
         newest = sorted(latest.items(), key=lambda item: item[1][0], reverse=True)[:limit]
         return [(lot, date.fromisoformat(expiry) if expiry else None)
                 for lot, (_day, expiry) in newest]
@@ -294,11 +328,26 @@ class Store:
         return schedule.effective_protocol(self.protocol_for(patient),
                                            self.evaluations_for(patient.id))
 
-    def outlook(self, patient: Patient, today: date) -> schedule.Outlook:
-        summaries = list(self._summaries.get(patient.id, {}).values())
-        return schedule.outlook(patient, summaries, self.protocol_for(patient),  # type: ignore[arg-type]
-                                today, self._settings.due_soon_days,
-                                self.evaluations_for(patient.id))
+    def outlook(self, patient: Patient | Card, today: date) -> schedule.Outlook:
+        """Where `patient` stands on `today`; a Patient not as stored (a draft) is judged as is."""
+        if isinstance(patient, Patient) and self._patients.get(patient.id) is not patient:
+            standing = schedule.standing(patient, self._sessions_by_patient().get(patient.id, {})
+                                         .values(), self.protocol_for(patient),  # type: ignore[arg-type]
+                                         self.evaluations_for(patient.id))
+        else:
+            standing = self.standing(patient.id)
+        return standing.on(today, self._settings.due_soon_days)
+
+    def standing(self, patient_id: str) -> schedule.Standing:
+        """Where the patient's course stands, whatever the day (kept until their records change)."""
+        held = self._standings.get(patient_id)
+        if held is None:
+            patient = self.patient(patient_id)
+            summaries = list(self._sessions_of(patient_id).values())
+            held = self._standings[patient_id] = schedule.standing(
+                patient, summaries, self.protocol_for(patient),  # type: ignore[arg-type]
+                self.evaluations_for(patient_id))
+        return held
 
     def evaluation(self, evaluation_id: str) -> Evaluation:
         try:
@@ -318,8 +367,15 @@ class Store:
     def overview(self, today: date, *, include_archived: bool = False
                  ) -> list[tuple[Patient, schedule.Outlook]]:
         """Patients with where they stand, most urgent first (overdue, then soonest due)."""
-        rows = [(p, self.outlook(p, today))
-                for p in self.patients(include_archived=include_archived)]
+        return [(self.patient(card.id), view)
+                for card, view in self.board(today, include_archived=include_archived)]
+
+    def board(self, today: date, *, include_archived: bool = False
+              ) -> list[tuple[Card, schedule.Outlook]]:
+        """`overview` for the patient list: cards, not whole records, so it is quick to start."""
+        with recordfile.no_gc():
+            rows = [(card, self.outlook(card, today))
+                    for card in self.cards(include_archived=include_archived)]
         rows.sort(key=lambda row: (*schedule.urgency(row[1]), row[0].name.casefold()))
         return rows
 
@@ -368,7 +424,7 @@ class Store:
 
     def log_session(self, session: Session, today: date, *, by: str = "") -> Session:
         session = replace(session, id=session.id or new_id("S"))
-        if session.id in self._session_docs:
+        if session.id in self._session_ids():
             raise ValidationError({"id": f"{session.id} is already in use"})
         patient = self.patient(session.patient_id)
         problems = validation.session_problems(session, patient, today)
@@ -406,7 +462,7 @@ class Store:
     def save_settings(self, settings: Settings, *, reason: str = "settings changed",
                       by: str = "") -> Settings:
         validation.check(validation.settings_problems(settings), "settings")
-        held = self._data.get("settings", {}).get("1")
+        held = self._image.tables.get("settings", {}).get("1")
         previous = tuple(history.Revision.from_doc(r) for r in held["history"]) if held else ()
         revisions = history.append(previous, "amend" if previous else "create",
                                    settings.to_data(), at=self._now(), by=by,
@@ -415,6 +471,7 @@ class Store:
             self._changes.append(("settings", "1", {"id": "settings",
                                                     "history": [r.to_doc() for r in revisions]}))
         self._settings = settings
+        self._standings.clear()  # the clinic's default protocol may have changed
         return settings
 
     def bulk_load(self, patients: list[Patient], sessions: list[Session],
@@ -428,7 +485,8 @@ class Store:
             raise ReadOnlyStore(self._read_only_message())
         batch = {"patients": list(patients), "sessions": list(sessions),
                  "evaluations": list(evaluations or ())}
-        known = set(self._patients) | {p.id for p in patients}
+        self._session_ids()  # every session's id is known before any is checked
+        known = set(self._cards) | {p.id for p in patients}
         seen: set[str] = set()
         for table, records in batch.items():
             for record in records:
@@ -440,25 +498,25 @@ class Store:
                                           record.id)
         if settings is not None:
             self.save_settings(settings, reason="loaded")
-        new_data = dict(self._data)
-        for table, records in batch.items():
-            rows = dict(new_data.get(table, {}))
-            for record in records:
-                rows[self._new_doc_id(table)] = _document(record)
-            new_data[table] = rows
+        image, previous = self._image.copy(), self._image
+        image.apply((table, self._new_doc_id(table), _document(record))
+                    for table, records in batch.items() for record in records)
+        self._next_doc.clear()
+        self._image = image
         try:
-            self._backend.checkpoint(new_data)
-        finally:
-            self._next_doc.clear()
-        self._data = new_data
-        self._load()
+            self._load()  # first, so the new checkpoint's index describes the new records
+            self._backend.checkpoint(image, self._describe)
+        except BaseException:
+            self._image = previous
+            self._load()
+            raise
 
     def pseudonym_key(self, *, create: bool = True) -> bytes | None:
         """The clinic's secret for pseudonymised exports: random, made once, kept in the file.
 
         Returns None when the file has no key yet and one cannot be made here (read-only).
         """
-        meta = dict(self._data.get("meta", {}).get("1", {}))
+        meta = dict(self._image.tables.get("meta", {}).get("1", {}))
         key = meta.get("pseudonym_key")
         if isinstance(key, str) and len(key) == 64:
             return bytes.fromhex(key)
@@ -537,9 +595,7 @@ class Store:
             expected_hash: the hash of the revision being undone, so a change made since
                 (by this window or an import) is never undone by mistake.
         """
-        record: Patient | Session | Evaluation = (self._patients.get(record_id)
-                                                  or self._evaluations.get(record_id)
-                                                  or self.session(record_id))
+        record = self._record(record_id)
         last = record.history[-1]
         if last.hash != expected_hash:
             raise ValidationError({"undo": "the record changed since; nothing was undone"},
@@ -566,9 +622,12 @@ class Store:
 
     def altered(self, record_id: str) -> list[str]:
         """What is wrong with a record's revision chain: non-empty if edited outside mesotui."""
-        record = (self._patients.get(record_id) or self._evaluations.get(record_id)
-                  or self.session(record_id))
-        return history.verify(record.history)
+        return history.verify(self._record(record_id).history)
+
+    def _record(self, record_id: str) -> Record:
+        if record_id in self._cards:
+            return self.patient(record_id)
+        return self._evaluations.get(record_id) or self.session(record_id)
 
     # -- internals ----------------------------------------------------------------------
 
@@ -597,11 +656,13 @@ class Store:
         changes, self._changes = self._changes, []
         if changes:
             try:
-                self._backend.commit(self._data, changes)
+                self._backend.commit(self._image, changes)
             except BaseException:
                 self._abandon()
                 raise
         self._publish()
+        if changes:
+            self._backend.settle(self._image, self._describe)  # the index sees this save too
 
     def _abandon(self) -> None:
         """Nothing of a failed save reaches memory (doc ids handed out are simply skipped)."""
@@ -638,8 +699,11 @@ class Store:
     def _new_doc_id(self, table: str) -> str:
         """The next TinyDB doc id of `table` (TinyDB numbers documents 1, 2, 3...)."""
         if table not in self._next_doc:
-            held = [int(k) for k in self._data.get(table, {}) if k.isdigit()]
-            self._next_doc[table] = max(held, default=0) + 1
+            catalogue = self._image.catalogue
+            known = catalogue.next_doc.get(table, 1) if catalogue else 1
+            docs = self._image.tables.get(table, {}) if catalogue else self._image.doc_ids(table)
+            held = [int(k) for k in docs if k.isdigit()]
+            self._next_doc[table] = max(known, max(held, default=0) + 1)
         doc_id = self._next_doc[table]
         self._next_doc[table] += 1
         return str(doc_id)
@@ -656,12 +720,18 @@ class Store:
         self._doc_ids[record.id] = doc_id
         if isinstance(record, Patient):
             self._patients[record.id] = record
-            self._summaries.setdefault(record.id, {})
-        elif isinstance(record, Session):
-            self._session_docs[record.id] = self._data["sessions"][doc_id]
+            self._cards[record.id] = Card.of(record)
+            self._standings.pop(record.id, None)
+            if self._sessions_known:
+                self._summaries.setdefault(record.id, {})
+            return
+        self._standings.pop(record.patient_id, None)
+        if isinstance(record, Session):
+            self._sessions_of(record.patient_id)[record.id] = _Summary(
+                record.id, record.date, record.voided, record.lot,
+                record.lot_expiry.isoformat() if record.lot_expiry else None)
+            self._session_owner[record.id] = record.patient_id
             self._parsed[record.id] = record
-            self._summaries.setdefault(record.patient_id, {})[record.id] = _Summary(
-                record.id, record.date, record.voided)
         else:
             if record.id not in self._evaluations:
                 self._evaluations_of.setdefault(record.patient_id, []).append(record.id)
@@ -669,7 +739,7 @@ class Store:
 
     def _migrate(self, new: bool) -> None:
         """Bring an older file up to SCHEMA_VERSION through MIGRATIONS, or stamp a new one."""
-        meta = self._data.get("meta", {})
+        meta = self._image.tables.get("meta", {})
         meta_doc = next(iter(meta.values()), {}) if meta else {}
         if not isinstance(meta_doc, dict):
             raise CorruptRecordFile(self.path or "record", "has an unreadable meta table")
@@ -678,7 +748,8 @@ class Store:
                                     or version < 1):
             raise CorruptRecordFile(self.path or "record",
                                     f"has an impossible schema version {version!r}")
-        if not new and version is None and any(self._data.get(t) for t in ("patients", "sessions")):
+        if not new and version is None and any(self._image.doc_ids(t) for t in ("patients",
+                                                                               "sessions")):
             raise CorruptRecordFile(self.path or "record", "has records but no schema version")
         if version is not None and (not isinstance(version, int) or version > SCHEMA_VERSION):
             raise RecordFileError(self.path or "record",
@@ -687,13 +758,15 @@ class Store:
         if version == SCHEMA_VERSION or self.readonly:
             return
         if version is not None:
+            data = self._image.to_dict()
             for step in range(version, SCHEMA_VERSION):
-                MIGRATIONS[step](self._data)
-            meta_doc = dict(next(iter(self._data["meta"].values())))  # keeps the pseudonym key
+                MIGRATIONS[step](data)
+            meta_doc = dict(next(iter(data["meta"].values())))  # keeps the pseudonym key
             meta_doc["schema_version"] = SCHEMA_VERSION
-            self._data["meta"] = {"1": meta_doc}
+            data["meta"] = {"1": meta_doc}
+            self._image = Image(data)
             if self._backend is not None:
-                self._backend.checkpoint(self._data)  # the old file is kept as a backup
+                self._backend.checkpoint(self._image, None)  # the old file is kept as a backup
             return
         with self._committing():
             self._changes.append(("meta", "1", {
@@ -703,20 +776,17 @@ class Store:
     def _load(self) -> None:
         """Build the in-memory index; a patient or evaluation that does not parse is corruption.
 
-        Sessions are only summarised here (date, voided); each is parsed when first asked for.
+        Without a sidecar index every patient is parsed and every session summarised here;
+        with one, cards, standings and places come from it and records are read on demand.
         """
-        self._patients.clear()
-        self._session_docs.clear()
-        self._parsed.clear()
-        self._summaries.clear()
-        self._evaluations.clear()
-        self._evaluations_of.clear()
-        self._doc_ids.clear()
-        self._next_doc.clear()
-        data = self._data
+        for held in (self._patients, self._cards, self._standings, self._parsed,
+                     self._summaries, self._session_owner, self._evaluations,
+                     self._evaluations_of, self._doc_ids, self._next_doc):
+            held.clear()
+        self._sessions_known = False
         try:
             with recordfile.no_gc():
-                self._index_all(data)
+                self._index_all(self._image)
             # The record's objects live as long as the store: keep them out of the garbage
             # collector's sight, or every later collection rescans millions of them (a
             # visible pause in a large clinic).
@@ -725,33 +795,115 @@ class Store:
             raise CorruptRecordFile(self.path or "record", f"holds an unreadable record: {error}"
                                     ) from None
 
-    def _index_all(self, data: dict[str, Any]) -> None:
-        """Index every record of `data` (sessions only summarised)."""
-        for doc_id, doc in data.get("patients", {}).items():
+    def _index_all(self, image: Image) -> None:
+        """Index every record of `image` (sessions only summarised, and only without an index)."""
+        settings_doc = image.tables.get("settings", {}).get("1")
+        if settings_doc:
+            self._settings = Settings.from_data(settings_doc["history"][-1]["data"])
+        if image.catalogue is not None:
+            for doc_id, patient_id, card, standing in image.catalogue.patients:
+                self._doc_ids[patient_id] = doc_id
+                self._cards[patient_id] = card
+                if standing is not None:
+                    self._standings[patient_id] = standing
+        for doc_id, doc in image.tables.get("patients", {}).items():  # changed since, or all
             patient = _parse(Patient, doc)
             self._patients[patient.id] = patient
+            self._cards[patient.id] = Card.of(patient)
             self._doc_ids[patient.id] = doc_id
-            self._summaries.setdefault(patient.id, {})
-        for doc_id, doc in data.get("sessions", {}).items():
-            summary = _summary(doc)
-            patient_id = doc["patient_id"]
-            if patient_id not in self._patients:
-                raise ValidationError({"patient_id": f"{patient_id} is not a patient"},
-                                      summary.id)
-            self._session_docs[summary.id] = doc
-            self._summaries[patient_id][summary.id] = summary
-            self._doc_ids[summary.id] = doc_id
-        for doc_id, doc in data.get("evaluations", {}).items():
+            self._standings.pop(patient.id, None)
+        for doc in image.tables.get("sessions", {}).values():
+            self._standings.pop(doc["patient_id"], None)
+        for doc_id, doc in image.tables.get("evaluations", {}).items():
             evaluation = _parse(Evaluation, doc)
-            if evaluation.patient_id not in self._patients:
+            if evaluation.patient_id not in self._cards:
                 raise ValidationError({"patient_id": f"{evaluation.patient_id} is not a patient"},
                                       evaluation.id)
             self._evaluations[evaluation.id] = evaluation
             self._doc_ids[evaluation.id] = doc_id
             self._evaluations_of.setdefault(evaluation.patient_id, []).append(evaluation.id)
-        settings_doc = data.get("settings", {}).get("1")
-        if settings_doc:
-            self._settings = Settings.from_data(settings_doc["history"][-1]["data"])
+            if ("evaluations", doc_id) in image.changed:
+                self._standings.pop(evaluation.patient_id, None)
+        if ("settings", "1") in image.changed:
+            self._standings.clear()
+        if image.catalogue is None:
+            self._know_sessions()  # the documents are parsed already: check them now
+
+    def prepare(self) -> None:
+        """Read every session's summary now: the app calls this from a thread once its first
+        screen shows, so the first record opened is as quick as the rest."""
+        try:
+            self._sessions_by_patient()
+        except CorruptRecordFile:
+            pass  # said when a record is opened, where it can be shown
+
+    def _sessions_by_patient(self) -> dict[str, dict[str, _Summary]]:
+        if not self._sessions_known:
+            with self._knowing:  # `prepare` may be at it in another thread: wait for it
+                if not self._sessions_known:
+                    try:
+                        self._know_sessions()
+                    except (ValidationError, KeyError, TypeError, ValueError,
+                            IndexError) as error:
+                        raise CorruptRecordFile(self.path or "record",
+                                                f"holds an unreadable record: {error}") from None
+        return self._summaries
+
+    def _know_sessions(self) -> None:
+        """Summarise every session: from the index, and from documents changed since."""
+        summaries: dict[str, dict[str, _Summary]] = {pid: {} for pid in self._cards}
+        owner: dict[str, str] = {}
+        catalogue = self._image.catalogue
+        for doc_id, session_id, patient_id, day, voided, lot, expiry in (
+                catalogue.sessions() if catalogue else ()):
+            summaries[patient_id][session_id] = _Summary(session_id, date.fromisoformat(day),
+                                                         voided, lot, expiry)
+            owner[session_id] = patient_id
+            self._doc_ids[session_id] = doc_id
+        for doc_id, doc in self._image.tables.get("sessions", {}).items():
+            summary, patient_id = _summary(doc), doc["patient_id"]
+            if patient_id not in summaries:
+                raise ValidationError({"patient_id": f"{patient_id} is not a patient"},
+                                      summary.id)
+            summaries[patient_id][summary.id] = summary
+            owner[summary.id] = patient_id
+            self._doc_ids[summary.id] = doc_id
+        self._summaries, self._session_owner = summaries, owner
+        self._sessions_known = True
+
+    def _session_ids(self) -> dict[str, str]:
+        """Every session's id, with its patient's."""
+        self._sessions_by_patient()
+        return self._session_owner
+
+    def _sessions_of(self, patient_id: str) -> dict[str, _Summary]:
+        return self._sessions_by_patient().setdefault(patient_id, {})
+
+    def _all_summaries(self) -> Iterator[_Summary]:
+        for summaries in self._sessions_by_patient().values():
+            yield from summaries.values()
+
+    def _read(self, model: type[Patient] | type[Session], table: str, record_id: str) -> Any:
+        """Parse one record from the file's image; one that does not parse is corruption."""
+        try:
+            record = _parse(model, self._image.doc(table, self._doc_ids[record_id]))
+        except (ValidationError, KeyError, TypeError, ValueError, IndexError) as error:
+            raise CorruptRecordFile(self.path or "record",
+                                    f"holds an unreadable record: {error}") from None
+        if record.id != record_id:
+            raise CorruptRecordFile(self.path or "record",
+                                    f"holds {record.id} where {record_id} was expected")
+        return record
+
+    def _describe(self, encoded: Encoded, token: str) -> bytes:
+        """The sidecar index of a checkpoint just written (see mesotui/image.py)."""
+        with recordfile.no_gc():
+            patients = [[self._doc_ids[pid], pid, card, self.standing(pid)]
+                        for pid, card in self._cards.items()]
+            sessions = [summary.to_row(self._doc_ids[summary.id], pid)
+                        for pid, summaries in self._sessions_by_patient().items()
+                        for summary in summaries.values()]
+            return index_bytes(encoded, token, patients, sessions)
 
 
 def _document(record: Record) -> dict[str, Any]:

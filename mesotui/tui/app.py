@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -12,15 +12,15 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from mesotui.errors import MesoError
-from mesotui.export import ExportRequest
 from mesotui.store import Store
 from mesotui.tui import flows
-from mesotui.tui.screens.export_dialog import ExportDialog
-from mesotui.tui.screens.help import HelpScreen
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.screens.record import RecordScreen
-from mesotui.tui.screens.reports import ReportsScreen
 from mesotui.tui.undo import UndoList
+from mesotui.tui.widgets.patient_list import QUICK_FILTERS
+
+if TYPE_CHECKING:
+    from mesotui.export import ExportRequest
 
 HELP_SECTION = {PatientsScreen: "Patient list", RecordScreen: "Patient record"}
 
@@ -48,6 +48,10 @@ class MesoApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(PatientsScreen())
+        # The list needs only the patients' cards; the sessions' summaries are read in a
+        # thread once it shows, so the first record opened is as quick as the rest.
+        self.set_timer(0.1, lambda: self.run_worker(self.store.prepare, thread=True,
+                                                    exit_on_error=False))
 
     @property
     def home(self) -> PatientsScreen | None:
@@ -89,10 +93,17 @@ class MesoApp(App[None]):
         self.refresh_bindings()
         self._say(f"Undone: {change.summary}. The record keeps both versions.")
 
+    # Screens other than the list and the record are imported when first opened, so that
+    # starting the app pays only for what it shows first.
+
     def action_reports(self) -> None:
+        from mesotui.tui.screens.reports import ReportsScreen
+
         self.push_screen(ReportsScreen())
 
     def action_export(self) -> None:
+        from mesotui.tui.screens.export_dialog import ExportDialog
+
         patient_id = self.screen.patient_id if isinstance(self.screen, RecordScreen) else None
         self.push_screen(ExportDialog(self.today, patient_id), self._export)
 
@@ -126,6 +137,8 @@ class MesoApp(App[None]):
                                          f"{request.destination} (readable by you only).")
 
     def action_help(self) -> None:
+        from mesotui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             section = next((name for kind, name in HELP_SECTION.items()
                             if isinstance(self.screen, kind)), "Forms")
@@ -152,7 +165,7 @@ class MesoApp(App[None]):
                 name = screen.patients.current.patient.name
                 yield SystemCommand(f"Log session: {name}", "For the highlighted patient (l)",
                                     screen.action_log)
-            for key, (label, _) in flows.QUICK_FILTERS.items():
+            for key, (label, _) in QUICK_FILTERS.items():
                 yield SystemCommand(f"Show: {label}", "Quick filter of the patient list",
                                     lambda key=key: screen.action_quick(key))  # type: ignore[misc]
         if isinstance(screen, RecordScreen):

@@ -1,7 +1,8 @@
 """What each action does: open the right form with a save closure, then refresh and say so.
 
 Forms only collect; these closures are where the store is called (screens collect, callers save).
-`done(message)` runs only after a successful save.
+`done(message)` runs only after a successful save. Each flow imports its form when first
+used, so starting the app pays only for the patient list.
 """
 
 from __future__ import annotations
@@ -14,14 +15,6 @@ from mesotui.evaluation import Consent, Evaluation
 from mesotui.models import Patient, Session
 from mesotui.settings import Settings
 from mesotui.tui import fmt
-from mesotui.tui.screens.consent_dialog import ConsentDialog
-from mesotui.tui.screens.course_dialog import CourseDialog
-from mesotui.tui.screens.dialogs import ReasonDialog
-from mesotui.tui.screens.evaluation_form import EvaluationForm
-from mesotui.tui.screens.patient_form import PatientForm
-from mesotui.tui.screens.session_form import SessionForm
-from mesotui.tui.screens.settings import SettingsForm
-from mesotui.tui.widgets.patient_list import QUICK_FILTERS  # noqa: F401  (re-exported for the palette)
 from mesotui.vocab import CourseStatus, Decision
 
 if TYPE_CHECKING:
@@ -45,6 +38,8 @@ def _next_due(app: MesoApp, patient_id: str) -> str:
 
 
 def log_session(app: MesoApp, patient_id: str, done: Done) -> None:
+    from mesotui.tui.screens.session_form import SessionForm
+
     store, today = app.store, app.today
     patient = store.patient(patient_id)
     given = store.sessions_for(patient_id, include_voided=False)
@@ -65,6 +60,8 @@ def log_session(app: MesoApp, patient_id: str, done: Done) -> None:
 
 
 def amend_session(app: MesoApp, session: Session, done: Done) -> None:
+    from mesotui.tui.screens.session_form import SessionForm
+
     store, today = app.store, app.today
     patient = store.patient(session.patient_id)
     form = SessionForm(patient, lambda s, reason: store.amend_session(
@@ -75,6 +72,8 @@ def amend_session(app: MesoApp, session: Session, done: Done) -> None:
 
 
 def void_session(app: MesoApp, session: Session, done: Done) -> None:
+    from mesotui.tui.screens.dialogs import ReasonDialog
+
     store = app.store
     dialog = ReasonDialog[Session](
         f"Void the session of {session.date}?",
@@ -87,6 +86,8 @@ def void_session(app: MesoApp, session: Session, done: Done) -> None:
 
 
 def add_patient(app: MesoApp, done: Callable[[Patient], None]) -> None:
+    from mesotui.tui.screens.patient_form import PatientForm
+
     store, today = app.store, app.today
 
     def finish(saved: Patient | None) -> None:
@@ -99,6 +100,8 @@ def add_patient(app: MesoApp, done: Callable[[Patient], None]) -> None:
 
 
 def edit_patient(app: MesoApp, patient_id: str, done: Done) -> None:
+    from mesotui.tui.screens.patient_form import PatientForm
+
     store, today = app.store, app.today
     form = PatientForm(store.patient(patient_id), lambda p, reason: store.update_patient(
         p, today, reason=reason or "details edited"), today=today,
@@ -107,6 +110,8 @@ def edit_patient(app: MesoApp, patient_id: str, done: Done) -> None:
 
 
 def change_course(app: MesoApp, patient_id: str, done: Done) -> None:
+    from mesotui.tui.screens.course_dialog import CourseDialog
+
     store = app.store
     patient = store.patient(patient_id)
 
@@ -119,6 +124,8 @@ def change_course(app: MesoApp, patient_id: str, done: Done) -> None:
 
 
 def toggle_archive(app: MesoApp, patient_id: str, done: Done) -> None:
+    from mesotui.tui.screens.dialogs import ReasonDialog
+
     store = app.store
     patient = store.patient(patient_id)
     archive = not patient.archived
@@ -132,6 +139,8 @@ def toggle_archive(app: MesoApp, patient_id: str, done: Done) -> None:
 
 
 def edit_settings(app: MesoApp, done: Done) -> None:
+    from mesotui.tui.screens.settings import SettingsForm
+
     store = app.store
 
     def finish(saved: Settings | None) -> None:
@@ -143,6 +152,8 @@ def edit_settings(app: MesoApp, done: Done) -> None:
 
 
 def consent(app: MesoApp, patient_id: str, done: Done) -> None:
+    from mesotui.tui.screens.consent_dialog import ConsentDialog
+
     store, today = app.store, app.today
     patient = store.patient(patient_id)
 
@@ -164,6 +175,8 @@ def consent(app: MesoApp, patient_id: str, done: Done) -> None:
 
 
 def evaluate(app: MesoApp, patient_id: str, done: Done) -> None:
+    from mesotui.tui.screens.evaluation_form import EvaluationForm
+
     store, today = app.store, app.today
     patient = store.patient(patient_id)
     form = EvaluationForm(patient, lambda e, _reason: store.record_evaluation(e, today),
@@ -182,6 +195,8 @@ def evaluate(app: MesoApp, patient_id: str, done: Done) -> None:
 
 
 def amend_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
+    from mesotui.tui.screens.evaluation_form import EvaluationForm
+
     store, today = app.store, app.today
     patient = store.patient(evaluation.patient_id)
     form = EvaluationForm(patient, lambda e, reason: store.amend_evaluation(
@@ -193,6 +208,8 @@ def amend_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
 
 
 def void_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
+    from mesotui.tui.screens.dialogs import ReasonDialog
+
     store = app.store
     dialog = ReasonDialog[Evaluation](
         f"Void the evaluation of {evaluation.date}?",

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Tab, Tabs
 
-from mesotui.models import Patient
+from mesotui.models import Card, Patient
 from mesotui.tui import flows
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS, PatientList, Row
 
@@ -55,21 +55,21 @@ class PatientsScreen(Screen[None]):
     def reload(self) -> None:
         """Recompute every row (start-up, settings changed)."""
         store, today = self.app.store, self.app.today
-        rows = store.overview(today, include_archived=True)
-        self.patients.set_rows([Row.of(patient, view) for patient, view in rows])
+        rows = store.board(today, include_archived=True)
+        self.patients.set_rows([Row.of(card, view) for card, view in rows], ordered=True)
         self._after_change()
 
     def refresh_patient(self, patient_id: str) -> None:
         """One patient changed: recompute their row only, so a save stays instant."""
         store = self.app.store
-        patient = store.patient(patient_id)
-        self.patients.replace_row(Row.of(patient, store.outlook(patient, self.app.today)))
+        card = Card.of(store.patient(patient_id))
+        self.patients.replace_row(Row.of(card, store.outlook(card, self.app.today)))
         self._after_change()
 
     def _after_change(self) -> None:
-        tabs = self.query_one("#quick", Tabs)
+        tabs, counts = self.query_one("#quick", Tabs), self.patients.counts()
         for n, (key, (label, _)) in enumerate(QUICK_FILTERS.items(), start=1):
-            tabs.query_one(f"#{key}", Tab).label = f"{n} {label} ({self.patients.count(key)})"
+            tabs.query_one(f"#{key}", Tab).label = f"{n} {label} ({counts[key]})"
         self._explain_empty()
 
     def _explain_empty(self) -> None:

@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mesotui import schedule
-from mesotui.models import Patient
+from mesotui.models import Card
 from mesotui.schedule import Outlook
 from mesotui.tui import fmt
 from mesotui.vocab import CourseStatus, DueStatus
@@ -26,13 +26,14 @@ from mesotui.vocab import CourseStatus, DueStatus
 class Row:
     """One patient with where they stand, computed once and refreshed after a save."""
 
-    patient: Patient
+    patient: Card
+    """What the list shows of the patient (not the whole record)."""
     view: Outlook
     key: str
     """What `/` matches: the name and id, case-folded."""
 
     @classmethod
-    def of(cls, patient: Patient, view: Outlook) -> Row:
+    def of(cls, patient: Card, view: Outlook) -> Row:
         return cls(patient, view, f"{patient.name}\t{patient.id}".casefold())
 
     @property
@@ -53,7 +54,8 @@ QUICK_FILTERS: dict[str, tuple[str, Callable[[Row], bool]]] = {
     "paused": ("Paused/stopped", lambda row: row.patient.status is not CourseStatus.ACTIVE),
     "archived": ("Archived", lambda row: True),
 }
-"""Quick filters by id: (label, test); every filter but "archived" leaves archived patients out."""
+"""Quick filters by id: (label, test); every filter but "archived" leaves archived patients out
+(`PatientList.counts` relies on that)."""
 
 ROW_CLASS = {DueStatus.OVERDUE: "patient-list--overdue",
              DueStatus.DUE_SOON: "patient-list--due-soon",
@@ -109,8 +111,9 @@ class PatientList(ScrollView, can_focus=True):
 
     # -- data ---------------------------------------------------------------------------
 
-    def set_rows(self, rows: list[Row]) -> None:
-        self._rows = sorted(rows, key=lambda row: row.order)
+    def set_rows(self, rows: list[Row], *, ordered: bool = False) -> None:
+        """Show `rows`; `ordered` says they are most urgent first already (the store's board)."""
+        self._rows = rows if ordered else sorted(rows, key=lambda row: row.order)
         self._apply()
 
     def replace_row(self, row: Row) -> None:
@@ -127,8 +130,18 @@ class PatientList(ScrollView, can_focus=True):
             self.quick = quick
         self._apply()
 
-    def count(self, quick: str) -> int:
-        return sum(1 for row in self._rows if matches(row, quick, ""))
+    def counts(self) -> dict[str, int]:
+        """How many patients each quick filter shows, counted in one pass over the rows."""
+        counts = dict.fromkeys(QUICK_FILTERS, 0)
+        tests = [(key, test) for key, (_label, test) in QUICK_FILTERS.items() if key != "archived"]
+        for row in self._rows:
+            if row.patient.archived:
+                counts["archived"] += 1
+                continue
+            for key, test in tests:
+                if test(row):
+                    counts[key] += 1
+        return counts
 
     @property
     def all_rows(self) -> list[Row]:

@@ -1,0 +1,132 @@
+"""The sidecar index: a start reads only what the list shows, and never trusts a stale index."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+import pytest
+from tinydb import TinyDB
+
+from mesotui import durable, image, recordfile
+from mesotui.demo import generate
+from mesotui.store import Store
+from tests.conftest import TODAY, FixedClock, make_session
+
+LATER = TODAY.replace(month=6)
+
+
+def board(store: Store) -> list[tuple[str, str, object, object, int]]:
+    """What the patient list shows, as plain values."""
+    return [(card.id, card.name, view.status, view.next_due, view.sessions_given)
+            for card, view in store.board(LATER, include_archived=True)]
+
+
+def everything(store: Store) -> tuple[object, ...]:
+    return (board(store), [(p, p.history) for p in store.patients()],
+            sorted((s.id, s, s.history) for s in store.sessions()), store.recent_lots(),
+            store.sessions_by_lot("DU25-0788"))
+
+
+@pytest.fixture
+def clinic(tmp_path: Path, clock: FixedClock) -> Path:
+    path = tmp_path / "clinic.json"
+    generate(TODAY, 40).load_into(Store.open(path, clock=clock)).close()
+    return path
+
+
+def read_whole(path: Path) -> Store:
+    """The record as it is without any index: the checkpoint parsed whole."""
+    copy = path.parent / "whole" / path.name
+    copy.parent.mkdir()
+    shutil.copyfile(path, copy)
+    return Store.open(copy, readonly=True)
+
+
+def test_a_start_with_the_index_shows_what_reading_the_whole_file_shows(clinic: Path) -> None:
+    assert image.index_path(clinic).exists()
+    with Store.open(clinic, readonly=True) as indexed, read_whole(clinic) as whole:
+        assert indexed._image.catalogue is not None and whole._image.catalogue is None
+        assert not indexed._patients  # nothing parsed yet: the list needs only the cards
+        assert everything(indexed) == everything(whole)
+
+
+def test_the_checkpoint_is_byte_for_byte_what_tinydb_data_dumped_whole_would_be(
+        clinic: Path) -> None:
+    raw = clinic.read_bytes()
+    assert orjson.dumps(TinyDB(clinic).storage.read()) == raw
+
+
+def test_saves_after_the_checkpoint_are_replayed_over_the_index_and_change_the_list(
+        clinic: Path, clock: FixedClock) -> None:
+    writer = Store.open(clinic, clock=clock)
+    patient = next(p for p in writer.patients() if writer.outlook(p, LATER).sessions_given)
+    before = writer.outlook(patient, LATER)
+    session = writer.log_session(make_session(patient.id, TODAY), TODAY)
+    renamed = writer.update_patient(replace(patient, name="Renamed Since"), TODAY, reason="typo")
+    # The writer is killed here: its saves are in the journal only, over an indexed checkpoint.
+    writer._backend.close()  # type: ignore[union-attr]
+    writer._lock.release()  # type: ignore[union-attr]
+    with Store.open(clinic, readonly=True) as reader:
+        assert reader._image.catalogue is not None
+        after = reader.outlook(reader.patient(patient.id), LATER)
+        assert after.sessions_given == before.sessions_given + 1
+        assert after.last_session == TODAY
+        assert reader.session(session.id).patient_id == patient.id
+        assert [c.name for c in reader.cards() if c.id == patient.id] == [renamed.name]
+
+
+def test_an_index_for_another_checkpoint_is_ignored(clinic: Path, clock: FixedClock) -> None:
+    stale = image.index_path(clinic).read_bytes()
+    with Store.open(clinic, clock=clock) as writer:
+        patient = writer.patients()[0]
+        writer.update_patient(replace(patient, name="Changed After"), TODAY, reason="typo")
+    image.index_path(clinic).write_bytes(stale)  # say a crash came between the two writes
+    with Store.open(clinic, readonly=True) as reader:
+        assert reader._image.catalogue is None  # read whole instead
+        assert reader.patient(patient.id).name == "Changed After"
+
+
+def test_a_file_changed_by_another_tinydb_program_is_read_whole(clinic: Path) -> None:
+    db = TinyDB(clinic)
+    db.table("patients").update({"seen_by": "another program"}, doc_ids=[1])  # rewrites it all
+    db.close()
+    with Store.open(clinic, readonly=True) as reader, read_whole(clinic) as whole:
+        assert reader._image.catalogue is None
+        assert reader._image.doc("patients", "1")["seen_by"] == "another program"
+        assert everything(reader) == everything(whole)
+
+
+def test_a_failed_index_write_loses_nothing(clinic: Path, clock: FixedClock,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write = durable.atomic_write
+
+    def no_index(path: Path, payload: bytes, **kwargs: object) -> None:
+        if path.name.endswith(".index"):
+            raise OSError(28, "No space left on device")
+        real_write(path, payload, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(durable, "atomic_write", no_index)
+    with Store.open(clinic, clock=clock) as writer:
+        patient = writer.patients()[0]
+        writer.update_patient(replace(patient, name="Saved Anyway"), TODAY, reason="typo")
+    assert not image.index_path(clinic).exists()
+    assert not recordfile.journal_path(clinic).exists()
+    monkeypatch.undo()
+    with Store.open(clinic, readonly=True) as reader:
+        assert reader.patient(patient.id).name == "Saved Anyway"
+
+
+def test_a_fold_in_the_middle_of_a_session_writes_an_index_that_holds_the_latest_save(
+        clinic: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recordfile, "CHECKPOINT_EVERY", 2)
+    with Store.open(clinic, clock=clock) as writer:
+        patient = writer.patients()[0]
+        first = writer.log_session(make_session(patient.id, TODAY), TODAY)
+        second = writer.log_session(make_session(patient.id, TODAY), TODAY)  # folds here
+        assert not recordfile.journal_path(clinic).exists()
+        with Store.open(clinic, readonly=True) as reader:
+            assert reader._image.catalogue is not None
+            assert {first.id, second.id} <= {s.id for s in reader.sessions_for(patient.id)}
