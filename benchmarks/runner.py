@@ -227,7 +227,7 @@ def interactive(path: str) -> None:
             for back_then_next in ("escape", "down"):
                 frames.expect(lambda s: s is screen)
                 key(app, back_then_next, None)
-                await frames.wait()
+                await frames.wait(what=lambda k=back_then_next: f"(after {k}; {state(app.screen)})")
             await asyncio.sleep(TYPING_GAP_S)
         result["open_s"] = opened
         app.exit()

@@ -16,6 +16,7 @@ from mesotui import __version__, durable, schedule
 from mesotui.errors import MesoError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
+from mesotui.recordfile import no_gc
 from mesotui.store import Store
 
 FORMAT = "mesotui-export"
@@ -60,10 +61,21 @@ def build(store: Store, today: date, request: ExportRequest = ExportRequest(), *
         MesoError: a pseudonymised export was asked of a file without a pseudonym key.
     """
     pseudo = pseudonymiser(store, request)
-    out = [patient_entry(store, patient, store.sessions_for(patient.id), chosen, today, pseudo,
-                         [e for e in store.evaluations_for(patient.id)
-                          if _in_range(e.date, request.since, request.until)])
-           for patient, chosen in select(store, request, progress)]
+    if request.since and request.until and request.since > request.until:
+        raise MesoError(f"--since {request.since} is after --until {request.until}")
+    ranged = request.since is not None or request.until is not None
+    patients = _chosen(store, request.patient_ids)
+    out = []
+    with no_gc(freeze=True):  # a large clinic's entries all live on: never rescan them
+        for done, patient in enumerate(patients, start=1):
+            evaluations = [e for e in store.evaluations_for(patient.id)
+                           if _in_range(e.date, request.since, request.until)]
+            sessions = _session_entries(store, patient.id, request)
+            if not ranged or sessions or evaluations:
+                out.append(patient_entry(store, patient, [], [], today, pseudo, evaluations,
+                                         sessions=sessions))
+            if progress:
+                progress(done, len(patients))
     settings = store.settings.to_data()
     if pseudo:
         settings.update(clinic_name="", practitioners=[], default_practitioner="")
@@ -114,15 +126,19 @@ def select(store: Store, request: ExportRequest, progress: Progress | None = Non
 
 def patient_entry(store: Store, patient: Patient, every: list[Session], chosen: list[Session],
                   today: date, pseudo: Pseudonymiser | None = None,
-                  evaluations: list[Evaluation] | None = None) -> dict[str, Any]:
+                  evaluations: list[Evaluation] | None = None, *,
+                  sessions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One patient as exported: stored fields, derived ones, sessions, evaluations, history.
 
-    `evaluations` defaults to all of the patient's (a date-ranged export passes those in range).
+    `evaluations` defaults to all of the patient's (a date-ranged export passes those in range);
+    `sessions`, entries made already, replaces `chosen` (numbered among `every`).
     """
     view = store.outlook(patient, today)
     if evaluations is None:
         evaluations = store.evaluations_for(patient.id)
-    numbers = schedule.numbers(every)
+    if sessions is None:
+        numbers = schedule.numbers(every)
+        sessions = [session_entry(s, numbers.get(s.id)) for s in chosen]
     entry: dict[str, Any] = {"id": patient.id, **patient.to_data()}
     entry.update(
         own_protocol=entry.pop("protocol"), protocol=store.protocol_for(patient).to_data(),
@@ -131,7 +147,7 @@ def patient_entry(store: Store, patient: Patient, every: list[Session], chosen: 
         pregnancy_avoid_until=_iso(view.pregnancy_avoid_until),
         history=[r.to_doc() for r in patient.history],
         consent_in_force=patient.consent_on(today) is not None,
-        sessions=[session_entry(s, numbers.get(s.id)) for s in chosen],
+        sessions=sessions,
         evaluations=[evaluation_entry(e) for e in evaluations])
     return pseudonymise(entry, pseudo) if pseudo else entry
 
@@ -142,6 +158,40 @@ def session_entry(session: Session, number: int | None) -> dict[str, Any]:
                  void_reason=session.void_reason, amended=session.amended,
                  history=[r.to_doc() for r in session.history])
     return entry
+
+
+_SESSION_FIELDS = Session("", "", date.min).to_data().keys()
+
+
+def _session_entries(store: Store, patient_id: str, request: ExportRequest
+                     ) -> list[dict[str, Any]]:
+    """The patient's sessions in `request`'s range, as entries, numbered among all of them.
+
+    Built from the stored documents, as `session_entry` would build them from models: a
+    whole-clinic export then need not parse every session. A document written by another
+    version (its fields differ) goes through the model instead.
+    """
+    entries, number = [], 0
+    for doc in store.session_documents(patient_id):
+        history = doc["history"]
+        last = history[-1]
+        voided = last["action"] == "void"
+        number += not voided
+        data = last["data"]
+        day = date.fromisoformat(data["date"]) if request.since or request.until else None
+        if day is not None and not _in_range(day, request.since, request.until):
+            continue
+        if data.keys() != _SESSION_FIELDS:
+            entries.append(session_entry(store.session(doc["id"]), None if voided else number))
+            continue
+        volume, strength = data["volume_ml"], data["concentration_pct"]
+        entries.append({
+            "id": doc["id"], **data, "number": None if voided else number,
+            "dose_mg": (None if volume is None or strength is None
+                        else round(volume * strength * 10, 6)),
+            "voided": voided, "void_reason": last["reason"] if voided else "",
+            "amended": any(r["action"] == "amend" for r in history), "history": history})
+    return entries
 
 
 def evaluation_entry(evaluation: Evaluation) -> dict[str, Any]:

@@ -14,7 +14,7 @@ the two writes, a file restored or edited by hand) the checkpoint is parsed whol
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from mesotui.models import Card
 from mesotui.schedule import Standing
 
 LAZY = ("patients", "sessions")
+CHUNK = 1000
+"""Session rows per line of the index: the app reads them a line at a time between keys."""
 """Tables whose documents stay as bytes until read; the others are small and parsed at once."""
 INDEX_FORMAT = 1
 
@@ -53,21 +55,38 @@ class Catalogue:
 
     patients: list[list[Any]]
     next_doc: dict[str, int]
-    _sessions: bytes | list[list[Any]]
+    _pending: list[bytes]
+    """Lines of session rows not parsed yet (a few thousand rows each)."""
     _image: Image | None = field(default=None, repr=False)
+    _chunks: list[list[list[Any]]] = field(default_factory=list)
+
+    def chunks(self) -> Iterator[list[list[Any]]]:
+        """The session rows a line at a time, parsing each line when first reached."""
+        done = 0
+        while done < len(self._chunks) or self._pending:
+            if done == len(self._chunks):
+                self._chunks.append(self._parse(self._pending.pop(0)))
+            yield self._chunks[done]
+            done += 1
 
     def sessions(self) -> list[list[Any]]:
-        if isinstance(self._sessions, bytes):
-            rows = orjson.loads(self._sessions)
-            if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == 9
-                                                     for r in rows):
-                raise ValueError("the index's session rows are malformed")
-            places = self._image.stored.setdefault("sessions", {}) if self._image else {}
-            for row in rows:
-                places[row[0]] = (row[7], row[8])
-                del row[7:]
-            self._sessions = rows
-        return self._sessions
+        return [row for chunk in self.chunks() for row in chunk]
+
+    def settle(self) -> None:
+        """Parse every line still pending (which also records each session's place)."""
+        while self._pending:
+            self._chunks.append(self._parse(self._pending.pop(0)))
+
+    def _parse(self, line: bytes) -> list[list[Any]]:
+        rows = orjson.loads(line)
+        if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == 9
+                                                 for r in rows):
+            raise ValueError("the index's session rows are malformed")
+        places = self._image.stored.setdefault("sessions", {}) if self._image else {}
+        for row in rows:
+            places[row[0]] = (row[7], row[8])
+            del row[7:]
+        return rows
 
 
 class Image:
@@ -134,7 +153,7 @@ class Image:
 
     def _places(self, table: str) -> dict[str, Range]:
         if table == "sessions" and self.catalogue is not None:
-            self.catalogue.sessions()  # fills in the sessions' places
+            self.catalogue.settle()  # fills in the sessions' places
         return self.stored.get(table, {})
 
 
@@ -187,7 +206,7 @@ def adopt(image: Image, encoded: Encoded) -> None:
 
 def index_bytes(encoded: Encoded, token: str, patients: list[list[Any]],
                 sessions: list[list[Any]]) -> bytes:
-    """The sidecar index: a head line (tables, patients) and a line of session rows.
+    """The sidecar index: a head line (tables, patients), then lines of session rows.
 
     Args:
         patients: [doc id, patient id, Card, Standing] for every patient.
@@ -210,7 +229,8 @@ def index_bytes(encoded: Encoded, token: str, patients: list[list[Any]],
                           standing.to_data() if standing else None]
                          for doc_id, pid, card, standing in patients]}
     rows = [[*row, *session_places[row[0]]] for row in sessions]
-    return orjson.dumps(head) + b"\n" + orjson.dumps(rows) + b"\n"
+    lines = [orjson.dumps(rows[n:n + CHUNK]) for n in range(0, len(rows), CHUNK)]
+    return b"\n".join([orjson.dumps(head), *lines]) + b"\n"
 
 
 def from_index(raw: bytes, index: bytes) -> Image:
@@ -244,5 +264,6 @@ def from_index(raw: bytes, index: bytes) -> Image:
     image.catalogue = Catalogue(
         [[doc_id, pid, Card.from_data(pid, card), Standing.from_data(standing) if standing
           else None] for doc_id, pid, _start, _end, card, standing in patients],
-        {k: int(v) for k, v in head["next_doc"].items()}, rest.strip(), image)
+        {k: int(v) for k, v in head["next_doc"].items()},
+        [line for line in rest.split(b"\n") if line.strip()], image)
     return image

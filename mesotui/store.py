@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import gc
 import secrets
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -185,7 +184,8 @@ class Store:
         self._summaries: dict[str, dict[str, _Summary]] = {}
         """Each patient's sessions; filled in when first needed (see `_sessions_known`)."""
         self._sessions_known = False
-        self._knowing = threading.Lock()
+        self._knowing: Iterator[None] | None = None
+        """Summarising the sessions, under way (see `prepare`)."""
         self._session_owner: dict[str, str] = {}
         self._evaluations: dict[str, Evaluation] = {}
         self._evaluations_of: dict[str, list[str]] = {}
@@ -296,6 +296,14 @@ class Store:
             found = [self.session(s) for s in self._sessions_of(patient_id)]
         found.sort(key=lambda s: (s.date, s.id))
         return found if include_voided else [s for s in found if not s.voided]
+
+    def session_documents(self, patient_id: str) -> list[dict[str, Any]]:
+        """One patient's sessions as stored (id, patient and revision documents), by date.
+
+        For a whole-clinic export, which then need not parse every session into a model.
+        """
+        summaries = sorted(self._sessions_of(patient_id).values(), key=lambda s: (s.date, s.id))
+        return [self._image.doc("sessions", self._doc_ids[s.id]) for s in summaries]
 
     def sessions(self) -> list[Session]:
         with recordfile.no_gc():
@@ -783,7 +791,7 @@ class Store:
                      self._summaries, self._session_owner, self._evaluations,
                      self._evaluations_of, self._doc_ids, self._next_doc):
             held.clear()
-        self._sessions_known = False
+        self._sessions_known, self._knowing = False, None
         try:
             with recordfile.no_gc():
                 self._index_all(self._image)
@@ -827,39 +835,52 @@ class Store:
         if ("settings", "1") in image.changed:
             self._standings.clear()
         if image.catalogue is None:
-            self._know_sessions()  # the documents are parsed already: check them now
+            for _step in self._know_sessions():  # the documents are parsed already: check now
+                pass
 
-    def prepare(self) -> None:
-        """Read every session's summary now: the app calls this from a thread once its first
-        screen shows, so the first record opened is as quick as the rest."""
-        try:
-            self._sessions_by_patient()
-        except CorruptRecordFile:
-            pass  # said when a record is opened, where it can be shown
+    def prepare(self) -> Iterator[None]:
+        """Read every session's summary a few thousand at a time, pausing between them.
+
+        The app runs this between keystrokes once its list shows, so the first record opened
+        is as quick as the rest; anything that needs the sessions sooner finishes it at once.
+        """
+        with suppress(CorruptRecordFile):  # said when a record is opened, where it can be shown
+            while not self._sessions_known:
+                if not self._step():
+                    return
+                yield
 
     def _sessions_by_patient(self) -> dict[str, dict[str, _Summary]]:
-        if not self._sessions_known:
-            with self._knowing:  # `prepare` may be at it in another thread: wait for it
-                if not self._sessions_known:
-                    try:
-                        self._know_sessions()
-                    except (ValidationError, KeyError, TypeError, ValueError,
-                            IndexError) as error:
-                        raise CorruptRecordFile(self.path or "record",
-                                                f"holds an unreadable record: {error}") from None
+        while not self._sessions_known:
+            self._step()
         return self._summaries
 
-    def _know_sessions(self) -> None:
+    def _step(self) -> bool:
+        """One step of summarising the sessions; False once it is finished."""
+        if self._knowing is None:
+            self._knowing = self._know_sessions()
+        try:
+            next(self._knowing)
+            return True
+        except StopIteration:
+            return False
+        except (ValidationError, KeyError, TypeError, ValueError, IndexError) as error:
+            self._knowing = None
+            raise CorruptRecordFile(self.path or "record",
+                                    f"holds an unreadable record: {error}") from None
+
+    def _know_sessions(self) -> Iterator[None]:
         """Summarise every session: from the index, and from documents changed since."""
         summaries: dict[str, dict[str, _Summary]] = {pid: {} for pid in self._cards}
         owner: dict[str, str] = {}
         catalogue = self._image.catalogue
-        for doc_id, session_id, patient_id, day, voided, lot, expiry in (
-                catalogue.sessions() if catalogue else ()):
-            summaries[patient_id][session_id] = _Summary(session_id, date.fromisoformat(day),
-                                                         voided, lot, expiry)
-            owner[session_id] = patient_id
-            self._doc_ids[session_id] = doc_id
+        for chunk in catalogue.chunks() if catalogue else ():
+            for doc_id, session_id, patient_id, day, voided, lot, expiry in chunk:
+                summaries.setdefault(patient_id, {})[session_id] = _Summary(
+                    session_id, date.fromisoformat(day), voided, lot, expiry)
+                owner[session_id] = patient_id
+                self._doc_ids[session_id] = doc_id
+            yield
         for doc_id, doc in self._image.tables.get("sessions", {}).items():
             summary, patient_id = _summary(doc), doc["patient_id"]
             if patient_id not in summaries:
@@ -868,8 +889,11 @@ class Store:
             summaries[patient_id][summary.id] = summary
             owner[summary.id] = patient_id
             self._doc_ids[summary.id] = doc_id
+        for patient_id in self._cards:  # added while this ran
+            summaries.setdefault(patient_id, {})
         self._summaries, self._session_owner = summaries, owner
         self._sessions_known = True
+        self._knowing = None
 
     def _session_ids(self) -> dict[str, str]:
         """Every session's id, with its patient's."""

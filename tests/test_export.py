@@ -8,9 +8,10 @@ from datetime import date
 from pathlib import Path
 
 import jsonschema
+import orjson
 import pytest
 
-from mesotui import export, importer
+from mesotui import export, importer, schedule
 from mesotui.errors import MesoError, NotFound
 from mesotui.store import Store
 from mesotui.vocab import CourseStatus, Sex
@@ -140,3 +141,18 @@ def test_an_export_file_is_private_and_replaced_whole(demo_store: Store, tmp_pat
     assert json.loads(target.read_text("utf-8"))["format"] == "mesotui-export"
     with pytest.raises(MesoError, match="no such folder"):
         export.write({}, tmp_path / "missing" / "out.json")
+
+
+def test_entries_built_from_stored_documents_match_those_built_from_models(
+        demo_store: Store) -> None:
+    """The whole-clinic export skips parsing sessions into models; it must not change a field."""
+    document = export.build(demo_store, TODAY)
+    checked = 0
+    for patient in document["patients"]:
+        every = demo_store.sessions_for(patient["id"])
+        numbers = schedule.numbers(every)
+        expected = [export.session_entry(s, numbers.get(s.id)) for s in every]
+        assert orjson.loads(orjson.dumps(patient["sessions"])) == \
+            orjson.loads(orjson.dumps(expected))
+        checked += len(expected)
+    assert checked == len(demo_store.sessions()) > 100

@@ -46,17 +46,23 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if request.pseudonymise:
         _ensure_pseudonym_key(context)
     with context.open_store(readonly=True) as store:
-        with progress_bar("Exporting", len(store.patients()), to_file=bool(args.output)) as tick:
-            payload = render(store, context.today, request, args.format,
-                             horizon_months=args.horizon, with_names=args.with_names,
-                             progress=tick)
-            chosen = export.select(store, request)
+        with progress_bar("Exporting", len(store.cards()), to_file=bool(args.output)) as tick:
+            if args.format == "json":  # counted from the document: no second pass
+                document = export.build(store, context.today, request, progress=tick)
+                payload = export.to_json(document)
+                patients = len(document["patients"])
+                sessions = sum(len(p["sessions"]) for p in document["patients"])
+            else:
+                payload = render(store, context.today, request, args.format,
+                                 horizon_months=args.horizon, with_names=args.with_names,
+                                 progress=tick)
+                chosen = export.select(store, request)
+                patients, sessions = len(chosen), sum(len(s) for _, s in chosen)
     if args.output is None:
         sys.stdout.buffer.write(payload)
         sys.stdout.flush()
         return 0
     export.write_bytes(payload, args.output)
-    patients, sessions = len(chosen), sum(len(s) for _, s in chosen)
     if args.json:
         print_json({"file": str(args.output), "format": args.format, "patients": patients,
                     "sessions": sessions, "pseudonymised": request.pseudonymise})

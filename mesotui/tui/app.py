@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
@@ -48,10 +49,14 @@ class MesoApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(PatientsScreen())
-        # The list needs only the patients' cards; the sessions' summaries are read in a
-        # thread once it shows, so the first record opened is as quick as the rest.
-        self.set_timer(0.1, lambda: self.run_worker(self.store.prepare, thread=True,
-                                                    exit_on_error=False))
+        self.call_after_refresh(self._prepare)
+
+    @work(group="prepare", exit_on_error=False)
+    async def _prepare(self) -> None:
+        """The list needs only the patients' cards: read the sessions' summaries once it shows,
+        a few thousand at a time between keystrokes, so the first record opens as quick."""
+        for _step in self.store.prepare():
+            await asyncio.sleep(0.01)  # long enough for a keystroke to be handled and painted
 
     @property
     def home(self) -> PatientsScreen | None:

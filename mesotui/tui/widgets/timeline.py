@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import groupby
 from typing import ClassVar
 
 from rich.style import Style
@@ -109,7 +110,10 @@ class Timeline(Widget):
         return self.get_component_rich_style(name, partial=True)
 
     def _text(self, canvas: _Canvas) -> Text:
+        """The canvas as text, one span per run of a kind (a style per character is slow)."""
         text = Text(no_wrap=True, overflow="crop")
-        for char, kind in zip(canvas.chars, canvas.kinds, strict=True):
-            text.append(char, self._style(kind) if kind else Style())
+        for kind, run in groupby(zip(canvas.chars, canvas.kinds, strict=True),
+                                 key=lambda cell: cell[1]):
+            text.append("".join(char for char, _kind in run),
+                        self._style(kind) if kind else Style())
         return text
