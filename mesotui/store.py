@@ -875,11 +875,13 @@ class Store:
         owner: dict[str, str] = {}
         catalogue = self._image.catalogue
         for chunk in catalogue.chunks() if catalogue else ():
-            for doc_id, session_id, patient_id, day, voided, lot, expiry in chunk:
-                summaries.setdefault(patient_id, {})[session_id] = _Summary(
-                    session_id, date.fromisoformat(day), voided, lot, expiry)
-                owner[session_id] = patient_id
-                self._doc_ids[session_id] = doc_id
+            # Frozen as they are built: a collection between keystrokes never rescans them.
+            with recordfile.no_gc(freeze=True):
+                for doc_id, session_id, patient_id, day, voided, lot, expiry in chunk:
+                    summaries.setdefault(patient_id, {})[session_id] = _Summary(
+                        session_id, date.fromisoformat(day), voided, lot, expiry)
+                    owner[session_id] = patient_id
+                    self._doc_ids[session_id] = doc_id
             yield
         for doc_id, doc in self._image.tables.get("sessions", {}).items():
             summary, patient_id = _summary(doc), doc["patient_id"]
