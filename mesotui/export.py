@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from mesotui import __version__, durable, schedule
+from mesotui import __version__, durable
 from mesotui.errors import MesoError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
@@ -72,8 +72,7 @@ def build(store: Store, today: date, request: ExportRequest = ExportRequest(), *
                            if _in_range(e.date, request.since, request.until)]
             sessions = _session_entries(store, patient.id, request)
             if not ranged or sessions or evaluations:
-                out.append(patient_entry(store, patient, [], [], today, pseudo, evaluations,
-                                         sessions=sessions))
+                out.append(patient_entry(store, patient, sessions, today, pseudo, evaluations))
             if progress:
                 progress(done, len(patients))
     settings = store.settings.to_data()
@@ -124,21 +123,17 @@ def select(store: Store, request: ExportRequest, progress: Progress | None = Non
     return chosen
 
 
-def patient_entry(store: Store, patient: Patient, every: list[Session], chosen: list[Session],
-                  today: date, pseudo: Pseudonymiser | None = None,
-                  evaluations: list[Evaluation] | None = None, *,
-                  sessions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def patient_entry(store: Store, patient: Patient, sessions: list[dict[str, Any]], today: date,
+                  pseudo: Pseudonymiser | None = None,
+                  evaluations: list[Evaluation] | None = None) -> dict[str, Any]:
     """One patient as exported: stored fields, derived ones, sessions, evaluations, history.
 
-    `evaluations` defaults to all of the patient's (a date-ranged export passes those in range);
-    `sessions`, entries made already, replaces `chosen` (numbered among `every`).
+    `sessions` are entries made already (`_session_entries`); `evaluations` defaults to all of
+    the patient's (a date-ranged export passes those in range).
     """
     view = store.outlook(patient, today)
     if evaluations is None:
         evaluations = store.evaluations_for(patient.id)
-    if sessions is None:
-        numbers = schedule.numbers(every)
-        sessions = [session_entry(s, numbers.get(s.id)) for s in chosen]
     entry: dict[str, Any] = {"id": patient.id, **patient.to_data()}
     entry.update(
         own_protocol=entry.pop("protocol"), protocol=store.protocol_for(patient).to_data(),

@@ -26,9 +26,9 @@ from mesotui.models import Card
 from mesotui.schedule import Standing
 
 LAZY = ("patients", "sessions")
+"""Tables whose documents stay as bytes until read; the others are small and parsed at once."""
 CHUNK = 1000
 """Session rows per line of the index: the app reads them a line at a time between keys."""
-"""Tables whose documents stay as bytes until read; the others are small and parsed at once."""
 INDEX_FORMAT = 1
 
 Range = tuple[int, int]
@@ -56,7 +56,7 @@ class Catalogue:
     patients: list[list[Any]]
     next_doc: dict[str, int]
     _pending: list[bytes]
-    """Lines of session rows not parsed yet (a few thousand rows each)."""
+    """Lines of session rows not parsed yet (CHUNK rows each)."""
     _image: Image | None = field(default=None, repr=False)
     _chunks: list[list[list[Any]]] = field(default_factory=list)
 
@@ -69,13 +69,10 @@ class Catalogue:
             yield self._chunks[done]
             done += 1
 
-    def sessions(self) -> list[list[Any]]:
-        return [row for chunk in self.chunks() for row in chunk]
-
     def settle(self) -> None:
         """Parse every line still pending (which also records each session's place)."""
-        while self._pending:
-            self._chunks.append(self._parse(self._pending.pop(0)))
+        for _chunk in self.chunks():
+            pass
 
     def _parse(self, line: bytes) -> list[list[Any]]:
         rows = orjson.loads(line)

@@ -339,9 +339,7 @@ class Store:
     def outlook(self, patient: Patient | Card, today: date) -> schedule.Outlook:
         """Where `patient` stands on `today`; a Patient not as stored (a draft) is judged as is."""
         if isinstance(patient, Patient) and self._patients.get(patient.id) is not patient:
-            standing = schedule.standing(patient, self._sessions_by_patient().get(patient.id, {})
-                                         .values(), self.protocol_for(patient),  # type: ignore[arg-type]
-                                         self.evaluations_for(patient.id))
+            standing = self._standing_of(patient)
         else:
             standing = self.standing(patient.id)
         return standing.on(today, self._settings.due_soon_days)
@@ -350,12 +348,13 @@ class Store:
         """Where the patient's course stands, whatever the day (kept until their records change)."""
         held = self._standings.get(patient_id)
         if held is None:
-            patient = self.patient(patient_id)
-            summaries = list(self._sessions_of(patient_id).values())
-            held = self._standings[patient_id] = schedule.standing(
-                patient, summaries, self.protocol_for(patient),  # type: ignore[arg-type]
-                self.evaluations_for(patient_id))
+            held = self._standings[patient_id] = self._standing_of(self.patient(patient_id))
         return held
+
+    def _standing_of(self, patient: Patient) -> schedule.Standing:
+        sessions = self._sessions_by_patient().get(patient.id, {}).values()
+        return schedule.standing(patient, sessions,  # type: ignore[arg-type]
+                                 self.protocol_for(patient), self.evaluations_for(patient.id))
 
     def evaluation(self, evaluation_id: str) -> Evaluation:
         try:
@@ -839,7 +838,7 @@ class Store:
                 pass
 
     def prepare(self) -> Iterator[None]:
-        """Read every session's summary a few thousand at a time, pausing between them.
+        """Read every session's summary a thousand at a time (the index's lines), pausing between.
 
         The app runs this between keystrokes once its list shows, so the first record opened
         is as quick as the rest; anything that needs the sessions sooner finishes it at once.

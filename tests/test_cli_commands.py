@@ -171,3 +171,19 @@ def test_the_installed_command_returns_the_documented_exit_codes(db: Path) -> No
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
     usage = run("log", "P-X", "--date", "tomorrow", "--anaesthesia", "none")
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_export_says_how_many_patients_and_sessions_it_wrote(tmp_path: Path,
+                                                             capsys: Capsys) -> None:
+    from mesotui.demo import generate
+
+    db = tmp_path / "clinic.json"
+    generate(TODAY).load_into(Store.open(db)).close()
+    with Store.open(db, readonly=True) as store:
+        patients, sessions = len(store.patients()), len(store.sessions())
+    out = tmp_path / "export.json"
+    assert main(["export", "-o", str(out), "--db", str(db), "--today", str(TODAY)]) == 0
+    said = capsys.readouterr().out
+    assert f"Exported {patients} patients and {sessions} sessions (JSON)" in said
+    written = json.loads(out.read_text())
+    assert sum(len(p["sessions"]) for p in written["patients"]) == sessions > 100

@@ -130,3 +130,18 @@ def test_a_fold_in_the_middle_of_a_session_writes_an_index_that_holds_the_latest
         with Store.open(clinic, readonly=True) as reader:
             assert reader._image.catalogue is not None
             assert {first.id, second.id} <= {s.id for s in reader.sessions_for(patient.id)}
+
+
+def test_sessions_read_in_steps_are_finished_at_once_by_a_save(
+        clinic: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(image, "CHUNK", 10)
+    Store.open(clinic, clock=clock).close()  # rewrites the index in chunks of ten rows
+    with Store.open(clinic, clock=clock) as writer, read_whole(clinic) as whole:
+        steps = writer.prepare()
+        next(steps)
+        assert not writer._sessions_known  # paused between chunks, as between keystrokes
+        patient = writer.patients()[0]
+        logged = writer.log_session(make_session(patient.id, TODAY), TODAY)  # needs them all
+        assert writer._sessions_known and list(steps) == []
+        assert logged.id in {s.id for s in writer.sessions_for(patient.id)}
+        assert len(writer.sessions()) == len(whole.sessions()) + 1

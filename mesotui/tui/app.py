@@ -54,7 +54,7 @@ class MesoApp(App[None]):
     @work(group="prepare", exit_on_error=False)
     async def _prepare(self) -> None:
         """The list needs only the patients' cards: read the sessions' summaries once it shows,
-        a few thousand at a time between keystrokes, so the first record opens as quick."""
+        a thousand at a time between keystrokes, so the first record opens as quick."""
         for _step in self.store.prepare():
             await asyncio.sleep(0.01)  # long enough for a keystroke to be handled and painted
 
