@@ -51,6 +51,16 @@ class MesoApp(App[None]):
         self.push_screen(PatientsScreen())
         self.call_after_refresh(self._prepare)
 
+    def on_idle(self) -> None:
+        """Pass the app's idle prompt on to the screen shown.
+
+        Textual drops a screen's repaint asked for while a batch update runs (a footer
+        recomposing, say) and, when the batch ends, prompts only the app. The record screen is
+        kept between openings, so its footer can be mid-recompose as the list comes back;
+        without this the list would stay unpainted until the next key.
+        """
+        self.screen.check_idle()
+
     @work(group="prepare", exit_on_error=False)
     async def _prepare(self) -> None:
         """The list needs only the patients' cards: read the sessions' summaries once it shows,

@@ -8,11 +8,12 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mesotui import recovery
 from mesotui.errors import MesoError
+from mesotui.tui.widgets.keybar import KeyBar
 
 
 class RecoveryApp(App[Path | None]):
@@ -46,7 +47,7 @@ class RecoveryApp(App[Path | None]):
             yield OptionList(*[Option(b.describe(), id=str(i)) for i, b in enumerate(self.backups)],
                              id="backups")
             yield Static("", id="outcome", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#backups").display = bool(self.backups)

@@ -8,11 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from mesotui.evaluation import Evaluation
 from mesotui.tui import fmt
 from mesotui.tui.screens.session_detail import revisions
+from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.vocab import Change, Decision
 
 
@@ -68,7 +69,7 @@ class EvaluationDetail(ModalScreen[None]):
                 yield Static("Revision history", classes="section-title")
                 yield Static("\n".join(revisions(self.evaluation)), id="revisions",
                              markup=False)
-        yield Footer()
+        yield KeyBar()
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

@@ -8,10 +8,11 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Tab, Tabs
+from textual.widgets import Header, Input, Tab, Tabs
 
 from mesotui.models import Card, Patient
 from mesotui.tui import flows
+from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS, PatientList, Row
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class PatientsScreen(Screen[None]):
         yield Tabs(*[Tab(f"{n} {label}", id=key) for n, (key, (label, _))
                      in enumerate(QUICK_FILTERS.items(), start=1)], id="quick")
         yield PatientList(id="patients")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#quick", Tabs).can_focus = False
@@ -127,9 +128,7 @@ class PatientsScreen(Screen[None]):
 
     @on(PatientList.Opened)
     def open_record(self, event: PatientList.Opened) -> None:
-        from mesotui.tui.screens.record import RecordScreen
-
-        self.app.push_screen(RecordScreen(event.patient_id))
+        self.app.push_screen(self._record(event.patient_id))
 
     def action_new(self) -> None:
         def added(patient: Patient) -> None:
@@ -139,9 +138,21 @@ class PatientsScreen(Screen[None]):
         flows.add_patient(self.app, added)
 
     def _record(self, patient_id: str) -> Screen[None]:
+        """The record screen, showing `patient_id`.
+
+        One record screen is built once and kept (installed), then shown again for each
+        patient: building and styling its widgets is most of the time opening a record takes.
+        """
         from mesotui.tui.screens.record import RecordScreen
 
-        return RecordScreen(patient_id)
+        if not self.app.is_screen_installed("record"):
+            self.app.install_screen(RecordScreen(patient_id), "record")
+        screen = self.app.get_screen("record")
+        assert isinstance(screen, RecordScreen)
+        if screen in self.app.screen_stack:  # already open (under a form): a new one
+            return RecordScreen(patient_id)
+        screen.show(patient_id)
+        return screen
 
     def action_log(self) -> None:
         row = self.patients.current

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from mesotui import schedule
 from mesotui.evaluation import Evaluation
@@ -26,6 +26,7 @@ from mesotui.tui.screens.record_text import (
     safety_text,
     standing_text,
 )
+from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.outcome_chart import chart_lines
 from mesotui.tui.widgets.timeline import Timeline
 from mesotui.vocab import Sex
@@ -82,13 +83,24 @@ class RecordScreen(Screen[None]):
             yield Static("Evaluations (tab here; enter opens one; a amends, v voids)",
                          classes="section-title")
             yield DataTable(id="evaluations", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.table.add_columns("#", "Date", "Dose", "Lot", "Side effects", "By", "State")
         self.evaluations_table.add_columns("Date", "Decision", "Hair/cm²", "Score", "Self",
                                            "Pull", "Photos", "By", "State")
         self.refresh_record()
+        self.table.focus(scroll_visible=False)
+
+    def show(self, patient_id: str) -> None:
+        """Show another patient, from the top, reusing the widgets already built and styled."""
+        self.patient_id = patient_id
+        if not self.is_mounted:
+            return  # on_mount draws them
+        self.table.move_cursor(row=0)
+        self.evaluations_table.move_cursor(row=0)
+        self.refresh_record()
+        self.query_one("#record", VerticalScroll).scroll_home(animate=False, immediate=True)
         self.table.focus(scroll_visible=False)
 
     def refresh_record(self) -> None:

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Input, Label, Static, TabbedContent, TabPane
 
 from mesotui import reports
+from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.vocab import Severity
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class ReportsScreen(Screen[None]):
                     yield DataTable(id="evaluations", cursor_type="row")
                     yield Label("Stopped and paused courses", classes="heading")
                     yield DataTable(id="halted", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "Reports"

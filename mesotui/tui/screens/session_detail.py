@@ -8,11 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from mesotui.evaluation import Evaluation
 from mesotui.models import Session
 from mesotui.tui import fmt
+from mesotui.tui.widgets.keybar import KeyBar
 
 
 def describe(session: Session, number: int | None) -> list[str]:
@@ -78,7 +79,7 @@ class SessionDetail(ModalScreen[None]):
                              markup=False)
                 yield Static("Revision history", classes="section-title")
                 yield Static("\n".join(revisions(self.session)), id="revisions", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)
