@@ -1,4 +1,4 @@
-"""The key line at the bottom, and the record screen kept between openings."""
+"""The key line, the quick filters' line, the filter as typed, and the record screen kept."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from mesotui.tui.screens.help import HelpScreen
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.widgets.keybar import KeyBar
+from mesotui.tui.widgets.patient_list import QUICK_SHORT, matches
+from mesotui.tui.widgets.quickbar import QuickBar
+from mesotui.vocab import DueStatus
 from tests.test_tui_flows import settle
 from tests.test_tui_support import TODAY, demo_app
 
@@ -103,3 +106,58 @@ async def test_reopened_record_shows_the_new_patient_from_the_top() -> None:
         assert record.session_ids == [s.id for s in
                                       reversed(app.store.sessions_for(second.id))]
         assert app.focused is record.table
+
+
+async def test_quick_filters_show_counts_and_a_number_key_or_a_click_chooses_one() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        bar = screen.query_one(QuickBar)
+        line = bar.render_line(0).text
+        counts = screen.patients.counts()
+        assert f"1 All ({counts['all']})" in line and f"3 Overdue ({counts['overdue']})" in line
+        await pilot.press("3")
+        await settle(pilot)
+        assert bar.active == "overdue"
+        assert screen.patients.shown and all(
+            row.view.status is DueStatus.OVERDUE for row in screen.patients.shown)
+        start = next(s for s, _e, key in bar._spans if key == "archived")
+        await pilot.click(QuickBar, offset=(start + 2, 0))
+        await settle(pilot)
+        assert bar.active == "archived"
+        assert screen.patients.shown and all(row.patient.archived
+                                             for row in screen.patients.shown)
+
+
+async def test_every_quick_filter_shows_at_80_columns() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = app.screen.query_one(QuickBar).render_line(0).text
+        for n, label in enumerate(QUICK_SHORT.values(), start=1):
+            assert f"{n} {label}" in line
+        assert len(line) == 80
+
+
+async def test_typing_and_deleting_in_the_filter_shows_what_a_fresh_search_would() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        patients = screen.patients
+
+        def fresh() -> list[str]:
+            return [row.patient.id for row in patients.all_rows
+                    if matches(row, patients.quick, patients.needle)]
+
+        await pilot.press("slash")
+        for key in ("p", "e", "t", "backspace", "backspace", "a", "backspace", "backspace",
+                    "4", "r", "o", "backspace", "1"):
+            if key in ("4", "1"):
+                screen.action_quick("active" if key == "4" else "all")
+            else:
+                await pilot.press(key)
+            await settle(pilot, 1)
+            assert [row.patient.id for row in patients.shown] == fresh(), (key, patients.needle)
+        assert patients.needle == "r"

@@ -8,12 +8,13 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Header, Input, Tab, Tabs
+from textual.widgets import Header, Input
 
 from mesotui.models import Card, Patient
 from mesotui.tui import flows
 from mesotui.tui.widgets.keybar import KeyBar
-from mesotui.tui.widgets.patient_list import QUICK_FILTERS, PatientList, Row
+from mesotui.tui.widgets.patient_list import QUICK_FILTERS, QUICK_SHORT, PatientList, Row
+from mesotui.tui.widgets.quickbar import QuickBar
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -42,14 +43,16 @@ class PatientsScreen(Screen[None]):
         yield Header()
         yield Input(placeholder="Filter by name or id (enter: go to the list, escape: clear)",
                     id="filter", compact=True)
-        yield Tabs(*[Tab(f"{n} {label}", id=key) for n, (key, (label, _))
-                     in enumerate(QUICK_FILTERS.items(), start=1)], id="quick")
+        yield QuickBar({key: (label, QUICK_SHORT[key])
+                        for key, (label, _test) in QUICK_FILTERS.items()}, id="quick")
         yield PatientList(id="patients")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#quick", Tabs).can_focus = False
         self.search.display = False
+        # Filter as the value changes, not on Input.Changed: the message comes a turn later,
+        # often after the typed key was painted, and the list would then wait a frame for it.
+        self.watch(self.search, "value", self._filter_typed, init=False)
         self.reload()
         self.patients.focus()
 
@@ -68,9 +71,7 @@ class PatientsScreen(Screen[None]):
         self._after_change()
 
     def _after_change(self) -> None:
-        tabs, counts = self.query_one("#quick", Tabs), self.patients.counts()
-        for n, (key, (label, _)) in enumerate(QUICK_FILTERS.items(), start=1):
-            tabs.query_one(f"#{key}", Tab).label = f"{n} {label} ({counts[key]})"
+        self.query_one("#quick", QuickBar).show_counts(self.patients.counts())
         self._explain_empty()
 
     def _explain_empty(self) -> None:
@@ -93,9 +94,8 @@ class PatientsScreen(Screen[None]):
         self.search.display = True
         self.search.focus()
 
-    @on(Input.Changed, "#filter")
-    def _filter_typed(self, event: Input.Changed) -> None:
-        self.patients.filter(needle=event.value)
+    def _filter_typed(self, value: str) -> None:
+        self.patients.filter(needle=value)
         self._explain_empty()
 
     @on(Input.Submitted, "#filter")
@@ -114,11 +114,11 @@ class PatientsScreen(Screen[None]):
         self.patients.focus()
 
     def action_quick(self, key: str) -> None:
-        self.query_one("#quick", Tabs).active = key
+        self.query_one("#quick", QuickBar).active = key
 
-    @on(Tabs.TabActivated, "#quick")
-    def _quick_chosen(self, event: Tabs.TabActivated) -> None:
-        self.patients.filter(quick=event.tab.id or "all")
+    @on(QuickBar.Chosen, "#quick")
+    def _quick_chosen(self, event: QuickBar.Chosen) -> None:
+        self.patients.filter(quick=event.key)
         self._explain_empty()
 
     # -- actions --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -56,6 +57,9 @@ QUICK_FILTERS: dict[str, tuple[str, Callable[[Row], bool]]] = {
 }
 """Quick filters by id: (label, test); every filter but "archived" leaves archived patients out
 (`PatientList.counts` relies on that)."""
+QUICK_SHORT = {"all": "All", "week": "Week", "overdue": "Overdue", "active": "Active",
+               "paused": "Paused", "archived": "Archived"}
+"""The quick filters' labels where the full ones do not fit (80 columns)."""
 
 ROW_CLASS = {DueStatus.OVERDUE: "patient-list--overdue",
              DueStatus.DUE_SOON: "patient-list--due-soon",
@@ -108,12 +112,19 @@ class PatientList(ScrollView, can_focus=True):
         self.quick = "all"
         self.needle = ""
         self.empty_lines: list[str] = []
+        self._pool: list[Row] | None = None
+        """The rows the quick filter lets through, before the typed filter (None: stale)."""
+        self._lines: LRUCache[tuple[int, int, bool], tuple[Row, Strip]] = LRUCache(1024)
+        """Drawn rows by (id of the row, width, under the cursor): typing redraws the same
+        patients at other heights, and a row is replaced, not changed, after a save."""
 
     # -- data ---------------------------------------------------------------------------
 
     def set_rows(self, rows: list[Row], *, ordered: bool = False) -> None:
         """Show `rows`; `ordered` says they are most urgent first already (the store's board)."""
         self._rows = rows if ordered else sorted(rows, key=lambda row: row.order)
+        self._pool = None
+        self._lines.clear()
         self._apply()
 
     def replace_row(self, row: Row) -> None:
@@ -121,14 +132,21 @@ class PatientList(ScrollView, can_focus=True):
         current = self.current
         self._rows = [r for r in self._rows if r.patient.id != row.patient.id] + [row]
         self._rows.sort(key=lambda r: r.order)
+        self._pool = None
         self._apply(keep=current.patient.id if current else row.patient.id)
 
     def filter(self, *, needle: str | None = None, quick: str | None = None) -> None:
+        narrower = False
         if needle is not None:
-            self.needle = needle.strip().casefold()
-        if quick is not None:
-            self.quick = quick
-        self._apply()
+            needle = needle.strip().casefold()
+            narrower = needle.startswith(self.needle)  # a key typed: search what is shown
+            self.needle = needle
+        if quick is not None and quick != self.quick:
+            self.quick, self._pool, narrower = quick, None, False
+        self._apply(narrower=narrower)
+        # Hand the repaint to the screen now, not when this widget's queue is next idle: the
+        # filter runs as the typed key changes the input, and both should show in one frame.
+        self._check_refresh()
 
     def counts(self) -> dict[str, int]:
         """How many patients each quick filter shows, counted in one pass over the rows."""
@@ -151,9 +169,14 @@ class PatientList(ScrollView, can_focus=True):
     def current(self) -> Row | None:
         return self.shown[self.cursor] if 0 <= self.cursor < len(self.shown) else None
 
-    def _apply(self, keep: str | None = None) -> None:
+    def _apply(self, keep: str | None = None, narrower: bool = False) -> None:
         previous = keep or (self.current.patient.id if self.current else None)
-        self.shown = [row for row in self._rows if matches(row, self.quick, self.needle)]
+        if self._pool is None:
+            self._pool = [row for row in self._rows if matches(row, self.quick, "")]
+            narrower = False
+        needle = self.needle
+        searched = self.shown if narrower else self._pool
+        self.shown = [row for row in searched if needle in row.key] if needle else self._pool
         ids = [row.patient.id for row in self.shown]
         self.cursor = ids.index(previous) if previous in ids else 0
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.shown) + 1)
@@ -212,6 +235,10 @@ class PatientList(ScrollView, can_focus=True):
         parts = [_fit(value, w, right) for value, (_, w, right) in zip(cells, columns, strict=True)]
         return _fit(marker + " ".join(parts), width)
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if y == 0:
@@ -226,6 +253,15 @@ class PatientList(ScrollView, can_focus=True):
         if index >= len(self.shown):
             return Strip.blank(width, self.rich_style)
         row = self.shown[index]
+        key = (id(row), width, index == self.cursor)
+        cached = self._lines.get(key)
+        if cached is not None and cached[0] is row:  # not another row at a reused address
+            return cached[1]
+        strip = self._draw(row, width, index == self.cursor)
+        self._lines[key] = (row, strip)
+        return strip
+
+    def _draw(self, row: Row, width: int, under_cursor: bool) -> Strip:
         patient, view, today = row.patient, row.view, row.view.today
         cells = [patient.name, f"{patient.sex.short} {patient.age_on(today)}",
                  str(view.sessions_given)]
@@ -233,10 +269,10 @@ class PatientList(ScrollView, can_focus=True):
             cells.append(fmt.day(view.last_session))
         cells += [fmt.day(view.next_due) if view.next_due else "-",
                   fmt.due_phrase(view.days_until_due), view.status.label]
-        names = ["patient-list--cursor"] if index == self.cursor else []
+        names = ["patient-list--cursor"] if under_cursor else []
         names += [ROW_CLASS[view.status]] if view.status in ROW_CLASS else []
         style = self.rich_style
         for name in reversed(names):
             style = style + self.get_component_rich_style(name)
-        marker = "▶ " if index == self.cursor else "  "
+        marker = "▶ " if under_cursor else "  "
         return Strip([Segment(self._line(cells, width, marker), style)], width)
