@@ -80,7 +80,8 @@ def read_checkpoint(path: Path) -> Image | None:
     if not raw.strip():
         return None
     try:
-        return from_index(raw, index_path(path).read_bytes())
+        with no_gc(freeze=True):  # thousands of cards and standings that all live on
+            return from_index(raw, index_path(path).read_bytes())
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
             ValidationError):
         pass  # no index, or one for another checkpoint: read the file whole

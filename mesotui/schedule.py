@@ -6,9 +6,8 @@ Every function takes `today` from its caller; nothing here reads the clock.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
@@ -92,9 +91,12 @@ def due_status(next_due: date, today: date, due_soon_days: int) -> DueStatus:
     return DueStatus.ON_SCHEDULE
 
 
-@dataclass(frozen=True, slots=True)
-class Outlook:
-    """Where one patient stands on `today`: what was given and what is due next."""
+class Outlook(NamedTuple):
+    """Where one patient stands on `today`: what was given and what is due next.
+
+    Tuples, like `Standing` and `Card`: the list builds one per patient at every start, and a
+    frozen dataclass takes three times as long to build.
+    """
 
     sessions_given: int
     last_session: date | None
@@ -111,8 +113,7 @@ class Outlook:
         return None if self.next_due is None else (self.next_due - self.today).days
 
 
-@dataclass(frozen=True, slots=True)
-class Standing:
+class Standing(NamedTuple):
     """Where a patient's course stands whatever the day; `on` judges it against one day.
 
     Only the records change it, so the store keeps it (and its index saves it) between saves.

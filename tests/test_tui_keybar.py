@@ -8,7 +8,7 @@ from mesotui.tui.screens.help import HelpScreen
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.widgets.keybar import KeyBar
-from mesotui.tui.widgets.patient_list import QUICK_SHORT, matches
+from mesotui.tui.widgets.patient_list import QUICK_FILTERS, QUICK_SHORT, matches
 from mesotui.tui.widgets.quickbar import QuickBar
 from mesotui.vocab import DueStatus
 from tests.test_tui_flows import settle
@@ -161,3 +161,16 @@ async def test_typing_and_deleting_in_the_filter_shows_what_a_fresh_search_would
             await settle(pilot, 1)
             assert [row.patient.id for row in patients.shown] == fresh(), (key, patients.needle)
         assert patients.needle == "r"
+
+
+async def test_each_quick_filters_count_is_how_many_patients_it_shows() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        patients = app.screen.patients
+        counts = patients.counts()
+        assert counts["overdue"] and counts["archived"] and counts["paused"]
+        for key in QUICK_FILTERS:
+            app.screen.action_quick(key)
+            await settle(pilot, 1)
+            assert len(patients.shown) == counts[key], key
