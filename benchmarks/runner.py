@@ -92,11 +92,23 @@ def _shows_patients(screen: Any) -> bool:
 
 
 def startup_meso(path: str) -> None:
-    from mesotui.store import Store
-    from mesotui.tui.app import MesoApp
+    """`mesotui --db PATH`, through its command line, as a user starts it.
 
-    with Store.open(path) as store:
-        _start(MesoApp(store=store, today=TODAY), _shows_patients)
+    Textual is imported first here, to watch the frames; `mesotui` itself imports it with the
+    garbage collector paused, so this measures a little more than a user waits, not less.
+    """
+    from textual.app import App
+
+    from mesotui.cli import main
+
+    def run(app: Any, *_args: Any, **_kwargs: Any) -> Any:
+        App.run = original  # type: ignore[method-assign]
+        _start(app, _shows_patients)
+
+    original = App.run
+    App.run = run  # type: ignore[method-assign]
+    if main(["--db", path, "--today", TODAY.isoformat()]) != 0:
+        raise SystemExit("mesotui did not start")
 
 
 def startup_bare() -> None:

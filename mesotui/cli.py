@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from mesotui import __version__, commands
+from mesotui import __version__
 from mesotui.errors import CorruptRecordFile, MesoError
 from mesotui.parse import parse_date
 from mesotui.paths import ENV_DB, resolve_db_path
@@ -63,7 +64,8 @@ def global_options(suppress: bool) -> argparse.ArgumentParser:
     return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
+    """The command line; without `with_commands`, only what opening the app accepts."""
     parser = argparse.ArgumentParser(
         prog="mesotui", parents=[global_options(suppress=False)],
         description="Keep the record of dutasteride mesotherapy courses. "
@@ -71,13 +73,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mesotui {__version__}")
     parser.add_argument("--demo", action="store_true",
                         help="open a throwaway copy of a synthetic demo clinic")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.register(subparsers, global_options(suppress=True))
+    if with_commands:
+        from mesotui import commands
+
+        subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+        commands.register(subparsers, global_options(suppress=True))
     return parser
 
 
+def opens_the_app(argv: list[str]) -> bool:
+    """Whether `argv` only opens the app (no command, no help): then the eleven command
+    modules are not imported, which would cost every start of the app a thirtieth of a second.
+    Anything else, odd spellings included, goes to the full parser and its messages."""
+    rest = list(argv)
+    while rest:
+        token = rest.pop(0)
+        if token in ("--db", "--today") and rest and not rest[0].startswith("-"):
+            rest.pop(0)
+        elif token != "--demo" and not token.startswith(("--db=", "--today=")):
+            return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(with_commands=not opens_the_app(argv))
     args = parser.parse_args(argv)
     context = Context(resolve_db_path(args.db), args.today or date.today(), demo=args.demo)
     handler: Callable[[argparse.Namespace, Context], int] | None = getattr(args, "handler", None)
@@ -100,15 +120,22 @@ def run_app(context: Context) -> int:
 
     A record file that cannot be read opens the recovery screen instead of a traceback.
     """
+    # Importing Textual and reading the record build a few hundred thousand objects that all
+    # live on; collecting among them is a tenth of the start-up. The app turns the collector
+    # back on, with all of them frozen out of its sight, once the list is on screen.
+    gc.disable()
     try:
         return _run_main(context)
     except CorruptRecordFile as error:
         from mesotui.tui.recovery import RecoveryApp  # Textual loads only when needed
 
+        gc.enable()
         if RecoveryApp(context.db_path.absolute(), str(error)).run() is None:
             print(f"mesotui: {error}; nothing was changed", file=sys.stderr)
             return EXIT_DATA
         return _run_main(context)
+    finally:
+        gc.enable()
 
 
 def _run_main(context: Context) -> int:

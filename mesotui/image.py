@@ -14,7 +14,8 @@ the two writes, a file restored or edited by hand) the checkpoint is parsed whol
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,27 +87,69 @@ class Catalogue:
         return rows
 
 
+class Background:
+    """The rest of the checkpoint, read by a thread while start-up goes on.
+
+    A file read lets other Python code run meanwhile, so the 40 MB of a big clinic arrive
+    while the app draws its list; `result` waits for them the first time a record is opened.
+
+    Args:
+        read: reads and returns the whole checkpoint (and closes what it opened).
+    """
+
+    def __init__(self, read: Callable[[], bytes]) -> None:
+        self._read = read
+        self._data: bytes | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mesotui-read", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._data = self._read()
+        except BaseException as error:  # noqa: BLE001 - handed to the thread that waits
+            self._error = error
+
+    def result(self) -> bytes:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._data is not None
+        return self._data
+
+
 class Image:
     """The record file's tables, in TinyDB's layout, with some documents not parsed yet.
 
     Args:
         tables: table name -> {doc id: document}; a lazy table holds only the documents
             read back or changed since the checkpoint.
-        raw: the checkpoint's bytes, which `stored` points into.
+        raw: the checkpoint's bytes, which `stored` points into (or their `Background`
+            reading, waited for when first needed).
         stored: lazy table -> {doc id: (start, end)} of each document in `raw`.
         order: the tables in the order the checkpoint holds them.
     """
 
-    def __init__(self, tables: dict[str, dict[str, Any]], raw: bytes = b"",
+    def __init__(self, tables: dict[str, dict[str, Any]], raw: bytes | Background = b"",
                  stored: dict[str, dict[str, Range]] | None = None,
                  order: list[str] | None = None) -> None:
         self.tables = tables
-        self.raw = raw
+        self._raw = raw
         self.stored: dict[str, dict[str, Range]] = stored or {}
         self.order = order or list(tables)
         self.changed: set[tuple[str, str]] = set()
         """(table, doc id) of every document changed since the checkpoint was read."""
         self.catalogue: Catalogue | None = None
+
+    @property
+    def raw(self) -> bytes:
+        if isinstance(self._raw, Background):
+            self._raw = self._raw.result()
+        return self._raw
+
+    @raw.setter
+    def raw(self, value: bytes | Background) -> None:
+        self._raw = value
 
     def doc(self, table: str, doc_id: str) -> Any:
         """One document, parsed from the checkpoint's bytes if it was not read yet."""
@@ -230,26 +273,42 @@ def index_bytes(encoded: Encoded, token: str, patients: list[list[Any]],
     return b"\n".join([orjson.dumps(head), *lines]) + b"\n"
 
 
-def from_index(raw: bytes, index: bytes) -> Image:
-    """The image of `raw` as its index describes it.
+def from_index(raw: bytes | Background, index: bytes, size: int | None = None,
+               span: Callable[[int, int], bytes] | None = None) -> Image:
+    """The image of a checkpoint as its index describes it.
+
+    Args:
+        raw: the checkpoint's bytes, or their reading still under way.
+        size: the checkpoint's size (default: `len(raw)`).
+        span: reads bytes [start, end) of the checkpoint (default: slices `raw`); the small
+            tables are read through it, so they need not wait for the rest.
 
     Raises:
         ValueError (or KeyError, TypeError, IndexError, orjson.JSONDecodeError): the index
         does not describe this checkpoint; parse it whole instead.
     """
+    if span is None:
+        assert isinstance(raw, bytes)
+        view = memoryview(raw)
+        size = len(raw)
+
+        def span(start: int, end: int) -> bytes:
+            return view[start:end]  # type: ignore[return-value] - orjson reads views too
+    assert size is not None and span is not None
     first, _, rest = index.partition(b"\n")
     head = orjson.loads(first)
     if (head.get("format") != "mesotui-index" or head.get("version") != INDEX_FORMAT
-            or head.get("app") != __version__ or head.get("size") != len(raw)):
+            or head.get("app") != __version__ or head.get("size") != size):
         raise ValueError("the index is for another checkpoint")
-    view = memoryview(raw)
     tables: dict[str, dict[str, Any]] = {}
     for table in head["order"]:
         if table in LAZY:
             tables[table] = {}
             continue
         start, end = head["spans"][table]
-        tables[table] = orjson.loads(view[start:end])
+        if not 0 <= start <= end <= size:
+            raise ValueError(f"the index's {table} span is outside the checkpoint")
+        tables[table] = orjson.loads(span(start, end))
         if not isinstance(tables[table], dict):
             raise ValueError(f"the index's {table} span is not a table")
     meta = tables.get("meta", {}).get("1")

@@ -15,13 +15,23 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
 from mesotui import durable
 from mesotui.errors import CorruptRecordFile, RecordFileError, ValidationError, WriteFailed
-from mesotui.image import Change, Encoded, Image, adopt, encode, from_index, index_path, new_token
+from mesotui.image import (
+    Background,
+    Change,
+    Encoded,
+    Image,
+    adopt,
+    encode,
+    from_index,
+    index_path,
+    new_token,
+)
 
 Describe = Callable[[Encoded, str], bytes]
 """Builds the sidecar index of a checkpoint just encoded (given its token)."""
@@ -69,22 +79,27 @@ def journal_seq(image: Image) -> int:
 def read_checkpoint(path: Path) -> Image | None:
     """Read the checkpoint; None only when it does not exist or is empty, never when corrupt.
 
-    With an index that matches it, only its small tables are parsed; without, all of it.
+    With an index that matches it, only its small tables are parsed, and the rest of the file
+    is read by a thread while the caller goes on; without, all of it is parsed now.
     """
     try:
-        raw = path.read_bytes()
+        file = path.open("rb")
     except FileNotFoundError:
         return None
     except OSError as error:
         raise RecordFileError(path, f"cannot be read ({error.strerror})") from error
+    try:
+        size = os.fstat(file.fileno()).st_size
+        image = _from_index(path, file, size) if size > 64 else None
+        if image is not None:
+            return image  # the thread reading the rest now owns the file
+        raw = file.read()
+    except OSError as error:
+        file.close()
+        raise RecordFileError(path, f"cannot be read ({error.strerror})") from error
+    file.close()
     if not raw.strip():
         return None
-    try:
-        with no_gc(freeze=True):  # thousands of cards and standings that all live on
-            return from_index(raw, index_path(path).read_bytes())
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
-            ValidationError):
-        pass  # no index, or one for another checkpoint: read the file whole
     try:
         with no_gc():
             data = orjson.loads(raw)
@@ -93,6 +108,37 @@ def read_checkpoint(path: Path) -> Image | None:
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
         raise CorruptRecordFile(path, "is JSON but not a mesotui record file")
     return Image(data)
+
+
+def _from_index(path: Path, file: BinaryIO, size: int) -> Image | None:
+    """The image its index describes, the rest of the file reading in the background; None
+    when there is no index or it is for another checkpoint (then read the file whole)."""
+
+    def span(start: int, end: int) -> bytes:
+        file.seek(start)
+        return file.read(end - start)
+
+    try:
+        index = index_path(path).read_bytes()
+    except OSError:
+        return None
+    try:
+        with no_gc(freeze=True):  # thousands of cards and standings that all live on
+            image = from_index(b"", index, size, span)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, ValidationError):
+        file.seek(0)
+        return None  # no index, or one for another checkpoint
+
+    def read_rest() -> bytes:
+        with file:
+            file.seek(0)
+            raw = file.read()
+        if len(raw) != size:
+            raise RecordFileError(path, "changed while it was being read; open it again")
+        return raw
+
+    image.raw = Background(read_rest)
+    return image
 
 
 def replay(path: Path, image: Image) -> int:

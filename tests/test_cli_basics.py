@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mesotui import __version__
-from mesotui.cli import Context, build_parser, demo_store, main
+from mesotui.cli import Context, build_parser, demo_store, main, opens_the_app
 from mesotui.paths import resolve_db_path
 from tests.conftest import TODAY
 
@@ -95,3 +96,32 @@ def test_the_installed_command_starts_the_demo(tmp_path: Path) -> None:
                           env={**os.environ, "XDG_DATA_HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "started 36"
+
+
+@pytest.mark.parametrize(("argv", "light"), [
+    ([], True),
+    (["--db", "x.json", "--today", "2026-01-15"], True),
+    (["--demo", "--db=x.json", "--today=2026-01-15"], True),
+    (["due"], False),
+    (["--db", "x.json", "export", "--out", "y"], False),
+    (["--help"], False),
+    (["--db"], False),  # a missing value: the full parser says so
+    (["nonsense"], False),
+])
+def test_only_a_plain_start_skips_loading_the_commands(argv: list[str], light: bool) -> None:
+    assert opens_the_app(argv) is light
+
+
+def test_a_mistyped_command_still_names_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["dew"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'dew'" in err and "due" in err
+
+
+def test_a_failed_start_leaves_the_garbage_collector_running(tmp_path: Path) -> None:
+    context = Context(tmp_path / "clinic.json", TODAY)
+    with context.open_store():
+        assert main(["--db", str(context.db_path)]) == 1  # locked: the app never starts
+    assert gc.isenabled()

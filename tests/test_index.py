@@ -145,3 +145,28 @@ def test_sessions_read_in_steps_are_finished_at_once_by_a_save(
         assert writer._sessions_known and list(steps) == []
         assert logged.id in {s.id for s in writer.sessions_for(patient.id)}
         assert len(writer.sessions()) == len(whole.sessions()) + 1
+
+
+def test_a_checkpoint_read_in_the_background_is_the_file_byte_for_byte(tmp_path: Path) -> None:
+    from mesotui.demo import generate
+    from mesotui.recordfile import read_checkpoint
+
+    path = tmp_path / "clinic.json"
+    clinic = generate(TODAY, 40)
+    with Store.open(path) as store:
+        store.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    image = read_checkpoint(path)
+    assert image is not None and image.catalogue is not None  # read through its index
+    assert image.raw == path.read_bytes()
+
+
+def test_a_failed_background_read_is_raised_where_the_bytes_are_needed() -> None:
+    from mesotui.errors import RecordFileError
+    from mesotui.image import Background, Image
+
+    def fails() -> bytes:
+        raise RecordFileError(Path("clinic.json"), "changed while it was being read")
+
+    image = Image({}, Background(fails))
+    with pytest.raises(RecordFileError, match="changed while it was being read"):
+        image.raw  # noqa: B018 - the property is the behaviour under test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
@@ -16,14 +17,13 @@ from mesotui.errors import MesoError
 from mesotui.store import Store
 from mesotui.tui import flows
 from mesotui.tui.screens.patients import PatientsScreen
-from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.undo import UndoList
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS
 
 if TYPE_CHECKING:
     from mesotui.export import ExportRequest
+    from mesotui.tui.screens.record import RecordScreen
 
-HELP_SECTION = {PatientsScreen: "Patient list", RecordScreen: "Patient record"}
 
 
 class MesoApp(App[None]):
@@ -49,7 +49,17 @@ class MesoApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(PatientsScreen())
-        self.call_after_refresh(self._prepare)
+        self.call_after_refresh(self._started)
+
+    def _started(self) -> None:
+        """The list is on screen."""
+        if not gc.isenabled():
+            # `mesotui` paused the collector to start (cli.run_app): what was built so far
+            # lives as long as the app, so take it out of the collector's sight, then resume.
+            gc.freeze()
+            gc.enable()
+        _record_screen_class()  # import it now, so the first record opens as quick as the rest
+        self._prepare()
 
     def on_idle(self) -> None:
         """Pass the app's idle prompt on to the screen shown.
@@ -69,6 +79,12 @@ class MesoApp(App[None]):
             await asyncio.sleep(0.01)  # long enough for a keystroke to be handled and painted
 
     @property
+    def shown_record(self) -> RecordScreen | None:
+        """The record screen, when it is the screen shown."""
+        screen = self.screen
+        return screen if isinstance(screen, _record_screen_class()) else None
+
+    @property
     def home(self) -> PatientsScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, PatientsScreen)), None)
 
@@ -82,13 +98,13 @@ class MesoApp(App[None]):
         """The protocol or due-soon window may have changed: recompute every row."""
         if self.home:
             self.home.reload()
-        if isinstance(self.screen, RecordScreen):
-            self.screen.refresh_record()
+        if record := self.shown_record:
+            record.refresh_record()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Export, reports and undo act from the list and the record, never under a form."""
         if action in ("export", "reports", "undo"):
-            if not isinstance(self.screen, (PatientsScreen, RecordScreen)):
+            if not isinstance(self.screen, PatientsScreen) and not self.shown_record:
                 return False
             if action == "undo" and not self.undo_list.changes:
                 return None  # shown dimmed: nothing to undo yet
@@ -103,8 +119,8 @@ class MesoApp(App[None]):
         if change is None:
             return
         self.patient_changed(change.patient_id)
-        if isinstance(self.screen, RecordScreen):
-            self.screen.refresh_record()
+        if record := self.shown_record:
+            record.refresh_record()
         self.refresh_bindings()
         self._say(f"Undone: {change.summary}. The record keeps both versions.")
 
@@ -119,7 +135,7 @@ class MesoApp(App[None]):
     def action_export(self) -> None:
         from mesotui.tui.screens.export_dialog import ExportDialog
 
-        patient_id = self.screen.patient_id if isinstance(self.screen, RecordScreen) else None
+        patient_id = record.patient_id if (record := self.shown_record) else None
         self.push_screen(ExportDialog(self.today, patient_id), self._export)
 
     def _export(self, request: ExportRequest | None) -> None:
@@ -155,8 +171,8 @@ class MesoApp(App[None]):
         from mesotui.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            section = next((name for kind, name in HELP_SECTION.items()
-                            if isinstance(self.screen, kind)), "Forms")
+            section = ("Patient list" if isinstance(self.screen, PatientsScreen) else
+                       "Patient record" if self.shown_record else "Forms")
             self.push_screen(HelpScreen(section))
 
     def _say(self, message: str) -> None:
@@ -183,7 +199,7 @@ class MesoApp(App[None]):
             for key, (label, _) in QUICK_FILTERS.items():
                 yield SystemCommand(f"Show: {label}", "Quick filter of the patient list",
                                     lambda key=key: screen.action_quick(key))  # type: ignore[misc]
-        if isinstance(screen, RecordScreen):
+        if isinstance(screen, _record_screen_class()):
             for title, help_text, action in (
                     ("Log session", "For this patient (l)", screen.action_log),
                     ("Record evaluation", "Outcome measures, photos and the decision (E)",
@@ -204,3 +220,10 @@ class MesoApp(App[None]):
                     ("Archive or unarchive the patient", "Never deleted (x)",
                      screen.action_archive)):
                 yield SystemCommand(title, help_text, action)
+
+
+def _record_screen_class() -> type[RecordScreen]:
+    """The record screen's class, imported when first needed: not before the list shows."""
+    from mesotui.tui.screens.record import RecordScreen
+
+    return RecordScreen
