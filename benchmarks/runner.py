@@ -198,8 +198,9 @@ def interactive(path: str) -> None:
     """Filter keystrokes and record openings inside one running app, over the given file."""
     import asyncio
 
-    from mesotui.store import Store
-    from mesotui.tui.app import MesoApp
+    from textual.app import App
+
+    from mesotui.cli import main
     from mesotui.tui.screens.record import RecordScreen
 
     result: dict[str, Any] = {}
@@ -244,9 +245,15 @@ def interactive(path: str) -> None:
         result["open_s"] = opened
         app.exit()
 
-    with Store.open(path) as store:
-        result["rows"] = len(store.patients())
-        MesoApp(store=store, today=TODAY).run(headless=True, size=SIZE, auto_pilot=script)
+    def run(app: Any, *_args: Any, **_kwargs: Any) -> Any:
+        App.run = original  # type: ignore[method-assign]
+        result["rows"] = len(app.store.cards(include_archived=True))
+        app.run(headless=True, size=SIZE, auto_pilot=script)
+
+    original = App.run
+    App.run = run  # type: ignore[method-assign]
+    if main(["--db", path, "--today", TODAY.isoformat()]) != 0:  # as a user starts it
+        raise SystemExit("mesotui did not start")
     if "open_s" not in result:
         raise SystemExit("the interactive script did not finish")
     emit(result)

@@ -174,3 +174,57 @@ async def test_each_quick_filters_count_is_how_many_patients_it_shows() -> None:
             app.screen.action_quick(key)
             await settle(pilot, 1)
             assert len(patients.shown) == counts[key], key
+
+
+async def test_record_tables_move_with_keys_and_open_the_highlighted_row() -> None:
+    from mesotui.tui.screens.session_detail import SessionDetail
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        record = app.screen
+        assert isinstance(record, RecordScreen) and record.table.row_count >= 3
+        await pilot.press("down", "down", "up", "down")
+        await settle(pilot, 1)
+        assert record.table.cursor_row == 2
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionDetail)
+        assert app.screen.session.id == record.session_ids[2]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.click("#sessions", offset=(3, 2))  # the second row: highlight it
+        await settle(pilot, 1)
+        assert record.table.cursor_row == 1 and app.screen is record
+        await pilot.click("#sessions", offset=(3, 2))  # again: open it
+        await settle(pilot)
+        assert isinstance(app.screen, SessionDetail)
+        assert app.screen.session.id == record.session_ids[1]
+
+
+async def test_a_voided_row_is_struck_through_but_its_state_is_not() -> None:
+    from textual.app import App, ComposeResult
+
+    from mesotui.tui.widgets.record_table import RecordTable
+
+    class Host(App[None]):
+        CSS = "RecordTable > .record-table--struck { text-style: strike; }"
+
+        def compose(self) -> ComposeResult:
+            yield RecordTable(id="t")
+
+    app = Host()
+    async with app.run_test(size=(60, 6)) as pilot:
+        table = app.query_one(RecordTable)
+        table.add_columns("#", "Date", "State")
+        table.add_row("2", "2025-05-25", "", key="b")
+        table.add_row("1", "2025-01-10", "VOIDED", key="a", struck=True)
+        await pilot.pause()
+        live, voided = table.render_line(1), table.render_line(2)
+        assert "2025-05-25" in live.text and "VOIDED" in voided.text
+        assert not any(s.style and s.style.strike for s in live)
+        struck = {s.text.strip(): bool(s.style and s.style.strike) for s in voided
+                  if s.text.strip()}
+        assert struck == {"1": True, "2025-01-10": True, "VOIDED": False}

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header, Static
 
 from mesotui import schedule
 from mesotui.evaluation import Evaluation
@@ -28,6 +27,7 @@ from mesotui.tui.screens.record_text import (
 )
 from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.outcome_chart import chart_lines
+from mesotui.tui.widgets.record_table import RecordTable
 from mesotui.tui.widgets.timeline import Timeline
 from mesotui.vocab import Sex
 
@@ -54,8 +54,8 @@ class RecordScreen(Screen[None]):
         Binding("c", "course", "Pause/stop/resume"),
         Binding("x", "archive", "Archive", show=False),
     ]
-    table = getters.query_one("#sessions", DataTable)
-    evaluations_table = getters.query_one("#evaluations", DataTable)
+    table = getters.query_one("#sessions", RecordTable)
+    evaluations_table = getters.query_one("#evaluations", RecordTable)
 
     def __init__(self, patient_id: str) -> None:
         super().__init__()
@@ -79,10 +79,10 @@ class RecordScreen(Screen[None]):
             yield Static("Outcomes (E records an evaluation)", classes="section-title")
             yield Static(id="outcomes", markup=False)
             yield Static("Sessions (enter opens one; a amends, v voids)", classes="section-title")
-            yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+            yield RecordTable(id="sessions")
             yield Static("Evaluations (tab here; enter opens one; a amends, v voids)",
                          classes="section-title")
-            yield DataTable(id="evaluations", cursor_type="row", zebra_stripes=True)
+            yield RecordTable(id="evaluations")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -159,12 +159,10 @@ class RecordScreen(Screen[None]):
                 state = f"ALTERED {state}".strip()
             if session.consent_override:
                 state = (state + " no consent").strip()
-            style = "strike" if session.voided else ""
-            cells = [str(numbers.get(session.id, "-")), str(session.date),
-                     fmt.number(session.dose_mg, "mg"), session.lot, effects,
-                     session.practitioner]
-            self.table.add_row(*(Text(c, style=style) for c in cells), Text(state),
-                               key=session.id)
+            self.table.add_row(str(numbers.get(session.id, "-")), str(session.date),
+                               fmt.number(session.dose_mg, "mg"), session.lot, effects,
+                               session.practitioner, state, key=session.id,
+                               struck=session.voided)
         if sessions:
             self.table.move_cursor(row=min(keep, len(sessions) - 1))
 
@@ -175,9 +173,8 @@ class RecordScreen(Screen[None]):
         self.evaluation_ids = [e.id for e in reversed(evaluations)]
         for evaluation in reversed(evaluations):
             state = "VOIDED" if evaluation.voided else "amended" if evaluation.amended else ""
-            style = "strike" if evaluation.voided else ""
-            table.add_row(*(Text(c, style=style) for c in evaluation_cells(evaluation)),
-                          Text(state), key=evaluation.id)
+            table.add_row(*evaluation_cells(evaluation), state, key=evaluation.id,
+                          struck=evaluation.voided)
         if evaluations:
             table.move_cursor(row=min(keep, len(evaluations) - 1))
         table.display = bool(evaluations)
@@ -213,7 +210,7 @@ class RecordScreen(Screen[None]):
     def action_consent(self) -> None:
         flows.consent(self.app, self.patient_id, self.changed)
 
-    @on(DataTable.RowSelected, "#sessions")
+    @on(RecordTable.RowSelected, "#sessions")
     def open_session(self) -> None:
         from mesotui.tui.screens.session_detail import SessionDetail
 
@@ -222,7 +219,7 @@ class RecordScreen(Screen[None]):
             number = schedule.numbers(self.app.store.sessions_for(self.patient_id)).get(session.id)
             self.app.push_screen(SessionDetail(session, number))
 
-    @on(DataTable.RowSelected, "#evaluations")
+    @on(RecordTable.RowSelected, "#evaluations")
     def open_evaluation(self) -> None:
         from mesotui.tui.screens.evaluation_detail import EvaluationDetail
 
