@@ -228,3 +228,23 @@ async def test_a_voided_row_is_struck_through_but_its_state_is_not() -> None:
         struck = {s.text.strip(): bool(s.style and s.style.strike) for s in voided
                   if s.text.strip()}
         assert struck == {"1": True, "2025-01-10": True, "VOIDED": False}
+
+
+async def test_title_line_shows_the_record_file_and_today_and_its_icon_opens_the_palette() -> None:
+    from textual.command import CommandPalette
+
+    from mesotui.tui.widgets.titlebar import TitleBar
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        line = app.screen.query_one(TitleBar).render_line(0).text
+        assert "mesotui \u2014 " in line and "today Thu 15 Jan 2026" in line
+        assert len(line) == 120
+        await pilot.press("r")  # reports: a screen with its own title
+        await settle(pilot)
+        assert app.screen.query_one(TitleBar).render_line(0).text.strip().startswith(
+            "\u2b58") and "Reports \u2014 " in app.screen.query_one(TitleBar).render_line(0).text
+        await pilot.click(TitleBar, offset=(2, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)

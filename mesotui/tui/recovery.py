@@ -8,12 +8,13 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Header, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from mesotui import recovery
 from mesotui.errors import MesoError
 from mesotui.tui.widgets.keybar import KeyBar
+from mesotui.tui.widgets.titlebar import TitleBar
 
 
 class RecoveryApp(App[Path | None]):
@@ -35,7 +36,7 @@ class RecoveryApp(App[Path | None]):
         self.backups = recovery.sound_backups(path)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Vertical(id="recovery"):
             yield Static(self.problem, id="problem", markup=False)
             yield Static(f"Record file: {self.path}", id="file", markup=False)

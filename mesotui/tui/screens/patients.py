@@ -8,13 +8,14 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Header, Input
+from textual.widgets import Input
 
 from mesotui.models import Card, Patient
 from mesotui.tui import flows
 from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS, QUICK_SHORT, PatientList, Row
 from mesotui.tui.widgets.quickbar import QuickBar
+from mesotui.tui.widgets.titlebar import TitleBar
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -40,7 +41,7 @@ class PatientsScreen(Screen[None]):
     search = getters.query_one("#filter", Input)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Input(placeholder="Filter by name or id (enter: go to the list, escape: clear)",
                     id="filter", compact=True)
         yield QuickBar({key: (label, QUICK_SHORT[key])

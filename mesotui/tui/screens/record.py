@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from mesotui import schedule
 from mesotui.evaluation import Evaluation
@@ -29,6 +29,7 @@ from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.outcome_chart import chart_lines
 from mesotui.tui.widgets.record_table import RecordTable
 from mesotui.tui.widgets.timeline import Timeline
+from mesotui.tui.widgets.titlebar import TitleBar
 from mesotui.vocab import Sex
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class RecordScreen(Screen[None]):
         self.evaluation_ids: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="identity", markup=False)
         yield Static(id="safety", markup=False)
         yield Static(id="consent", markup=False)

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
 
 from mesotui import reports
 from mesotui.tui.widgets.keybar import KeyBar
+from mesotui.tui.widgets.titlebar import TitleBar
 from mesotui.vocab import Severity
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class ReportsScreen(Screen[None]):
     lot_table = getters.query_one("#lot-table", DataTable)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with TabbedContent(id="reports"):
             with TabPane("Side effects", id="side-effects"):
                 with VerticalScroll():
