@@ -56,10 +56,17 @@ class Catalogue:
 
     patients: list[list[Any]]
     next_doc: dict[str, int]
-    _pending: list[bytes]
-    """Lines of session rows not parsed yet (CHUNK rows each)."""
+    _rest: memoryview | list[bytes]
+    """The index's lines of session rows (CHUNK rows each) not parsed yet: at first the bytes
+    they are in, split when first needed (not before the patient list shows)."""
     _image: Image | None = field(default=None, repr=False)
     _chunks: list[list[list[Any]]] = field(default_factory=list)
+
+    @property
+    def _pending(self) -> list[bytes]:
+        if isinstance(self._rest, memoryview):
+            self._rest = [line for line in bytes(self._rest).split(b"\n") if line.strip()]
+        return self._rest
 
     def chunks(self) -> Iterator[list[list[Any]]]:
         """The session rows a line at a time, parsing each line when first reached."""
@@ -295,8 +302,8 @@ def from_index(raw: bytes | Background, index: bytes, size: int | None = None,
         def span(start: int, end: int) -> bytes:
             return view[start:end]  # type: ignore[return-value] - orjson reads views too
     assert size is not None and span is not None
-    first, _, rest = index.partition(b"\n")
-    head = orjson.loads(first)
+    end_of_head = index.index(b"\n")
+    head = orjson.loads(memoryview(index)[:end_of_head])
     if (head.get("format") != "mesotui-index" or head.get("version") != INDEX_FORMAT
             or head.get("app") != __version__ or head.get("size") != size):
         raise ValueError("the index is for another checkpoint")
@@ -321,5 +328,5 @@ def from_index(raw: bytes | Background, index: bytes, size: int | None = None,
         [[doc_id, pid, Card.from_data(pid, card), Standing.from_data(standing) if standing
           else None] for doc_id, pid, _start, _end, card, standing in patients],
         {k: int(v) for k, v in head["next_doc"].items()},
-        [line for line in rest.split(b"\n") if line.strip()], image)
+        memoryview(index)[end_of_head + 1:], image)
     return image

@@ -203,10 +203,11 @@ def _day(text: Any) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
-_RANK = {DueStatus.OVERDUE: 0, DueStatus.DUE_SOON: 1, DueStatus.ON_SCHEDULE: 2,
-         DueStatus.NOT_STARTED: 3, DueStatus.PAUSED: 4, DueStatus.STOPPED: 5}
+RANK = {DueStatus.OVERDUE: 0, DueStatus.DUE_SOON: 1, DueStatus.ON_SCHEDULE: 2,
+        DueStatus.NOT_STARTED: 3, DueStatus.PAUSED: 4, DueStatus.STOPPED: 5}
+"""How urgent each status is on the morning list (0 first)."""
 
 
 def urgency(view: Outlook) -> tuple[int, date]:
     """Sort key for the morning list: overdue first (most overdue on top), then soonest due."""
-    return _RANK[view.status], view.next_due or date.max
+    return RANK[view.status], view.next_due or date.max

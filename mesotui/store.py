@@ -380,11 +380,16 @@ class Store:
     def board(self, today: date, *, include_archived: bool = False
               ) -> list[tuple[Card, schedule.Outlook]]:
         """`overview` for the patient list: cards, not whole records, so it is quick to start."""
+        due_soon, standing, rank = self._settings.due_soon_days, self.standing, schedule.RANK
         with recordfile.no_gc():
-            rows = [(card, self.outlook(card, today))
-                    for card in self.cards(include_archived=include_archived)]
-        rows.sort(key=lambda row: (*schedule.urgency(row[1]), row[0].name.casefold()))
-        return rows
+            views = [(card, standing(card.id).on(today, due_soon))
+                     for card in self.cards(include_archived=include_archived)]
+            # `schedule.urgency`, then the name, as plain tuples: sorted without a Python call
+            # per comparison (the place in `views` breaks ties, so cards are never compared).
+            keyed = [(rank[view.status], view.next_due or date.max, card.name.casefold(), n)
+                     for n, (card, view) in enumerate(views)]
+        keyed.sort()
+        return [views[key[3]] for key in keyed]
 
     # -- changing -----------------------------------------------------------------------
 
