@@ -7,7 +7,6 @@ import gc
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -152,6 +151,8 @@ def _opened(context: Context) -> Iterator[tuple[Store, str]]:
         with context.open_store() as store:
             yield store, str(context.db_path)
         return
+    import tempfile
+
     folder = Path(tempfile.mkdtemp(prefix="mesotui-demo-"))
     try:
         with demo_store(folder / "clinic.json", context) as store:

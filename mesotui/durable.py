@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,8 +57,11 @@ def backup_dir(path: Path) -> Path:
     return path.parent / BACKUP_DIR
 
 
-def atomic_write(path: Path, payload: bytes, *, keep_backup: bool = True) -> None:
+def atomic_write(path: Path, payload: bytes | Iterable[bytes], *,
+                 keep_backup: bool = True) -> None:
     """Replace `path` with `payload`, all or nothing, keeping the previous file as a backup.
+
+    `payload` may come in pieces (an export written as it is built, never whole in memory).
 
     Raises:
         OSError: the write failed; `path` is exactly as it was and no temporary file is left.
@@ -67,7 +71,10 @@ def atomic_write(path: Path, payload: bytes, *, keep_backup: bool = True) -> Non
     tmp = Path(tmp_name)  # mkstemp creates it 0600
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            if isinstance(payload, bytes):
+                handle.write(payload)
+            else:
+                handle.writelines(payload)
             handle.flush()
             full_fsync(handle.fileno())
         if keep_backup and path.exists():

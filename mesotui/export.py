@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -60,33 +60,85 @@ def build(store: Store, today: date, request: ExportRequest = ExportRequest(), *
         NotFound: a requested patient id is not in the record.
         MesoError: a pseudonymised export was asked of a file without a pseudonym key.
     """
+    document, entries = _parts(store, today, request, now, progress)
+    with no_gc(freeze=True):  # a large clinic's entries all live on: never rescan them
+        document["patients"] = list(entries)
+    return document
+
+
+def stream(store: Store, today: date, request: ExportRequest = ExportRequest(), *,
+           now: datetime | None = None, progress: Progress | None = None,
+           tally: Tally | None = None) -> Iterator[bytes]:
+    """`to_json(build(...))` in pieces, a patient at a time: the same bytes, never the whole
+    clinic in memory (a 20,000-patient export would otherwise hold gigabytes).
+
+    Args:
+        tally: counts the patients and sessions written, for the caller to report.
+
+    Raises:
+        NotFound, MesoError: as `build`, before the first piece.
+    """
+    document, entries = _parts(store, today, request, now, progress)
+    document["patients"] = []
+    head = to_json(document)
+    closing = b"[]\n}\n"
+    if not head.endswith(closing):  # orjson's layout: "patients" last, as `_parts` puts it
+        raise AssertionError("the export document must end with its patients")
+    head = head[:-len(closing)]
+    written = 0
+    with no_gc():
+        for entry in entries:
+            piece = orjson.dumps(entry, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n    ")
+            yield head + b"[\n    " + piece if not written else b",\n    " + piece
+            written += 1
+            if tally is not None:
+                tally.patients += 1
+                tally.sessions += len(entry["sessions"])
+    yield head + closing if not written else b"\n  ]\n}\n"
+
+
+@dataclass
+class Tally:
+    """What an export wrote."""
+
+    patients: int = 0
+    sessions: int = 0
+
+
+def _parts(store: Store, today: date, request: ExportRequest, now: datetime | None,
+           progress: Progress | None) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """The document without its patients (checked and ready), and their entries to come."""
     pseudo = pseudonymiser(store, request)
     if request.since and request.until and request.since > request.until:
         raise MesoError(f"--since {request.since} is after --until {request.until}")
-    ranged = request.since is not None or request.until is not None
     patients = _chosen(store, request.patient_ids)
-    out = []
-    with no_gc(freeze=True):  # a large clinic's entries all live on: never rescan them
-        for done, patient in enumerate(patients, start=1):
-            evaluations = [e for e in store.evaluations_for(patient.id)
-                           if _in_range(e.date, request.since, request.until)]
-            sessions = _session_entries(store, patient.id, request)
-            if not ranged or sessions or evaluations:
-                out.append(patient_entry(store, patient, sessions, today, pseudo, evaluations))
-            if progress:
-                progress(done, len(patients))
     settings = store.settings.to_data()
     if pseudo:
         settings.update(clinic_name="", practitioners=[], default_practitioner="")
     stamp = (now or store.clock()).astimezone().isoformat(timespec="seconds")
-    return {
+    document = {
         "format": FORMAT, "schema_version": SCHEMA_VERSION, "exported_at": stamp,
         "app_version": __version__, "pseudonymised": pseudo is not None,
         "scope": {"patients": sorted(request.patient_ids) if not pseudo else
                   sorted(pseudo(i, "PX") for i in request.patient_ids),
                   "since": _iso(request.since), "until": _iso(request.until)},
-        "settings": settings, "patients": out,
+        "settings": settings,
     }
+    return document, _entries(store, today, request, patients, pseudo, progress)
+
+
+def _entries(store: Store, today: date, request: ExportRequest, patients: list[Patient],
+             pseudo: Pseudonymiser | None, progress: Progress | None
+             ) -> Iterator[dict[str, Any]]:
+    ranged = request.since is not None or request.until is not None
+    for done, patient in enumerate(patients, start=1):
+        evaluations = [e for e in store.evaluations_for(patient.id)
+                       if _in_range(e.date, request.since, request.until)]
+        sessions = _session_entries(store, patient.id, request)
+        if not ranged or sessions or evaluations:
+            yield patient_entry(store, patient, sessions, today, pseudo, evaluations)
+        if progress:
+            progress(done, len(patients))
 
 
 def pseudonymiser(store: Store, request: ExportRequest) -> Pseudonymiser | None:
@@ -240,7 +292,7 @@ def write(document: dict[str, Any], path: Path) -> None:
     write_bytes(to_json(document), path)
 
 
-def write_bytes(payload: bytes, path: Path) -> None:
+def write_bytes(payload: bytes | Iterable[bytes], path: Path) -> None:
     """Write any export payload atomically, readable by this user only (0600)."""
     path = Path(path).expanduser()
     if not path.parent.is_dir():

@@ -19,10 +19,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from filelock import FileLock, Timeout
-from tinydb.storages import MemoryStorage, Storage
+
+if TYPE_CHECKING:
+    from tinydb.storages import Storage
 
 from mesotui import durable, history, recordfile, schedule, validation
 from mesotui.errors import (
@@ -237,6 +239,8 @@ class Store:
     def in_memory(cls, clock: Callable[[], datetime] | None = None,
                   storage: Storage | None = None) -> Store:
         """A store over a TinyDB storage (MemoryStorage by default): for tests and demos."""
+        from tinydb.storages import MemoryStorage  # not needed to open a record file
+
         storage = storage or MemoryStorage()
         data = storage.read()
         return cls(None if data is None else Image(data), _StorageBackend(storage), clock=clock)

@@ -156,3 +156,35 @@ def test_entries_built_from_stored_documents_match_those_built_from_models(
             orjson.loads(orjson.dumps(expected))
         checked += len(expected)
     assert checked == len(demo_store.sessions()) > 100
+
+
+@pytest.mark.parametrize("request_", [
+    {},
+    {"pseudonymise": True},
+    {"patient_ids": ("P-00002",)},
+    {"since": date(2030, 1, 1)},  # nothing in range: an empty list of patients, one piece
+])
+def test_an_export_written_as_it_is_built_is_the_same_bytes(demo_store: Store,
+                                                            request_: dict) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+    request = export.ExportRequest(**request_)  # type: ignore[arg-type]
+    whole = export.to_json(export.build(demo_store, TODAY, request, now=now))
+    tally = export.Tally()
+    pieces = list(export.stream(demo_store, TODAY, request, now=now, tally=tally))
+    assert b"".join(pieces) == whole
+    document = orjson.loads(whole)
+    assert tally.patients == len(document["patients"])
+    assert tally.sessions == sum(len(p["sessions"]) for p in document["patients"])
+    assert len(pieces) == (tally.patients + 1 if tally.patients else 1)  # one at a time
+
+
+def test_a_failed_streamed_export_leaves_no_file(demo_store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with pytest.raises(NotFound):
+        export.write_bytes(export.stream(demo_store, TODAY,
+                                         export.ExportRequest(patient_ids=("P-NOPE",))),
+                           folder / "out.json")
+    assert list(folder.iterdir()) == []

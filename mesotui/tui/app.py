@@ -158,13 +158,14 @@ class MesoApp(App[None]):
         try:
             source = (Store.open(self.store.path, readonly=True) if self.store.path
                       else self.store)
-            document = export.build(source, self.today, request)
-            export.write(document, request.destination)  # type: ignore[arg-type]
+            tally = export.Tally()
+            export.write_bytes(export.stream(source, self.today, request, tally=tally),
+                               request.destination)  # type: ignore[arg-type]
         except (MesoError, OSError) as error:
             self.call_from_thread(self.notify, f"Export failed: {error}", severity="error",
                                   markup=False)
             return
-        self.call_from_thread(self._say, f"Exported {len(document['patients'])} patients to "
+        self.call_from_thread(self._say, f"Exported {tally.patients} patients to "
                                          f"{request.destination} (readable by you only).")
 
     def action_help(self) -> None:
