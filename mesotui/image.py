@@ -78,7 +78,12 @@ class Catalogue:
             done += 1
 
     def settle(self) -> None:
-        """Parse every line still pending (which also records each session's place)."""
+        """Parse every line still pending (which also records each session's place).
+
+        Called before every read of a session, so it returns at once when nothing is left.
+        """
+        if isinstance(self._rest, list) and not self._rest:
+            return
         for _chunk in self.chunks():
             pass
 
