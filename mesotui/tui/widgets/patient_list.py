@@ -113,6 +113,8 @@ class PatientList(ScrollView, can_focus=True):
         self.empty_lines: list[str] = []
         self._pool: list[Row] | None = None
         """The rows the quick filter lets through, before the typed filter (None: stale)."""
+        self._found: dict[str, list[Row]] = {}
+        """Rows of the pool found for the typed text and each of its prefixes."""
         self._lines: LRUCache[tuple[int, int, bool], tuple[Row, Strip]] = LRUCache(1024)
         """Drawn rows by (id of the row, width, under the cursor): typing redraws the same
         patients at other heights, and a row is replaced, not changed, after a save."""
@@ -135,14 +137,11 @@ class PatientList(ScrollView, can_focus=True):
         self._apply(keep=current.patient.id if current else row.patient.id)
 
     def filter(self, *, needle: str | None = None, quick: str | None = None) -> None:
-        narrower = False
         if needle is not None:
-            needle = needle.strip().casefold()
-            narrower = needle.startswith(self.needle)  # a key typed: search what is shown
-            self.needle = needle
+            self.needle = needle.strip().casefold()
         if quick is not None and quick != self.quick:
-            self.quick, self._pool, narrower = quick, None, False
-        self._apply(narrower=narrower)
+            self.quick, self._pool = quick, None
+        self._apply()
         # Hand the repaint to the screen now, not when this widget's queue is next idle: the
         # filter runs as the typed key changes the input, and both should show in one frame.
         self._check_refresh()
@@ -178,19 +177,29 @@ class PatientList(ScrollView, can_focus=True):
     def current(self) -> Row | None:
         return self.shown[self.cursor] if 0 <= self.cursor < len(self.shown) else None
 
-    def _apply(self, keep: str | None = None, narrower: bool = False) -> None:
+    def _apply(self, keep: str | None = None) -> None:
         previous = keep or (self.current.patient.id if self.current else None)
         if self._pool is None:
             self._pool = [row for row in self._rows if matches(row, self.quick, "")]
-            narrower = False
-        needle = self.needle
-        searched = self.shown if narrower else self._pool
-        self.shown = [row for row in searched if needle in row.key] if needle else self._pool
-        ids = [row.patient.id for row in self.shown]
-        self.cursor = ids.index(previous) if previous in ids else 0
+            self._found = {"": self._pool}
+        self.shown = self._search(self.needle)
+        self.cursor = next((n for n, row in enumerate(self.shown)
+                            if row.patient.id == previous), 0) if previous else 0
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.shown) + 1)
         self._scroll_to_cursor()
         self.refresh()
+
+    def _search(self, needle: str) -> list[Row]:
+        """The pool's rows matching `needle`, searched within the rows found for the longest
+        prefix of it already searched: a typed key narrows what is shown, and a deleted one
+        goes back to a list found before, so neither walks the whole clinic."""
+        found = self._found
+        if needle not in found:
+            for key in [key for key in found if not needle.startswith(key)]:
+                del found[key]  # keep only the prefixes of what is typed now
+            base = found[max(found, key=len)]
+            found[needle] = [row for row in base if needle in row.key]
+        return found[needle]
 
     # -- moving -------------------------------------------------------------------------
 
