@@ -88,13 +88,18 @@ def stream(store: Store, today: date, request: ExportRequest = ExportRequest(), 
     written = 0
     with no_gc():
         for entry in entries:
-            piece = orjson.dumps(entry, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n    ")
-            yield head + b"[\n    " + piece if not written else b",\n    " + piece
+            # Indented as deep as it sits in the document: in a list under a key.
+            piece = orjson.dumps({"": [entry]}, option=orjson.OPT_INDENT_2)[_OPEN:-_CLOSE]
+            yield head + b"[\n" + piece if not written else b",\n" + piece
             written += 1
             if tally is not None:
                 tally.patients += 1
                 tally.sessions += len(entry["sessions"])
     yield head + closing if not written else b"\n  ]\n}\n"
+
+
+_OPEN, _CLOSE = len(b'{\n  "": [\n'), len(b"\n  ]\n}")
+"""What `orjson.dumps({"": [entry]}, option=OPT_INDENT_2)` puts around the entry."""
 
 
 @dataclass
@@ -237,7 +242,8 @@ def _session_entries(store: Store, patient_id: str, request: ExportRequest
             "dose_mg": (None if volume is None or strength is None
                         else round(volume * strength * 10, 6)),
             "voided": voided, "void_reason": last["reason"] if voided else "",
-            "amended": any(r["action"] == "amend" for r in history), "history": history})
+            "amended": len(history) > 1 and any(r["action"] == "amend" for r in history),
+            "history": history})
     return entries
 
 

@@ -307,7 +307,7 @@ class Store:
         For a whole-clinic export, which then need not parse every session into a model.
         """
         summaries = sorted(self._sessions_of(patient_id).values(), key=lambda s: (s.date, s.id))
-        return [self._image.doc("sessions", self._doc_ids[s.id]) for s in summaries]
+        return self._image.docs("sessions", [self._doc_ids[s.id] for s in summaries])
 
     def sessions(self) -> list[Session]:
         with recordfile.no_gc():
