@@ -125,7 +125,7 @@ class Background:
     def result(self) -> bytes:
         self._thread.join()
         if self._error is not None:
-            raise self._error
+            raise self._error.with_traceback(None)  # each time anew, not an ever longer trace
         assert self._data is not None
         return self._data
 

@@ -114,9 +114,12 @@ def _from_index(path: Path, file: BinaryIO, size: int) -> Image | None:
     """The image its index describes, the rest of the file reading in the background; None
     when there is no index or it is for another checkpoint (then read the file whole)."""
 
+    read_first: list[tuple[int, bytes]] = []
+
     def span(start: int, end: int) -> bytes:
         file.seek(start)
-        return file.read(end - start)
+        read_first.append((start, file.read(end - start)))
+        return read_first[-1][1]
 
     try:
         index = index_path(path).read_bytes()
@@ -130,10 +133,16 @@ def _from_index(path: Path, file: BinaryIO, size: int) -> Image | None:
         return None  # no index, or one for another checkpoint
 
     def read_rest() -> bytes:
-        with file:
-            file.seek(0)
-            raw = file.read()
-        if len(raw) != size:
+        try:
+            with file:
+                file.seek(0)
+                raw = file.read()
+        except OSError as error:
+            raise RecordFileError(path, f"cannot be read ({error.strerror})") from None
+        # The tables read first (the meta table's token among them) must be these bytes too:
+        # another program rewriting the file in place, to the same size, would show here.
+        if len(raw) != size or any(raw[start:start + len(part)] != part
+                                   for start, part in read_first):
             raise RecordFileError(path, "changed while it was being read; open it again")
         return raw
 

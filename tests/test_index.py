@@ -170,3 +170,28 @@ def test_a_failed_background_read_is_raised_where_the_bytes_are_needed() -> None
     image = Image({}, Background(fails))
     with pytest.raises(RecordFileError, match="changed while it was being read"):
         image.raw  # noqa: B018 - the property is the behaviour under test
+
+
+def test_a_file_rewritten_in_place_while_read_is_refused_not_mixed(tmp_path: Path) -> None:
+    import io
+
+    from mesotui.errors import RecordFileError
+
+    path = tmp_path / "clinic.json"
+    clinic = generate(TODAY, 10)
+    with Store.open(path) as store:
+        store.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    raw = path.read_bytes()
+    token = orjson.loads(raw)["meta"]["1"]["checkpoint"].encode()
+
+    class RewrittenMeanwhile(io.BytesIO):
+        """Reads the tables first as they were, then the whole file as rewritten, same size."""
+
+        def read(self, size: int | None = -1) -> bytes:
+            data = super().read(size)
+            return data.replace(token, b"f" * len(token)) if size in (-1, None) else data
+
+    image = recordfile._from_index(path, RewrittenMeanwhile(raw), len(raw))  # type: ignore[arg-type]
+    assert image is not None
+    with pytest.raises(RecordFileError, match="changed while it was being read"):
+        image.raw  # noqa: B018 - the property is the behaviour under test

@@ -91,6 +91,14 @@ async def test_the_recovery_screen_offers_backups_and_restores_one(tmp_path: Pat
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert "is not valid JSON" in str(app.query_one("#problem").render())
+        # The title and key lines take one line each; the problem and the backups are seen.
+        from mesotui.tui.widgets.keybar import KeyBar
+        from mesotui.tui.widgets.titlebar import TitleBar
+
+        assert app.query_one(TitleBar).region.height == app.query_one(KeyBar).region.height == 1
+        assert app.query_one("#problem").region.height >= 1
+        assert app.query_one("#backups").region.height >= 1
+        assert "Restore selected backup" in app.query_one(KeyBar).render_line(0).text
         await pilot.press("enter")
         await pilot.pause()
     assert app.return_value == path

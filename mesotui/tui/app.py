@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class MesoApp(App[None]):
     """The clinic's patient list and records, on one record file."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["bars.tcss", "app.tcss"]
     TITLE = "mesotui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),

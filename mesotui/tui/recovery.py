@@ -24,7 +24,7 @@ class RecoveryApp(App[Path | None]):
     or None when the user leaves without restoring.
     """
 
-    CSS_PATH = "recovery.tcss"
+    CSS_PATH = ["bars.tcss", "recovery.tcss"]
     TITLE = "mesotui: the record file cannot be opened"
     BINDINGS = [Binding("enter", "restore", "Restore selected backup", priority=True),
                 Binding("q", "quit_without_restoring", "Quit, change nothing")]

@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
+from mesotui.errors import MesoError
 from mesotui.models import Card, Patient
 from mesotui.tui import flows
 from mesotui.tui.widgets.keybar import KeyBar
@@ -129,6 +130,12 @@ class PatientsScreen(Screen[None]):
 
     @on(PatientList.Opened)
     def open_record(self, event: PatientList.Opened) -> None:
+        try:  # the first record opened waits for the record file's bytes: they may fail
+            self.app.store.patient(event.patient_id)
+        except MesoError as error:
+            self.notify(f"The record could not be opened: {error}", severity="error",
+                        markup=False)
+            return
         self.app.push_screen(self._record(event.patient_id))
 
     def action_new(self) -> None:

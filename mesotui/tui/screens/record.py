@@ -87,9 +87,11 @@ class RecordScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.table.add_columns("#", "Date", "Dose", "Lot", "Side effects", "By", "State")
+        self.table.add_columns("#", "Date", "Dose", "Lot", "Side effects", "By", "State",
+                               shrink=("Side effects", "By"))
         self.evaluations_table.add_columns("Date", "Decision", "Hair/cm²", "Score", "Self",
-                                           "Pull", "Photos", "By", "State")
+                                           "Pull", "Photos", "By", "State",
+                                           shrink=("Decision", "By"))
         self.refresh_record()
         self.table.focus(scroll_visible=False)
 
@@ -98,8 +100,8 @@ class RecordScreen(Screen[None]):
         self.patient_id = patient_id
         if not self.is_mounted:
             return  # on_mount draws them
-        self.table.move_cursor(row=0)
-        self.evaluations_table.move_cursor(row=0)
+        self.table.move_cursor(row=0, scroll=False)
+        self.evaluations_table.move_cursor(row=0, scroll=False)
         self.refresh_record()
         self.query_one("#record", VerticalScroll).scroll_home(animate=False, immediate=True)
         self.table.focus(scroll_visible=False)
@@ -165,7 +167,7 @@ class RecordScreen(Screen[None]):
                                session.practitioner, state, key=session.id,
                                struck=session.voided)
         if sessions:
-            self.table.move_cursor(row=min(keep, len(sessions) - 1))
+            self.table.move_cursor(row=min(keep, len(sessions) - 1), scroll=False)
 
     def _fill_evaluations(self, evaluations: list[Evaluation]) -> None:
         table = self.evaluations_table
@@ -177,7 +179,7 @@ class RecordScreen(Screen[None]):
             table.add_row(*evaluation_cells(evaluation), state, key=evaluation.id,
                           struck=evaluation.voided)
         if evaluations:
-            table.move_cursor(row=min(keep, len(evaluations) - 1))
+            table.move_cursor(row=min(keep, len(evaluations) - 1), scroll=False)
         table.display = bool(evaluations)
 
     # -- actions --------------------------------------------------------------------------

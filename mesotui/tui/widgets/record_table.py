@@ -18,6 +18,9 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+MIN_WIDTH = 6
+"""The narrowest a shrinkable column is cut to."""
+
 
 @dataclass(frozen=True)
 class _Row:
@@ -61,12 +64,17 @@ class RecordTable(Widget, can_focus=True):
         self.columns: list[str] = []
         self._rows: list[_Row] = []
         self._widths: list[int] = []
+        self._shrink: tuple[int, ...] = ()
+        self._fitted: tuple[int, list[int]] = (-1, [])
         self.cursor_row = 0
 
     # -- data ---------------------------------------------------------------------------
 
-    def add_columns(self, *names: str) -> None:
+    def add_columns(self, *names: str, shrink: tuple[str, ...] = ()) -> None:
+        """Name the columns; those in `shrink` are cut (with an ellipsis) when the table is
+        wider than the screen, widest first, so every column stays in view."""
         self.columns = list(names)
+        self._shrink = tuple(self.columns.index(name) for name in shrink)
         self._measure()
 
     def clear(self) -> None:
@@ -82,16 +90,34 @@ class RecordTable(Widget, can_focus=True):
     def row_count(self) -> int:
         return len(self._rows)
 
-    def move_cursor(self, *, row: int) -> None:
+    def move_cursor(self, *, row: int, scroll: bool = True) -> None:
+        """Highlight `row`; `scroll` brings it into view (keys and clicks do, a refill not)."""
         self.cursor_row = max(0, min(row, len(self._rows) - 1))
         self.refresh()
-        self._scroll_to_cursor()
+        if scroll:
+            self._scroll_to_cursor()
 
     def _measure(self) -> None:
         self._widths = [max([cell_len(name)] + [cell_len(r.cells[n]) for r in self._rows
                                                  if n < len(r.cells)])
                         for n, name in enumerate(self.columns)]
+        self._fitted = (-1, [])
         self.refresh(layout=True)
+
+    def _widths_for(self, width: int) -> list[int]:
+        """Column widths that fit `width` cells, cutting the shrinkable columns if needed."""
+        if self._fitted[0] != width:
+            widths = list(self._widths)
+            excess = sum(w + 2 for w in widths) - width
+            while excess > 0:
+                cuttable = [n for n in self._shrink if widths[n] > MIN_WIDTH]
+                if not cuttable:
+                    break
+                widest = max(cuttable, key=lambda n: widths[n])
+                widths[widest] -= 1
+                excess -= 1
+            self._fitted = (width, widths)
+        return self._fitted[1]
 
     # -- keys and mouse -----------------------------------------------------------------
 
@@ -149,7 +175,10 @@ class RecordTable(Widget, can_focus=True):
     def _strip(self, cells: list[str] | tuple[str, ...], width: int, style: object,
                last_style: object) -> Strip:
         segments = []
-        for n, (cell, cell_width) in enumerate(zip(cells, self._widths, strict=False)):
+        for n, (cell, cell_width) in enumerate(zip(cells, self._widths_for(width),
+                                                  strict=False)):
+            if cell_len(cell) > cell_width:
+                cell = set_cell_size(cell, cell_width - 1) + "\u2026"
             text = " " + set_cell_size(cell, cell_width) + " "
             segments.append(Segment(text, last_style if n == len(cells) - 1 else style))  # type: ignore[arg-type]
         return Strip(segments).crop_extend(0, width, last_style)  # type: ignore[arg-type]
