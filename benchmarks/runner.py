@@ -97,16 +97,23 @@ def startup_meso(path: str) -> None:
     Textual is imported first here, to watch the frames; `mesotui` itself imports it with the
     garbage collector paused, so this measures a little more than a user waits, not less.
     """
+    _through_the_command_line(path, lambda app: _start(app, _shows_patients))
+
+
+def _through_the_command_line(path: str, run: Callable[[Any], None]) -> None:
+    """Start `mesotui --db PATH --today TODAY`, handing its app to `run` instead of running it
+    (which runs it headless, watched)."""
     from textual.app import App
 
     from mesotui.cli import main
 
-    def run(app: Any, *_args: Any, **_kwargs: Any) -> Any:
-        App.run = original  # type: ignore[method-assign]
-        _start(app, _shows_patients)
-
     original = App.run
-    App.run = run  # type: ignore[method-assign]
+
+    def instead(app: Any, *_args: Any, **_kwargs: Any) -> None:
+        App.run = original  # type: ignore[method-assign]
+        run(app)
+
+    App.run = instead  # type: ignore[method-assign]
     if main(["--db", path, "--today", TODAY.isoformat()]) != 0:
         raise SystemExit("mesotui did not start")
 
@@ -198,9 +205,6 @@ def interactive(path: str) -> None:
     """Filter keystrokes and record openings inside one running app, over the given file."""
     import asyncio
 
-    from textual.app import App
-
-    from mesotui.cli import main
     from mesotui.tui.screens.record import RecordScreen
 
     result: dict[str, Any] = {}
@@ -245,15 +249,11 @@ def interactive(path: str) -> None:
         result["open_s"] = opened
         app.exit()
 
-    def run(app: Any, *_args: Any, **_kwargs: Any) -> Any:
-        App.run = original  # type: ignore[method-assign]
+    def run(app: Any) -> None:
         result["rows"] = len(app.store.cards(include_archived=True))
         app.run(headless=True, size=SIZE, auto_pilot=script)
 
-    original = App.run
-    App.run = run  # type: ignore[method-assign]
-    if main(["--db", path, "--today", TODAY.isoformat()]) != 0:  # as a user starts it
-        raise SystemExit("mesotui did not start")
+    _through_the_command_line(path, run)  # as a user starts it
     if "open_s" not in result:
         raise SystemExit("the interactive script did not finish")
     emit(result)

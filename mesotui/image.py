@@ -292,28 +292,19 @@ def index_bytes(encoded: Encoded, token: str, patients: list[list[Any]],
     return b"\n".join([orjson.dumps(head), *lines]) + b"\n"
 
 
-def from_index(raw: bytes | Background, index: bytes, size: int | None = None,
-               span: Callable[[int, int], bytes] | None = None) -> Image:
-    """The image of a checkpoint as its index describes it.
+def from_index(index: bytes, size: int, span: Callable[[int, int], bytes]) -> Image:
+    """The image of a checkpoint as its index describes it, its bytes not yet attached (the
+    caller sets `raw`, or the `Background` reading them).
 
     Args:
-        raw: the checkpoint's bytes, or their reading still under way.
-        size: the checkpoint's size (default: `len(raw)`).
-        span: reads bytes [start, end) of the checkpoint (default: slices `raw`); the small
-            tables are read through it, so they need not wait for the rest.
+        size: the checkpoint's size.
+        span: reads bytes [start, end) of the checkpoint: the small tables are read through
+            it, so they need not wait for the rest.
 
     Raises:
         ValueError (or KeyError, TypeError, IndexError, orjson.JSONDecodeError): the index
         does not describe this checkpoint; parse it whole instead.
     """
-    if span is None:
-        assert isinstance(raw, bytes)
-        view = memoryview(raw)
-        size = len(raw)
-
-        def span(start: int, end: int) -> bytes:
-            return view[start:end]  # type: ignore[return-value] - orjson reads views too
-    assert size is not None and span is not None
     end_of_head = index.index(b"\n")
     head = orjson.loads(memoryview(index)[:end_of_head])
     if (head.get("format") != "mesotui-index" or head.get("version") != INDEX_FORMAT
@@ -335,7 +326,7 @@ def from_index(raw: bytes | Background, index: bytes, size: int | None = None,
         raise ValueError("the index is for another checkpoint")
     patients = head["patients"]
     stored = {"patients": {doc_id: (start, end) for doc_id, _pid, start, end, *_ in patients}}
-    image = Image(tables, raw, stored, list(head["order"]))
+    image = Image(tables, b"", stored, list(head["order"]))
     image.catalogue = Catalogue(
         [[doc_id, pid, Card.from_data(pid, card), Standing.from_data(standing) if standing
           else None] for doc_id, pid, _start, _end, card, standing in patients],

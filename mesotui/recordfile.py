@@ -127,7 +127,7 @@ def _from_index(path: Path, file: BinaryIO, size: int) -> Image | None:
         return None
     try:
         with no_gc(freeze=True):  # thousands of cards and standings that all live on
-            image = from_index(b"", index, size, span)
+            image = from_index(index, size, span)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, ValidationError):
         file.seek(0)
         return None  # no index, or one for another checkpoint

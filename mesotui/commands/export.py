@@ -13,7 +13,7 @@ from mesotui.errors import MesoError, RecordFileLocked
 from mesotui.interop.render import FORMATS, render
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable
 
     from mesotui.cli import Context
 
@@ -49,27 +49,22 @@ def run(args: argparse.Namespace, context: Context) -> int:
         _ensure_pseudonym_key(context)
     with context.open_store(readonly=True) as store:
         with progress_bar("Exporting", len(store.cards()), to_file=bool(args.output)) as tick:
+            tally = export.Tally()
             if args.format == "json":  # written as it is built, counted as it is written
-                tally = export.Tally()
-                payload: bytes | Iterator[bytes] = export.stream(
-                    store, context.today, request, progress=tick, tally=tally)
-                if args.output is None:
-                    sys.stdout.buffer.writelines(payload)
-                    sys.stdout.flush()
-                    return 0
-                export.write_bytes(payload, args.output)
-                patients, sessions = tally.patients, tally.sessions
+                pieces: Iterable[bytes] = export.stream(store, context.today, request,
+                                                        progress=tick, tally=tally)
             else:
-                payload = render(store, context.today, request, args.format,
+                pieces = [render(store, context.today, request, args.format,
                                  horizon_months=args.horizon, with_names=args.with_names,
-                                 progress=tick)
+                                 progress=tick)]
                 chosen = export.select(store, request)
-                patients, sessions = len(chosen), sum(len(s) for _, s in chosen)
-                if args.output is None:
-                    sys.stdout.buffer.write(payload)
-                    sys.stdout.flush()
-                    return 0
-                export.write_bytes(payload, args.output)
+                tally.patients, tally.sessions = len(chosen), sum(len(s) for _, s in chosen)
+            if args.output is None:
+                sys.stdout.buffer.writelines(pieces)
+                sys.stdout.flush()
+                return 0
+            export.write_bytes(pieces, args.output)
+    patients, sessions = tally.patients, tally.sessions
     if args.json:
         print_json({"file": str(args.output), "format": args.format, "patients": patients,
                     "sessions": sessions, "pseudonymised": request.pseudonymise})
