@@ -28,6 +28,8 @@ class Settings:
     default_needle: str = "30G x 4 mm"
     practitioners: tuple[str, ...] = ()
     default_practitioner: str = ""
+    system_base: str = "https://clinic.example/mesotui"
+    """A URL the clinic owns: its FHIR identifier and code systems live under it."""
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -44,6 +46,7 @@ class Settings:
             "default_needle": self.default_needle,
             "practitioners": list(self.practitioners),
             "default_practitioner": self.default_practitioner,
+            "system_base": self.system_base,
         }
 
     @classmethod
@@ -74,4 +77,5 @@ class Settings:
             default_needle=parse.text(doc, "default_needle", base.default_needle),
             practitioners=tuple(practitioners),
             default_practitioner=parse.text(doc, "default_practitioner"),
+            system_base=parse.text(doc, "system_base", base.system_base) or base.system_base,
         )

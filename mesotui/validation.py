@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 
@@ -191,6 +192,9 @@ def settings_problems(settings: Settings) -> dict[str, str]:
     for key in ("clinic_name", "default_product", "default_needle", "default_practitioner"):
         if problem := line_problem(getattr(settings, key)):
             problems[key] = problem
+    if not re.fullmatch(r"(https?://[^\s/]+(/\S*)?|urn:[a-z0-9][a-z0-9-]*:\S+)",
+                        settings.system_base) or len(settings.system_base) > MAX_LINE:
+        problems["system_base"] = "must be a URL the clinic owns, e.g. https://clinic.example/fhir"
     for name in settings.practitioners:
         if problem := line_problem(name, required=True):
             problems["practitioners"] = f"each name {problem}"

@@ -6,6 +6,7 @@ import argparse
 
 from mesotui.commands import (
     check,
+    clinic_url,
     course,
     due,
     entry,
@@ -18,7 +19,8 @@ from mesotui.commands import (
     where,
 )
 
-MODULES = (where, export, importing, due, lot, entry, governance, course, check, report, restore)
+MODULES = (where, export, importing, clinic_url, due, lot, entry, governance, course, check,
+           report, restore)
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from mesotui import export
 from mesotui.commands._common import date_arg, print_json, progress_bar, whole_arg
 from mesotui.errors import MesoError, RecordFileLocked
+from mesotui.interop import Systems
 from mesotui.interop.render import FORMATS, render
 
 if TYPE_CHECKING:
@@ -48,6 +49,10 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if request.pseudonymise:
         _ensure_pseudonym_key(context)
     with context.open_store(readonly=True) as store:
+        if args.format == "fhir" and Systems(store.settings.system_base).is_default:
+            print(f"mesotui: note: FHIR ids and codes are under the placeholder "
+                  f"{store.settings.system_base}; set your clinic's own URL with "
+                  "`mesotui clinic-url URL` so two clinics' exports never mix", file=sys.stderr)
         with progress_bar("Exporting", len(store.cards()), to_file=bool(args.output)) as tick:
             tally = export.Tally()
             if args.format == "json":  # written as it is built, counted as it is written

@@ -1,26 +1,61 @@
-"""Shared pieces of the interoperability formats: selections, pseudonyms, initials, codes."""
+"""Shared pieces of the interoperability formats: selections, pseudonyms, initials, systems."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from mesotui.models import Patient, Session
+from mesotui.settings import Settings
 
 Records = Sequence[tuple[Patient, Sequence[Session]]]
 """An already-filtered selection: each patient with all their sessions, voided ones included."""
 
-Pseudonym = Callable[[str], str]
-"""Maps a patient id to the pseudonym that replaces it; names, contact and free text are dropped."""
+Pseudonym = Callable[[str, str], str]
+"""Maps (record id, kind) to the keyed pseudonym that replaces it; kinds: PX patient, SX
+session, EX evaluation, PR practitioner. Names, contact and free text are then dropped."""
 
-LOCAL_CODES = "https://mesotui.invalid/fhir/CodeSystem/"
-"""Base of mesotui's own code systems, for concepts no standard terminology names exactly."""
+DEFAULT_SYSTEM_BASE = Settings().system_base
+"""Where code and identifier systems live until the clinic sets a URL it owns."""
+
+
+@dataclass(frozen=True)
+class Systems:
+    """The URLs of the clinic's identifier and code systems, all under one base it owns, so
+    that two clinics' exports never mix their ids or codes."""
+
+    base: str = DEFAULT_SYSTEM_BASE
+
+    def identifier(self, kind: str) -> str:
+        """e.g. https://clinic.example/mesotui/identifier/patient"""
+        return f"{self.base.rstrip('/')}/identifier/{kind}"
+
+    def code(self, name: str) -> str:
+        """e.g. https://clinic.example/mesotui/CodeSystem/side-effect"""
+        return f"{self.base.rstrip('/')}/CodeSystem/{name}"
+
+    @property
+    def is_default(self) -> bool:
+        return self.base.rstrip("/") == DEFAULT_SYSTEM_BASE
 
 
 def initials(name: str) -> str:
-    """`Amelia Ångström-Núñez` -> `A.Å.`: enough for a calendar title, not a full name."""
-    return "".join(f"{word[0].upper()}." for word in name.split() if word) or "?"
+    """`Amelia Ångström-Núñez` -> `A.Å.`: the first letter of each word, letters only (a word
+    of punctuation, emoji or digits gives none); enough for a calendar title, not a name."""
+    letters = []
+    for word in name.split():
+        first = next((ch for ch in word if unicodedata.category(ch).startswith("L")), None)
+        if first is not None:
+            letters.append(f"{first.upper()}.")
+    return "".join(letters) or "?"
 
 
 def patient_key(patient: Patient, pseudonym: Pseudonym | None) -> str:
     """The id that leaves mesotui for this patient: the pseudonym when one is given."""
-    return pseudonym(patient.id) if pseudonym else patient.id
+    return pseudonym(patient.id, "PX") if pseudonym else patient.id
+
+
+def record_key(record_id: str, kind: str, pseudonym: Pseudonym | None) -> str:
+    """The id that leaves mesotui for any record (kind: SX session, EX evaluation, ...)."""
+    return pseudonym(record_id, kind) if pseudonym else record_id

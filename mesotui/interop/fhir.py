@@ -1,38 +1,27 @@
-"""A selection of patients and sessions as one FHIR R4 Bundle (type collection), as plain dicts."""
+"""A selection of patients and their course as one FHIR R4 Bundle (type collection), as dicts."""
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from mesotui.interop import LOCAL_CODES, Pseudonym, Records, patient_key
+from mesotui.evaluation import Evaluation
+from mesotui.interop import Pseudonym, Records, Systems
+from mesotui.interop import codes as sct
+from mesotui.interop.fhir_course import Context, care_plan, concept, consents, evaluation, ref
 from mesotui.models import Patient, Protocol, Session
 from mesotui.schedule import Outlook, numbers
-from mesotui.vocab import AnaesthesiaType, CourseStatus
+from mesotui.vocab import AnaesthesiaType
 
-SNOMED = "http://snomed.info/sct"
-UCUM = "http://unitsofmeasure.org"
-# SNOMED CT concepts (International edition): routes from the FHIR "SNOMED CT Route Codes"
-# value set, body structure from "SNOMED CT Body Structures", substances for the ingredients.
-SCALP = {"system": SNOMED, "code": "41695006", "display": "Scalp structure"}
-INTRADERMAL = {"system": SNOMED, "code": "372464004", "display": "Intradermal route"}
-TOPICAL = {"system": SNOMED, "code": "6064005", "display": "Topical route"}
-SUBCUTANEOUS = {"system": SNOMED, "code": "34206005", "display": "Subcutaneous route"}
-DUTASTERIDE = {"system": SNOMED, "code": "385572003", "display": "Dutasteride"}
-LIDOCAINE = {"system": SNOMED, "code": "387480006", "display": "Lidocaine"}
-MESOTHERAPY = {"system": LOCAL_CODES + "procedure", "code": "dutasteride-mesotherapy",
-               "display": "Dutasteride mesotherapy of the scalp"}
-SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
-CAREPLAN_STATUS = {CourseStatus.ACTIVE: "active", CourseStatus.PAUSED: "on-hold",
-                   CourseStatus.STOPPED: "revoked"}
-_NAMESPACE = uuid.UUID("6d1e0c5e-2f59-4c1b-9a55-6f0d3c1a8e21")
+SNOMED, UCUM = sct.SNOMED, sct.UCUM
 
 
 def bundle(records: Records, *, today: date, protocol_for: Callable[[Patient], Protocol],
-           outlook_for: Callable[[Patient], Outlook], pseudonym: Pseudonym | None = None
+           outlook_for: Callable[[Patient], Outlook],
+           evaluations_for: Callable[[Patient], Sequence[Evaluation]] = lambda _: (),
+           systems: Systems | None = None, pseudonym: Pseudonym | None = None
            ) -> dict[str, Any]:
     """The selection as a FHIR R4 Bundle of type `collection`.
 
@@ -41,136 +30,141 @@ def bundle(records: Records, *, today: date, protocol_for: Callable[[Patient], P
         today: the day the care plans' next due sessions are judged against.
         protocol_for: the protocol in force for a patient (their own or the clinic's).
         outlook_for: where a patient stands today (next due session, evaluation, safety dates).
-        pseudonym: replaces patient ids; names, contact details and free text are then left out.
+        evaluations_for: the patient's course evaluations (each becomes Observations).
+        systems: the clinic's identifier and code systems (its own URL).
+        pseudonym: replaces every id; names, contact details and free text are then left out.
     """
+    ctx = Context(systems or Systems(), pseudonym)
     entries: list[dict[str, Any]] = []
     medications: dict[str, dict[str, Any]] = {}
     for patient, sessions in records:
-        builder = _Builder(patient, pseudonym, medications)
+        builder = _Builder(ctx, patient, medications)
         entries.append(builder.patient())
+        entries += consents(ctx, patient, builder.subject)
         counted = numbers(sessions)
         for session in sessions:
-            entries.extend(builder.session(session, counted.get(session.id)))
-        entries.append(builder.care_plan(protocol_for(patient), outlook_for(patient), today))
-    return {"resourceType": "Bundle", "id": _id("bundle", today.isoformat()),
+            entries += builder.session(session, counted.get(session.id))
+        for item in evaluations_for(patient):
+            entries += evaluation(ctx, item, builder.subject)
+        entries.append(ctx.entry(care_plan(ctx, patient, protocol_for(patient),
+                                           outlook_for(patient), today, builder.subject)))
+    return {"resourceType": "Bundle", "id": f"mesotui-{today.isoformat()}",
             "type": "collection", "entry": [*entries, *medications.values()]}
 
 
-def _id(*parts: str) -> str:
-    """A FHIR id (letters, digits, '-', '.'; up to 64) that is stable for the same parts."""
-    text = "-".join(parts)
-    if re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", text):
-        return text
-    return str(uuid.uuid5(_NAMESPACE, text))
-
-
-def _entry(resource: dict[str, Any]) -> dict[str, Any]:
-    name = f"{resource['resourceType']}/{resource['id']}"
-    return {"fullUrl": f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}", "resource": resource}
-
-
-def _ref(entry: dict[str, Any], display: str = "") -> dict[str, Any]:
-    ref = {"reference": entry["fullUrl"]}
-    return {**ref, "display": display} if display else ref
-
-
-def _text(concept: dict[str, Any], text: str) -> dict[str, Any]:
-    return {"coding": [concept], "text": text}
+def _id(text: str) -> str:
+    """A FHIR id (letters, digits, '-', '.'; up to 64): record ids already are one."""
+    cleaned = re.sub(r"[^A-Za-z0-9\-.]", "-", text)[:64]
+    return cleaned or "x"
 
 
 class _Builder:
     """Builds one patient's resources; holds what their references point at."""
 
-    def __init__(self, patient: Patient, pseudonym: Pseudonym | None,
+    def __init__(self, ctx: Context, patient: Patient,
                  medications: dict[str, dict[str, Any]]) -> None:
+        self.ctx = ctx
         self.source = patient
-        self.key = patient_key(patient, pseudonym)
-        self.private = pseudonym is not None
+        self.key = ctx.key(patient.id, "PX")
         self.medications = medications
         self.subject: dict[str, Any] = {}
 
     def patient(self) -> dict[str, Any]:
-        p = self.source
+        p, private = self.source, self.ctx.private
+        kind = "pseudonym/patient" if private else "patient"
         resource: dict[str, Any] = {
             "resourceType": "Patient", "id": _id(self.key),
-            "identifier": [{"system": LOCAL_CODES + ("pseudonym" if self.private else "patient-id"),
-                            "value": self.key}],
+            "identifier": [{"system": self.ctx.systems.identifier(kind), "value": self.key}],
             "active": not p.archived, "gender": p.sex.value,
             # A pseudonymised export keeps the birth year only: age matters, the day identifies.
-            "birthDate": str(p.date_of_birth.year) if self.private else p.date_of_birth.isoformat(),
+            "birthDate": str(p.date_of_birth.year) if private else p.date_of_birth.isoformat(),
         }
-        if not self.private:
+        if not private:
             resource["name"] = [{"text": p.name}]
             telecom = [{"system": "phone", "value": p.phone}] if p.phone else []
             telecom += [{"system": "email", "value": p.email}] if p.email else []
             if telecom:
                 resource["telecom"] = telecom
-        entry = _entry(resource)
-        self.subject = _ref(entry)
+        entry = self.ctx.entry(resource)
+        self.subject = ref(entry)
         return entry
 
     def session(self, s: Session, number: int | None) -> list[dict[str, Any]]:
+        ctx, private = self.ctx, self.ctx.private
+        key = _id(ctx.key(s.id, "SX"))
         status = "entered-in-error" if s.voided else "completed"
         performer = ([{"actor": {"display": s.practitioner}}]
-                     if s.practitioner and not self.private else [])
-        medication = self._medication(s)
+                     if s.practitioner and not private else [])
         title = f"Session {number}" if number else "Voided session"
+        mesotherapy = ctx.local("procedure", "dutasteride-mesotherapy",
+                                "Dutasteride mesotherapy of the scalp")
         procedure: dict[str, Any] = {
-            "resourceType": "Procedure", "id": _id(s.id), "status": status,
-            "code": _text(MESOTHERAPY, f"{title}: dutasteride mesotherapy"),
+            "resourceType": "Procedure", "id": key, "status": status,
+            "identifier": [{"system": ctx.systems.identifier(
+                "pseudonym/session" if private else "session"), "value": key}],
+            "code": concept(mesotherapy, text=f"{title}: dutasteride mesotherapy"),
             "subject": self.subject, "performedDateTime": s.date.isoformat(),
-            "bodySite": ([_text(SCALP, f"Scalp, {area.label}") for area in s.areas]
-                         or [_text(SCALP, "Scalp")]),
-            "usedReference": [_ref(medication)],
+            "bodySite": _sites(s),
         }
-        if s.voided and not self.private:
+        if s.voided and not private:
             procedure["statusReason"] = {"text": s.void_reason}
         if performer:
             procedure["performer"] = performer
         if s.side_effects:
-            procedure["complication"] = [_effect_concept(e.effect.value, e.effect.label)
-                                         for e in s.side_effects]
+            procedure["complication"] = [self._effect(e) for e in s.side_effects]
         notes = [f"Anaesthesia: {s.anaesthesia.type.label}"]
         notes += [f"Injection points: {s.injection_points}"] if s.injection_points else []
         notes += ["No side effects on enquiry"] if s.no_side_effects else []
-        notes += [s.dose_notes] if s.dose_notes and not self.private else []
+        notes += [s.dose_notes] if s.dose_notes and not private else []
         procedure["note"] = [{"text": note} for note in notes]
-        proc_entry = _entry(procedure)
-        given = self._administration(s, "dut", status, performer, proc_entry, {
-            "medicationReference": _ref(medication, s.product or "Dutasteride"),
-            "dosage": self._dutasteride_dosage(s)})
+        proc_entry = ctx.entry(procedure)
+        medication = self._dutasteride(s)
+        procedure["usedReference"] = [ref(medication)]
+        given = self._administration(f"{key}-dut", status, performer, proc_entry, medication,
+                                     self._dutasteride_dosage(s))
         out = [proc_entry, given]
         if s.anaesthesia.type is not AnaesthesiaType.NONE:
-            out.append(self._administration(s, "anaesthetic", status, performer, proc_entry,
-                                            self._anaesthetic(s)))
+            anaesthetic = self._anaesthetic_medication(s)
+            out.append(self._administration(f"{key}-anaesthetic", status, performer, proc_entry,
+                                            anaesthetic, self._anaesthetic_dosage(s)))
         if not s.voided:  # R4 AdverseEvent has no status; a voided session reports no events
             for n, effect in enumerate(s.side_effects, start=1):
-                event: dict[str, Any] = {
-                    "resourceType": "AdverseEvent", "id": _id(s.id, "ae", str(n)),
+                out.append(ctx.entry({
+                    "resourceType": "AdverseEvent", "id": f"{key}-ae-{n}",
                     "actuality": "actual", "subject": self.subject,
-                    "event": _effect_concept(effect.effect.value, effect.effect.label),
-                    "date": s.date.isoformat(),
-                    "severity": {"coding": [{"system": SEVERITY, "code": effect.severity.value,
-                                             "display": effect.severity.label}]},
-                    "suspectEntity": [{"instance": _ref(given)}, {"instance": _ref(proc_entry)}],
-                }
-                out.append(_entry(event))
+                    "event": self._effect(effect), "date": s.date.isoformat(),
+                    "severity": concept({"system": sct.SEVERITY, "code": effect.severity.value,
+                                         "display": effect.severity.label}),
+                    "suspectEntity": [{"instance": ref(given)}, {"instance": ref(proc_entry)}],
+                }))
         return out
 
-    def _administration(self, s: Session, suffix: str, status: str, performer: list[Any],
-                        procedure: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-        resource = {"resourceType": "MedicationAdministration", "id": _id(s.id, suffix),
-                    "status": status, **{k: v for k, v in fields.items() if k.startswith("med")},
-                    "subject": self.subject, "effectiveDateTime": s.date.isoformat(),
-                    "partOf": [_ref(procedure)], "dosage": fields["dosage"]}
+    def _effect(self, report: Any) -> dict[str, Any]:
+        """The side effect coded (SNOMED CT where one was found, and the clinic's code), with
+        its note in the text: R4 AdverseEvent has no note of its own."""
+        effect = report.effect
+        codings = [sct.EFFECT_CODES[effect]] if effect in sct.EFFECT_CODES else []
+        codings.append(self.ctx.local("side-effect", effect.value, effect.label))
+        note = report.note.strip() if not self.ctx.private else ""
+        return concept(*codings, text=f"{effect.label}: {note}" if note else effect.label)
+
+    def _administration(self, resource_id: str, status: str, performer: list[Any],
+                        procedure: dict[str, Any], medication: dict[str, Any],
+                        dosage: dict[str, Any]) -> dict[str, Any]:
+        resource = {"resourceType": "MedicationAdministration", "id": resource_id,
+                    "status": status, "medicationReference": ref(medication),
+                    "subject": self.subject,
+                    "effectiveDateTime": procedure["resource"]["performedDateTime"],
+                    "partOf": [ref(procedure)], "dosage": dosage}
         if performer:
             resource["performer"] = performer
-        return _entry(resource)
+        return self.ctx.entry(resource)
 
     def _dutasteride_dosage(self, s: Session) -> dict[str, Any]:
         areas = ", ".join(a.label for a in s.areas) or "Scalp"
-        dosage: dict[str, Any] = {"site": _text(SCALP, areas),
-                                  "route": _text(INTRADERMAL, "Intradermal micro-injections")}
+        dosage: dict[str, Any] = {"site": concept(sct.SCALP, text=areas),
+                                  "route": concept(sct.INTRADERMAL,
+                                                   text="Intradermal micro-injections")}
         if s.dose_mg is not None:
             dosage["dose"] = {"value": s.dose_mg, "unit": "mg", "system": UCUM, "code": "mg"}
         elif s.volume_ml is not None:
@@ -179,61 +173,62 @@ class _Builder:
             dosage["text"] = f"{s.volume_ml:g} mL of {s.concentration_pct:g} % ({s.dose_mg:g} mg)"
         return dosage
 
-    def _anaesthetic(self, s: Session) -> dict[str, Any]:
-        kind = s.anaesthesia
-        local = kind.type is AnaesthesiaType.LOCAL
-        generic = f"{kind.type.label} anaesthetic"
-        concept: dict[str, Any] = {"text": generic if self.private else kind.agent or generic}
-        if "lidocaine" in kind.agent.casefold() or "lignocaine" in kind.agent.casefold():
-            concept["coding"] = [LIDOCAINE]
-        dosage: dict[str, Any] = {"route": _text(SUBCUTANEOUS if local else TOPICAL,
-                                                 "Local infiltration" if local else "Topical"),
-                                  "site": _text(SCALP, "Scalp")}
-        if kind.amount and not self.private:
-            dosage["text"] = kind.amount
-        return {"medicationCodeableConcept": concept, "dosage": dosage}
+    def _anaesthetic_dosage(self, s: Session) -> dict[str, Any]:
+        local = s.anaesthesia.type is AnaesthesiaType.LOCAL
+        dosage: dict[str, Any] = {
+            "route": concept(sct.INFILTRATION if local else sct.TOPICAL,
+                             text="Local infiltration (ring block)" if local else "Topical"),
+            "site": concept(sct.SCALP, text="Scalp")}
+        if s.anaesthesia.amount and not self.ctx.private:
+            dosage["text"] = s.anaesthesia.amount
+        return dosage
 
-    def _medication(self, s: Session) -> dict[str, Any]:
-        """One Medication per product lot, shared by every session given from it."""
-        key = _id("lot", s.product, f"{s.concentration_pct}", s.lot, f"{s.lot_expiry}")
+    def _anaesthetic_medication(self, s: Session) -> dict[str, Any]:
+        """The anaesthetic as a Medication: each component an ingredient with its substance
+        code (or its name only where no code is certain), a known mixture's product code."""
+        kind = s.anaesthesia
+        generic = f"{kind.type.label} anaesthetic"
+        agent = "" if self.ctx.private else kind.agent
+        components = sct.anaesthetic_components(kind.agent)
+        named = "-".join(n for n, _ in components) if self.ctx.private else kind.agent
+        key = _id(f"anaesthetic-{kind.type.value}-{named}")
+        if key not in self.medications:
+            product = sct.anaesthetic_product(components)
+            code = concept(*([product] if product else []), text=agent or generic)
+            resource: dict[str, Any] = {"resourceType": "Medication", "id": key, "code": code}
+            if components:
+                resource["ingredient"] = [
+                    {"itemCodeableConcept": concept(*([c] if c else []), text=name),
+                     "isActive": True} for name, c in components]
+            self.medications[key] = self.ctx.entry(resource)
+        return self.medications[key]
+
+    def _dutasteride(self, s: Session) -> dict[str, Any]:
+        """One Medication per product lot, shared by every session given from it: the product
+        by name (no product code was found), dutasteride as its coded substance."""
+        key = _id(f"lot-{s.product}-{s.concentration_pct}-{s.lot}-{s.lot_expiry}")
         if key not in self.medications:
             resource: dict[str, Any] = {"resourceType": "Medication", "id": key,
-                                        "code": _text(DUTASTERIDE, s.product or "Dutasteride")}
+                                        "code": concept(text=s.product or "Dutasteride")}
+            ingredient: dict[str, Any] = {"itemCodeableConcept": concept(
+                sct.DUTASTERIDE, text="Dutasteride"), "isActive": True}
             if s.concentration_pct is not None:
-                resource["ingredient"] = [{"itemCodeableConcept": _text(DUTASTERIDE, "Dutasteride"),
-                                           "isActive": True, "strength": {
+                ingredient["strength"] = {
                     "numerator": {"value": round(s.concentration_pct * 10, 6), "unit": "mg",
                                   "system": UCUM, "code": "mg"},
-                    "denominator": {"value": 1, "unit": "mL", "system": UCUM, "code": "mL"}}}]
+                    "denominator": {"value": 1, "unit": "mL", "system": UCUM, "code": "mL"}}
+            resource["ingredient"] = [ingredient]
             batch = {"lotNumber": s.lot} if s.lot else {}
             batch |= {"expirationDate": s.lot_expiry.isoformat()} if s.lot_expiry else {}
             if batch:
                 resource["batch"] = batch
-            self.medications[key] = _entry(resource)
+            self.medications[key] = self.ctx.entry(resource)
         return self.medications[key]
 
-    def care_plan(self, protocol: Protocol, view: Outlook, today: date) -> dict[str, Any]:
-        resource: dict[str, Any] = {
-            "resourceType": "CarePlan", "id": _id(self.key, "careplan"),
-            "status": CAREPLAN_STATUS[self.source.status], "intent": "plan",
-            "title": "Dutasteride mesotherapy course", "description": protocol.describe(),
-            "subject": self.subject,
-        }
-        if view.next_due is not None:
-            resource["activity"] = [{"detail": {
-                "kind": "ServiceRequest", "code": _text(MESOTHERAPY, f"Session {view.next_number}"),
-                "status": "not-started", "scheduledPeriod": {"start": view.next_due.isoformat()},
-                "description": f"Session {view.next_number} due {view.next_due.isoformat()}"}}]
-        notes = [f"{view.sessions_given} session(s) given as of {today.isoformat()}"]
-        notes += ["Course evaluation due"] if view.evaluation_due else []
-        if view.pregnancy_avoid_until:
-            notes.append(f"Avoid pregnancy until {view.pregnancy_avoid_until.isoformat()}")
-        resource["note"] = [{"text": note} for note in notes]
-        return _entry(resource)
 
-
-def _effect_concept(code: str, label: str) -> dict[str, Any]:
-    return _text({"system": LOCAL_CODES + "side-effect", "code": code, "display": label}, label)
+def _sites(s: Session) -> list[dict[str, Any]]:
+    return ([concept(sct.SCALP, text=f"Scalp, {area.label}") for area in s.areas]
+            or [concept(sct.SCALP, text="Scalp")])
 
 
 def resources(doc: dict[str, Any], kind: str) -> Sequence[dict[str, Any]]:

@@ -6,7 +6,9 @@ import json
 from datetime import date
 
 from mesotui import export
-from mesotui.interop import fhir, ics, tabular
+from mesotui.evaluation import Evaluation
+from mesotui.interop import Systems, fhir, ics, tabular
+from mesotui.models import Patient
 from mesotui.store import Store
 
 FORMATS = ("json", "fhir", "ics", "csv", "jsonl")
@@ -25,8 +27,7 @@ def render(store: Store, today: date, request: export.ExportRequest, fmt: str = 
     """
     if fmt == "json":
         return export.to_json(export.build(store, today, request, progress=progress))
-    pseudo = export.pseudonymiser(store, request)
-    pseudonym = (lambda patient_id: pseudo(patient_id, "PX")) if pseudo else None
+    pseudonym = export.pseudonymiser(store, request)
     records = export.select(store, request, progress)
     if fmt == "csv":
         return tabular.csv_text(records, pseudonym).encode("utf-8")
@@ -36,7 +37,9 @@ def render(store: Store, today: date, request: export.ExportRequest, fmt: str = 
     outlook_for = lambda patient: store.outlook(patient, today)  # noqa: E731
     if fmt == "fhir":
         bundle = fhir.bundle(records, today=today, protocol_for=protocol_for,
-                             outlook_for=outlook_for, pseudonym=pseudonym)
+                             outlook_for=outlook_for, pseudonym=pseudonym,
+                             evaluations_for=lambda p: evaluations(store, p, request),
+                             systems=Systems(store.settings.system_base))
         return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     if fmt == "ics":
         return ics.calendar(records, today=today, protocol_for=protocol_for,
@@ -44,3 +47,11 @@ def render(store: Store, today: date, request: export.ExportRequest, fmt: str = 
                             with_names=with_names and pseudonym is None, pseudonym=pseudonym,
                             clinic_name=store.settings.clinic_name).encode("utf-8")
     raise ValueError(f"unknown export format {fmt!r}")
+
+
+def evaluations(store: Store, patient: Patient, request: export.ExportRequest
+                ) -> list[Evaluation]:
+    """The patient's evaluations within the request's date range."""
+    return [e for e in store.evaluations_for(patient.id)
+            if (request.since is None or e.date >= request.since)
+            and (request.until is None or e.date <= request.until)]
