@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 from mesotui import export
 from mesotui.evaluation import Evaluation
@@ -45,7 +45,9 @@ def render(store: Store, today: date, request: export.ExportRequest, fmt: str = 
         return ics.calendar(records, today=today, protocol_for=protocol_for,
                             outlook_for=outlook_for, horizon_months=horizon_months,
                             with_names=with_names and pseudonym is None, pseudonym=pseudonym,
-                            clinic_name=store.settings.clinic_name).encode("utf-8")
+                            clinic_name=store.settings.clinic_name, stamp=store.clock(),
+                            changed_for=lambda p: last_change(store, p),
+                            systems=Systems(store.settings.system_base)).encode("utf-8")
     raise ValueError(f"unknown export format {fmt!r}")
 
 
@@ -55,3 +57,11 @@ def evaluations(store: Store, patient: Patient, request: export.ExportRequest
     return [e for e in store.evaluations_for(patient.id)
             if (request.since is None or e.date >= request.since)
             and (request.until is None or e.date <= request.until)]
+
+
+def last_change(store: Store, patient: Patient) -> datetime | None:
+    """When any of the patient's records last changed (the newest revision's time)."""
+    revisions = [*patient.history, *(r for s in store.sessions_for(patient.id)
+                                     for r in s.history),
+                 *(r for e in store.evaluations_for(patient.id) for r in e.history)]
+    return max((r.when for r in revisions), default=None)
