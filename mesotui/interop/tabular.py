@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,12 @@ COLUMNS = ("session_id", "patient_id", "patient_name", "sex", "session_number", 
 PRIVATE = frozenset({"patient_name", "void_reason", "anaesthesia_amount", "practitioner",
                      "dose_notes"})
 """Columns left out of a pseudonymised export: names and free text."""
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+"""Starts every CSV export: Excel needs it to read UTF-8 at all, and LibreOffice then opens the
+file as UTF-8 with its default options; pandas, Python's csv ("utf-8-sig") and R skip it."""
+_FORMULA = re.compile(r"(^|[,;\t\r\n])([\s\"']*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
+"""A character a spreadsheet reads as the start of a formula (and its full-width forms), at
+the start of the text or after anything a spreadsheet might take as a field separator."""
 
 
 def columns(pseudonym: Pseudonym | None = None) -> list[str]:
@@ -65,9 +71,15 @@ def jsonl_lines(records: Records, pseudonym: Pseudonym | None = None) -> Iterato
 
 
 def csv_text(records: Records, pseudonym: Pseudonym | None = None) -> str:
-    """A header row, then one row per session; lists become `a;b` and `effect:severity;...`."""
+    """A byte-order mark, a header row, then one row per session, every field quoted.
+
+    Lists become `a;b`, side effects `effect:severity[:note];...`; a voided session's number
+    is 0 (it does not count), so the column stays whole numbers.
+    """
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns(pseudonym), lineterminator="\r\n")
+    out.write(BOM)
+    writer = csv.DictWriter(out, fieldnames=columns(pseudonym), lineterminator="\r\n",
+                            quoting=csv.QUOTE_ALL)
     writer.writeheader()
     for row in rows(records, pseudonym):
         writer.writerow({key: _cell(key, value) for key, value in row.items()})
@@ -75,6 +87,8 @@ def csv_text(records: Records, pseudonym: Pseudonym | None = None) -> str:
 
 
 def _cell(key: str, value: Any) -> str:
+    if key == "session_number" and value is None:
+        return "0"
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -82,8 +96,15 @@ def _cell(key: str, value: Any) -> str:
     if key == "areas":
         return ";".join(value)
     if key == "side_effects":
-        return ";".join(f"{e['effect']}:{e['severity']}" for e in value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        # A spreadsheet would run `=...` typed into a note as a formula (CSV injection).
-        return "'" + value
+        value = ";".join(":".join(part for part in (e["effect"], e["severity"], e.get("note"))
+                                  if part) for e in value)
+    if isinstance(value, str):
+        return defuse(value)
     return str(value)
+
+
+def defuse(text: str) -> str:
+    """Put a `'` before anything a spreadsheet would run as a formula (CSV injection), at the
+    start and after every `,`, `;`, tab or line break: a file read with another separator than
+    it was written with must not turn `routine;=1+1` into a formula cell."""
+    return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)
