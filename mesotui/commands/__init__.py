@@ -12,6 +12,7 @@ from mesotui.commands import (
     entry,
     export,
     governance,
+    import_csv,
     importing,
     lot,
     report,
@@ -19,8 +20,8 @@ from mesotui.commands import (
     where,
 )
 
-MODULES = (where, export, importing, clinic_url, due, lot, entry, governance, course, check,
-           report, restore)
+MODULES = (where, export, importing, import_csv, clinic_url, due, lot, entry, governance,
+           course, check, report, restore)
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
