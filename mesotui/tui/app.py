@@ -22,6 +22,7 @@ from mesotui.tui.widgets.patient_list import QUICK_FILTERS
 
 if TYPE_CHECKING:
     from mesotui.export import ExportRequest
+    from mesotui.spreadsheet import Plan
     from mesotui.tui.screens.record import RecordScreen
 
 
@@ -168,6 +169,23 @@ class MesoApp(App[None]):
         self.call_from_thread(self._say, f"Exported {tally.patients} patients to "
                                          f"{request.destination} (readable by you only).")
 
+    def action_import_spreadsheet(self) -> None:
+        from mesotui.tui.screens.import_dialog import ImportDialog
+
+        def write(found: Plan | None) -> None:
+            if found is None:
+                return
+            try:
+                self.store.bulk_load(found.patients, found.sessions)  # one save, all or nothing
+            except MesoError as error:
+                self.notify(f"Nothing was imported: {error}", severity="error", markup=False)
+                return
+            self.settings_changed()  # every row of the list may have changed
+            self.notify(f"Imported {len(found.patients)} patients and {len(found.sessions)} "
+                        "sessions.", markup=False)
+
+        self.push_screen(ImportDialog(self.today, self.store.patients()), write)
+
     def action_help(self) -> None:
         from mesotui.tui.screens.help import HelpScreen
 
@@ -183,6 +201,8 @@ class MesoApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Keys", "Every key, per screen (?)", self.action_help)
         yield SystemCommand("Export", "Records as a JSON file (e)", self.action_export)
+        yield SystemCommand("Import a spreadsheet", "Patients and past sessions from a CSV "
+                            "file, checked first", self.action_import_spreadsheet)
         yield SystemCommand("Reports", "Side effects, due calendar, lot recall, outcomes (r)",
                             self.action_reports)
         if self.undo_list.changes:

@@ -1,0 +1,91 @@
+"""The spreadsheet import dialog: a file and its date order, checked first (a dry run).
+
+It returns the checked plan; the caller writes it (all of it, in one save) and says so.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from mesotui import spreadsheet
+from mesotui.errors import MesoError
+from mesotui.models import Patient
+
+
+class ImportDialog(ModalScreen[spreadsheet.Plan | None]):
+    """Pick a CSV, check it (what would be added, every row that cannot be), then import."""
+
+    CSS_PATH = "../import_dialog.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, today: date, held: list[Patient]) -> None:
+        super().__init__()
+        self.today = today
+        self.held = held
+        self.checked: spreadsheet.Plan | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="import-dialog"):
+            yield Label("Import patients from a spreadsheet (CSV)", id="title")
+            yield Input(placeholder="/path/to/patients.csv", id="path")
+            yield Select([("Dates: as the file shows", ""), ("Dates: day first (31/12/1980)",
+                          "day-first"), ("Dates: month first (12/31/1980)", "month-first")],
+                         value="", allow_blank=False, id="order")
+            yield Static("", id="outcome", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Check", id="check", variant="primary")
+                yield Button("Import", id="import", disabled=True)
+                yield Button("Cancel", id="cancel")
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _forget_check(self) -> None:
+        self.checked = None
+        self.query_one("#import", Button).disabled = True
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#check")
+    def check_file(self) -> None:
+        outcome = self.query_one("#outcome", Static)
+        path = Path(self.query_one("#path", Input).value.strip()).expanduser()
+        order = self.query_one("#order", Select).value or None
+        try:
+            rows = spreadsheet.read(path)[1]
+            order = order or spreadsheet.date_order(rows) or None
+            found = spreadsheet.plan([(path.name, rows)], self.held, self.today,
+                                     order if isinstance(order, str) else None,
+                                     datetime.now(UTC))
+        except spreadsheet.DateOrderNeeded:
+            outcome.update("Dates such as 03/04/1988 appear: choose day first or month first.")
+            return
+        except (OSError, MesoError) as error:
+            outcome.update(f"{path}: {getattr(error, 'strerror', None) or error}")
+            return
+        lines = [f"Would add {len(found.patients)} patients and {len(found.sessions)} "
+                 f"sessions; {len(found.held)} rows already held."]
+        lines += [f"Cannot import: {problem}" for problem in found.problems[:8]]
+        if len(found.problems) > 8:
+            lines.append(f"... and {len(found.problems) - 8} more rows")
+        if found.problems:
+            lines.append("Nothing will be imported until every row is right.")
+        outcome.update("\n".join(lines))
+        self.checked = found
+        self.query_one("#import", Button).disabled = bool(found.problems) or not (
+            found.patients or found.sessions)
+
+    @on(Button.Pressed, "#import")
+    def import_checked(self) -> None:
+        self.dismiss(self.checked)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
