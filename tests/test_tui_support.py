@@ -30,3 +30,31 @@ def empty_app() -> MesoApp:
 def screen_text(app: MesoApp) -> str:
     """What the terminal shows right now, as plain text."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())  # noqa: SLF001
+
+
+NAMED_KEYS = {"tab", "shift+tab", "enter", "escape", "space", "up", "down", "left", "right",
+              "home", "end", "backspace", "delete", "ctrl+s", "ctrl+z", "ctrl+q", "ctrl+a"}
+
+
+def burst(app: MesoApp, *keys: str) -> None:
+    """Post every key at once, as a barcode scanner or a fast typist sends them: none waits for
+    the one before to be handled (Pilot's `press` waits, which hides type-ahead bugs).
+
+    Each argument is a named key ("tab", "ctrl+s") or text typed a character at a time.
+    """
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        if key in NAMED_KEYS:
+            char = {"tab": "\t", "enter": "\r", "space": " ", "escape": "\x1b"}.get(key)
+            app.post_message(events.Key(key, char))
+        else:
+            for char in key:
+                app.post_message(events.Key(_character_to_key(char), char))
+
+
+async def until_settled(pilot, rounds: int = 12) -> None:  # type: ignore[no-untyped-def]
+    """Let a burst of keys, and the screens they open, be handled to the end."""
+    for _ in range(rounds):
+        await pilot.pause(0.02)

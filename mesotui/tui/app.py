@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -16,6 +16,7 @@ from textual.screen import Screen
 from mesotui.errors import MesoError
 from mesotui.store import Store
 from mesotui.tui import flows
+from mesotui.tui.keygate import KeyGate
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.undo import UndoList
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS
@@ -47,6 +48,17 @@ class MesoApp(App[None]):
         self.db_label = db_label or (str(store.path) if store.path else "in memory")
         self.sub_title = f"{self.db_label} · today {today:%a %d %b %Y}"
         self.undo_list = UndoList(store)
+        self.keys = KeyGate(self)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys go through the gate: each is handled to the end before the next is handed on,
+        so type-ahead lands in the field (or screen) that has focus by then."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.keys.admit(event):
+                await super().on_event(event)
+                self.keys.handled()
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         self.push_screen(PatientsScreen())

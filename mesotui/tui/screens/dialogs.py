@@ -12,13 +12,19 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from mesotui.tui.keygate import mark_ready
 from mesotui.tui.widgets.field import Field, FormScreen
 
 T = TypeVar("T")
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """Ask one question; y or enter on the first button says yes, n or escape says no."""
+    """Ask one question; y or enter on the first button says yes, n or escape says no.
+
+    Keys typed before the question was on screen never answer it (see `keygate`).
+    """
+
+    ANSWERS_TYPE_AHEAD = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
@@ -38,6 +44,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
+        self.call_after_refresh(mark_ready, self)
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

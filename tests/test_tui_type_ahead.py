@@ -1,0 +1,106 @@
+"""Type-ahead: keys sent in one burst (a scanner, a fast typist) land where they were meant.
+
+Every test posts its keys all at once (`burst`), without waiting between them, as a terminal
+delivers them: each key must reach the widget that has focus when it is handled, across tab,
+enter, and the screens and dialogs the keys themselves open and close.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from mesotui.tui.screens.dialogs import ConfirmDialog
+from mesotui.tui.screens.evaluation_form import EvaluationForm
+from mesotui.tui.screens.record import RecordScreen
+from mesotui.tui.screens.session_form import SessionForm
+from tests.test_tui_support import TODAY, burst, demo_app, until_settled
+
+
+def value(app, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return app.screen.query_one(selector, Input).value
+
+
+async def open_record(pilot, patient_id: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("slash", *patient_id, "enter", "enter")
+    await until_settled(pilot)
+    assert isinstance(pilot.app.screen, RecordScreen)
+
+
+async def test_a_scanned_lot_with_a_tab_suffix_fills_lot_then_expiry() -> None:
+    """`DU25-9999<tab>2027-01-31` from a scanner: the lot, then the expiry, each whole."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        burst(app, "l")
+        await until_settled(pilot)
+        assert isinstance(app.screen, SessionForm)
+        for selector in ("#lot", "#expiry"):
+            app.screen.query_one(selector, Input).value = ""
+        app.screen.query_one("#lot", Input).focus()
+        await until_settled(pilot)
+        burst(app, "DU25-9999", "tab", "2027-01-31")
+        await until_settled(pilot)
+        assert value(app, "#lot") == "DU25-9999"
+        assert value(app, "#expiry") == "2027-01-31"
+
+
+async def test_keys_typed_right_after_l_go_into_the_form_it_opens() -> None:
+    """`l`, then the volume typed at once: the form's first field gets it, not the list."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        burst(app, "l", "backspace", "1.5", "tab", "DU25-9999", "enter", "2027-01-31")
+        await until_settled(pilot)
+        assert isinstance(app.screen, SessionForm)
+        assert value(app, "#volume") == "1.5"
+        assert value(app, "#lot") == "DU25-9999"
+        assert value(app, "#expiry") == "2027-01-31"
+
+
+async def test_a_fast_evaluation_entry_fills_count_site_and_diameter() -> None:
+    """`E 125<tab>vertex<tab>62` typed quickly: three fields, not Hair count `125vertex62`."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        await open_record(pilot, "P-00004")
+        burst(app, "E", "125", "tab", "vertex", "tab", "62")
+        await until_settled(pilot)
+        assert isinstance(app.screen, EvaluationForm)
+        assert (value(app, "#hair-count"), value(app, "#site"), value(app, "#diameter")) == (
+            "125", "vertex", "62")
+
+
+async def test_a_withdrawal_typed_ahead_saves_its_reason() -> None:
+    """`k`, two tabs to the reason, the reason and ctrl+s in one burst: the withdrawal is
+    saved with that reason, and the key typed after it acts on the record again."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        await open_record(pilot, "P-00001")
+        patient = app.store.patient("P-00001")
+        assert patient.consent_on(TODAY) is not None
+        burst(app, "k", "tab", "tab", "moved abroad", "ctrl+s")
+        await until_settled(pilot, 20)
+        assert isinstance(app.screen, RecordScreen)
+        last = app.store.patient("P-00001").consents[-1]
+        assert (last.withdrawn_on, last.withdrawal_reason) == (TODAY, "moved abroad")
+
+
+async def test_keys_typed_before_a_question_shows_never_answer_it() -> None:
+    """escape on a changed form asks "Discard what you typed?": a `y` sent in the same burst,
+    before the question was on screen, must not discard the form."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        burst(app, "l", "backspace", "2", "escape", "y")
+        await until_settled(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await until_settled(pilot)
+        assert isinstance(app.screen, SessionForm)
+        assert value(app, "#volume") == "2"
+        await pilot.press("escape")
+        await until_settled(pilot)
+        await pilot.press("y")  # typed once the question is shown: it answers
+        await until_settled(pilot)
+        assert isinstance(app.screen, type(app.home))
