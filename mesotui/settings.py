@@ -11,6 +11,10 @@ from mesotui.errors import ValidationError
 from mesotui.models import DEFAULT_PROTOCOL, Anaesthesia, Protocol
 from mesotui.vocab import AnaesthesiaType
 
+USUAL_AGENTS = {AnaesthesiaType.NONE: "", AnaesthesiaType.TOPICAL: "topical anaesthetic cream",
+                AnaesthesiaType.LOCAL: "lidocaine 2%"}
+"""The agent each anaesthesia type usually means, offered when the type is chosen."""
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -24,12 +28,21 @@ class Settings:
     default_volume_ml: float | None = 1.0
     default_duration_min: int = 20
     default_anaesthesia: Anaesthesia = Anaesthesia(AnaesthesiaType.TOPICAL,
-                                                   "topical anaesthetic cream")
+                                                   USUAL_AGENTS[AnaesthesiaType.TOPICAL])
     default_needle: str = "30G x 4 mm"
     practitioners: tuple[str, ...] = ()
     default_practitioner: str = ""
     system_base: str = "https://clinic.example/mesotui"
     """A URL the clinic owns: its FHIR identifier and code systems live under it."""
+    lot_optional: bool = False
+    """A session may be logged without its product lot and expiry (off by default: a recall
+    must find every patient given a lot)."""
+
+    def usual_agent(self, kind: AnaesthesiaType) -> str:
+        """The agent to offer for `kind`: the clinic's own for its default type."""
+        if kind is self.default_anaesthesia.type and self.default_anaesthesia.agent:
+            return self.default_anaesthesia.agent
+        return USUAL_AGENTS[kind]
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -47,6 +60,7 @@ class Settings:
             "practitioners": list(self.practitioners),
             "default_practitioner": self.default_practitioner,
             "system_base": self.system_base,
+            "lot_optional": self.lot_optional,
         }
 
     @classmethod
@@ -78,4 +92,5 @@ class Settings:
             practitioners=tuple(practitioners),
             default_practitioner=parse.text(doc, "default_practitioner"),
             system_base=parse.text(doc, "system_base", base.system_base) or base.system_base,
+            lot_optional=parse.flag(doc, "lot_optional"),
         )

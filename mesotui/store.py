@@ -438,7 +438,9 @@ class Store:
         return self._save_patient(replace(held, archived=archived),
                                   "archive" if archived else "unarchive", by=by, reason=reason)
 
-    def log_session(self, session: Session, today: date, *, by: str = "") -> Session:
+    def log_session(self, session: Session, today: date, *, by: str = "",
+                    reason: str = "") -> Session:
+        """Save a new session; `reason` (recorded on it) says why a warning was overridden."""
         session = replace(session, id=session.id or new_id("S"))
         if session.id in self._session_ids():
             raise ValidationError({"id": f"{session.id} is already in use"})
@@ -448,7 +450,8 @@ class Store:
             problems["consent"] = (f"no consent to off-label treatment is in force on "
                                    f"{session.date}; record consent, or confirm the override")
         validation.check(problems, session.id)
-        return self._save_session(session, "create", by=by or session.practitioner, reason="")
+        return self._save_session(session, "create", by=by or session.practitioner,
+                                  reason=reason)
 
     def amend_session(self, session: Session, today: date, *, reason: str, by: str = "") -> Session:
         """Save a corrected session; the version it replaces stays in its history."""
@@ -566,7 +569,8 @@ class Store:
         validation.check(validation.patient_problems(changed, today), patient_id)
         return self._save_patient(changed, "amend", by=by, reason=reason or "consent withdrawn")
 
-    def record_evaluation(self, evaluation: Evaluation, today: date, *, by: str = "") -> Evaluation:
+    def record_evaluation(self, evaluation: Evaluation, today: date, *, by: str = "",
+                          reason: str = "") -> Evaluation:
         """Save a course evaluation; a "stop" decision also stops the course, in the same save."""
         evaluation = replace(evaluation, id=evaluation.id or new_id("E"))
         if evaluation.id in self._evaluations:
@@ -575,7 +579,7 @@ class Store:
         validation.check(validation.evaluation_problems(evaluation, patient, today), evaluation.id)
         by = by or evaluation.practitioner
         with self._committing():
-            saved = self._save_evaluation(evaluation, "create", by=by, reason="")
+            saved = self._save_evaluation(evaluation, "create", by=by, reason=reason)
             if evaluation.decision is Decision.STOP and patient.status is not CourseStatus.STOPPED:
                 stop = CourseEvent(CourseStatus.STOPPED, evaluation.date,
                                    f"evaluation: {evaluation.stop_reason}".strip())

@@ -6,11 +6,12 @@ import re
 import unicodedata
 from datetime import date
 
+from mesotui import schedule
 from mesotui.errors import ValidationError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Protocol, Session
 from mesotui.settings import Settings
-from mesotui.vocab import Decision
+from mesotui.vocab import Decision, Sex
 
 MAX_LINE = 200
 """Longest name, lot, phone or other one-line field."""
@@ -123,7 +124,8 @@ def session_problems(session: Session, patient: Patient, today: date) -> dict[st
         problems["dose_notes"] = problem
     _number_problems(session, problems)
     if session.lot_expired and not session.expired_lot_confirmed:
-        problems["lot_expiry"] = (f"lot expired on {session.lot_expiry}; confirm to log it anyway")
+        problems["lot_expiry"] = (f"was {session.lot_expiry}, before the session: confirm to "
+                                  "log it anyway")
     if len(set(session.areas)) != len(session.areas):
         problems["areas"] = "lists an area twice"
     effects = [report.effect for report in session.side_effects]
@@ -198,6 +200,11 @@ def settings_problems(settings: Settings) -> dict[str, str]:
     for name in settings.practitioners:
         if problem := line_problem(name, required=True):
             problems["practitioners"] = f"each name {problem}"
+    if len(set(settings.practitioners)) != len(settings.practitioners):
+        problems["practitioners"] = "lists a name twice"
+    if settings.default_practitioner and settings.default_practitioner not in (
+            settings.practitioners):
+        problems["default_practitioner"] = "is not one of the practitioners listed"
     return problems
 
 
@@ -205,3 +212,74 @@ def check(problems: dict[str, str], record: str = "") -> None:
     """Raise ValidationError when `problems` is not empty."""
     if problems:
         raise ValidationError(problems, record)
+
+
+CHILDBEARING_AGES = range(12, 55)
+"""Ages at which a woman is taken to have child-bearing potential (the record holds no
+menopause status), so the pregnancy counselling question must be answered."""
+EARLY_TOLERANCE_DAYS = 14
+"""A session this many days or fewer before it is due is on time (appointments move)."""
+
+
+def counselling_required(patient: Patient, on: date) -> bool:
+    """Whether a session's counselling question must be answered: women of child-bearing
+    potential (pregnancy) and men (contraception)."""
+    if patient.sex is Sex.MALE:
+        return True
+    return patient.sex is Sex.FEMALE and patient.age_on(on) in CHILDBEARING_AGES
+
+
+def completeness_problems(session: Session, patient: Patient, settings: Settings, *,
+                          counselling_answered: bool) -> dict[str, str]:
+    """What a new session record leaves unanswered, keyed by field; empty when complete.
+
+    The lot and its expiry (unless the clinic's settings make them optional), the side
+    effects (reported ones, or "none" asked explicitly) and, for women of child-bearing
+    potential and for men, whether counselling was given.
+    """
+    problems: dict[str, str] = {}
+    if not settings.lot_optional:
+        if not session.lot.strip():
+            problems["lot"] = "is required"
+        if session.lot_expiry is None:
+            problems["lot_expiry"] = "is required"
+    if not session.side_effects_assessed:
+        problems["side_effects"] = "not answered: the effects reported, or none (asked)"
+    if not counselling_answered and counselling_required(patient, session.date):
+        topic = "pregnancy" if patient.sex is Sex.FEMALE else "contraception"
+        problems["counselling"] = f"not answered: was the {topic} advice given?"
+    return problems
+
+
+def session_warnings(session: Session, given: list[Session], protocol: Protocol) -> list[str]:
+    """Why a new session needs the practitioner's confirmation (and a reason): a second
+    session on one day, or one well before the protocol's interval has passed.
+
+    Args:
+        given: the patient's sessions that count (not voided).
+    """
+    warnings = [f"A session is already recorded on {session.date} ({other.id})."
+                for other in given if other.date == session.date]
+    before = sorted((s for s in given if s.date < session.date), key=lambda s: s.date)
+    if before:
+        months = protocol.interval_after(len(before))
+        due = schedule.add_months(before[-1].date, months)
+        early = (due - session.date).days
+        if early > EARLY_TOLERANCE_DAYS:
+            warnings.append(
+                f"Session {len(before) + 1} is due on {due}, {months} "
+                f"{plural(months, 'month')} after the last one ({before[-1].date}); "
+                f"{session.date} is {plural(early, 'day', count=True)} early.")
+    return warnings
+
+
+def evaluation_warnings(evaluation: Evaluation, recorded: list[Evaluation]) -> list[str]:
+    """Why a new evaluation needs confirmation: another one on the same date."""
+    return [f"An evaluation is already recorded on {evaluation.date} ({other.id})."
+            for other in recorded if other.date == evaluation.date and other.id != evaluation.id]
+
+
+def plural(n: int, word: str, *, count: bool = False, many: str = "") -> str:
+    """`word` for one, else its plural ('1 day', '3 days' with count=True)."""
+    form = word if n == 1 else (many or word + "s")
+    return f"{n:,} {form}" if count else form

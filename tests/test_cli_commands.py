@@ -26,6 +26,17 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "clinic.json"
 
 
+ANSWERED = ("--lot", "DU25-0412", "--lot-expiry", "2027-06-30", "--no-side-effects",
+            "--counselling")
+"""What `mesotui log` needs besides its defaults: the lot and expiry, side effects, counselling."""
+
+
+def log(db: Path, patient_id: str, day: str, *extra: str) -> int:
+    """`mesotui log` of a complete routine session (no anaesthesia) on `day`."""
+    return mesotui(db, "log", patient_id, "--date", day, "--anaesthesia", "none", *ANSWERED,
+                   *extra)
+
+
 def add(db: Path, capsys: Capsys, name: str = "Ada Test", sex: str = "female",
         consent: bool = True) -> str:
     """Add a patient; with `consent`, their consent to off-label treatment since 2020 too."""
@@ -41,8 +52,9 @@ def add(db: Path, capsys: Capsys, name: str = "Ada Test", sex: str = "female",
 def test_add_patient_and_log_print_new_ids_that_are_stored(db: Path, capsys: Capsys) -> None:
     patient_id = add(db, capsys)
     assert mesotui(db, "log", patient_id, "--date", "2025-12-01", "--anaesthesia", "local",
-                   "--lot", "DU-7", "--side-effect", "pain:mild", "--side-effect",
-                   "headache:moderate", "--dose-notes", "1 cm apart", "--volume-ml", "1.5") == 0
+                   "--lot", "DU-7", "--lot-expiry", "2027-01-31", "--side-effect", "pain:mild",
+                   "--side-effect", "headache:moderate", "--dose-notes", "1 cm apart",
+                   "--volume-ml", "1.5", "--counselling") == 0
     session_id = capsys.readouterr().out.strip()
     with Store.open(db, readonly=True) as store:
         session = store.session(session_id)
@@ -104,7 +116,7 @@ def test_due_lists_overdue_then_due_soon_soonest_first(db: Path, capsys: Capsys)
     late, soon = add(db, capsys, "Late Patient"), add(db, capsys, "Soon Patient")
     later = add(db, capsys, "Much Later")
     for patient_id, day in ((late, "2025-10-20"), (soon, "2025-11-20"), (later, "2025-12-20")):
-        assert mesotui(db, "log", patient_id, "--date", day, "--anaesthesia", "none") == 0
+        assert log(db, patient_id, day) == 0
     capsys.readouterr()
     assert mesotui(db, "due") == 0
     out = capsys.readouterr().out
@@ -119,8 +131,8 @@ def test_due_lists_overdue_then_due_soon_soonest_first(db: Path, capsys: Capsys)
 def test_lot_finds_every_patient_who_received_it(db: Path, capsys: Capsys) -> None:
     first, second = add(db, capsys, "First"), add(db, capsys, "Second")
     for patient_id, lot in ((first, "DU25-0412"), (second, "DU25-0412"), (first, "OTHER")):
-        assert mesotui(db, "log", patient_id, "--date", "2025-12-01", "--anaesthesia", "none",
-                       "--lot", lot) == 0
+        assert log(db, patient_id, "2025-12-01", "--lot", lot,
+                   *(["--reason", "second lot"] if lot == "OTHER" else [])) == 0
     capsys.readouterr()
     assert mesotui(db, "lot", "du25-0412", "--json") == 0
     hits = json.loads(capsys.readouterr().out)
@@ -131,7 +143,7 @@ def test_lot_finds_every_patient_who_received_it(db: Path, capsys: Capsys) -> No
 
 def test_void_and_course_changes_are_scriptable(db: Path, capsys: Capsys) -> None:
     patient_id = add(db, capsys)
-    assert mesotui(db, "log", patient_id, "--date", "2025-12-01", "--anaesthesia", "none") == 0
+    assert log(db, patient_id, "2025-12-01") == 0
     session_id = capsys.readouterr().out.strip()
     assert mesotui(db, "void", session_id, "--reason", "logged twice") == 0
     assert mesotui(db, "course", patient_id, "pause", "--reason", "travelling") == 0

@@ -10,11 +10,13 @@ import pytest
 
 from mesotui.store import Store
 from mesotui.vocab import Change, CourseStatus, Decision, PullTest
-from tests.test_cli_commands import Capsys, add, db, mesotui  # noqa: F401  (db is a fixture)
-
-
-def log(db: Path, patient_id: str, day: str, *extra: str) -> int:
-    return mesotui(db, "log", patient_id, "--date", day, "--anaesthesia", "none", *extra)
+from tests.test_cli_commands import (  # noqa: F401  (db is a fixture)
+    Capsys,
+    add,
+    db,
+    log,
+    mesotui,
+)
 
 
 def four_sessions(db: Path, capsys: Capsys) -> str:

@@ -10,7 +10,7 @@ import pytest
 from mesotui.cli import main
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.widgets.patient_list import PatientList
-from tests.test_tui_support import demo_app
+from tests.test_tui_support import complete_session, demo_app
 
 
 @pytest.fixture
@@ -42,6 +42,7 @@ async def test_a_full_clinic_flow_runs_with_the_network_disabled(no_network: lis
         await pilot.pause()
         await pilot.press("l")
         await pilot.pause(0.1)
+        await complete_session(pilot)
         await pilot.press("ctrl+s")
         await pilot.pause(0.1)
         assert isinstance(app.screen, PatientsScreen)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from mesotui import schedule, validation
 from mesotui.commands._common import date_arg, number_arg, print_json, whole_arg
 from mesotui.errors import ValidationError
 from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
@@ -50,20 +51,35 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     log.add_argument("--product")
     log.add_argument("--concentration-pct", type=number_arg)
     log.add_argument("--volume-ml", type=number_arg)
-    log.add_argument("--lot", default="")
-    log.add_argument("--lot-expiry", metavar="YYYY-MM-DD", type=date_arg)
+    log.add_argument("--lot", default="", help="the product lot (required unless the clinic's "
+                     "settings make it optional)")
+    log.add_argument("--lot-expiry", metavar="YYYY-MM-DD", type=date_arg,
+                     help="the lot's expiry (required with the lot)")
     log.add_argument("--confirm-expired-lot", action="store_true",
                      help="log a lot past its expiry on the session date")
     log.add_argument("--area", action="append", default=[], choices=[a.value for a in Area])
     log.add_argument("--points", type=whole_arg, help="number of injection points")
     log.add_argument("--needle")
     log.add_argument("--duration-min", type=whole_arg)
-    log.add_argument("--side-effect", metavar="EFFECT:SEVERITY", action="append", default=[],
-                     type=side_effect_arg)
-    log.add_argument("--no-side-effects", action="store_true", help="asked: none reported")
+    effects = log.add_mutually_exclusive_group()
+    effects.add_argument("--side-effect", metavar="EFFECT:SEVERITY", action="append",
+                         default=[], type=side_effect_arg,
+                         help="a side effect reported (repeat for more); this or "
+                              "--no-side-effects is required")
+    effects.add_argument("--no-side-effects", action="store_true", help="asked: none reported")
     log.add_argument("--dose-notes", default="")
-    log.add_argument("--counselling", action="store_true", help="counselling was given")
-    log.add_argument("--practitioner")
+    counselling = log.add_mutually_exclusive_group()
+    counselling.add_argument("--counselling", action="store_true", default=None,
+                             help="pregnancy or contraception counselling was given (this or "
+                                  "--no-counselling is required for women of child-bearing "
+                                  "age and for men)")
+    counselling.add_argument("--no-counselling", dest="counselling", action="store_false",
+                             help="counselling was not given at this session")
+    log.add_argument("--practitioner", help="one of the clinic's practitioners "
+                     "(default: the clinic's default)")
+    log.add_argument("--reason", default="",
+                     help="why, when the session is a second one that day or comes before the "
+                          "protocol's interval (recorded with it)")
     log.add_argument("--no-consent-ok", action="store_true",
                      help="log although no consent to off-label treatment is in force "
                           "(the override is recorded on the session)")
@@ -91,8 +107,7 @@ def run_log(args: argparse.Namespace, context: Context) -> int:
         patient = store.patient(args.patient_id)  # NotFound names the id
         day = args.date or context.today
         kind = AnaesthesiaType(args.anaesthesia)
-        agent = args.agent if args.agent is not None else (
-            defaults.default_anaesthesia.agent if kind is defaults.default_anaesthesia.type else "")
+        agent = args.agent if args.agent is not None else defaults.usual_agent(kind)
         draft = Session(
             id="", patient_id=args.patient_id, date=day,
             anaesthesia=Anaesthesia(kind, agent, args.amount),
@@ -105,21 +120,59 @@ def run_log(args: argparse.Namespace, context: Context) -> int:
             injection_points=args.points, needle=_or(args.needle, defaults.default_needle),
             duration_min=_or(args.duration_min, defaults.default_duration_min),
             dose_notes=args.dose_notes, side_effects=tuple(args.side_effect),
-            no_side_effects=args.no_side_effects, counselling_given=args.counselling,
-            practitioner=_or(args.practitioner, defaults.default_practitioner),
+            no_side_effects=args.no_side_effects, counselling_given=bool(args.counselling),
+            practitioner=_or(args.practitioner, defaults.default_practitioner).strip(),
             consent_override=args.no_consent_ok and patient.consent_on(day) is None)
+        problems = validation.session_problems(draft, patient, context.today)
+        for key, problem in validation.completeness_problems(
+                draft, patient, defaults, counselling_answered=args.counselling is not None
+        ).items():
+            problems.setdefault(key, problem + LOG_OPTIONS.get(key, ""))
+        problems.update(practitioner_problems(draft.practitioner, defaults.practitioners))
+        if problems:
+            raise ValidationError(_with_options(problems), "cannot log the session")
+        warnings = validation.session_warnings(
+            draft, schedule.given(store.sessions_for(patient.id)),
+            store.protocol_in_force(patient))
+        if warnings and not args.reason.strip():
+            raise ValidationError({"date": " ".join(warnings) + " Give --reason to log it "
+                                   "anyway (the reason is recorded)."}, "cannot log the session")
         try:
-            saved = store.log_session(draft, context.today)
+            saved = store.log_session(draft, context.today,
+                                      reason=args.reason.strip() if warnings else "")
         except ValidationError as error:
-            problems = dict(error.problems)
-            if "lot_expiry" in problems:
-                problems["lot_expiry"] += " (--confirm-expired-lot)"
-            if "consent" in problems:
-                problems["consent"] = problems["consent"].replace(
-                    "confirm the override", "give --no-consent-ok")
-            raise ValidationError(problems, "cannot log the session") from None
+            raise ValidationError(_with_options(error.problems),
+                                  "cannot log the session") from None
     _print_id(args, saved.id)
     return 0
+
+
+def _with_options(problems: dict[str, str]) -> dict[str, str]:
+    """The problems, each with the option that answers it."""
+    problems = dict(problems)
+    if "before the session" in problems.get("lot_expiry", ""):
+        problems["lot_expiry"] += " (--confirm-expired-lot)"
+    if "consent" in problems:
+        problems["consent"] = problems["consent"].replace(
+            "confirm the override", "give --no-consent-ok")
+    return problems
+
+
+LOG_OPTIONS = {"lot": " (--lot)", "lot_expiry": " (--lot-expiry)",
+               "side_effects": " (--side-effect EFFECT:SEVERITY or --no-side-effects)",
+               "counselling": " (--counselling or --no-counselling)"}
+"""The option that answers each problem of an incomplete session."""
+
+
+def practitioner_problems(name: str, listed: tuple[str, ...]) -> dict[str, str]:
+    """A clinic that lists its practitioners takes a session's from that list."""
+    if not listed or name in listed:
+        return {}
+    choices = "; ".join(listed)
+    if not name:
+        return {"practitioner": f"is required (--practitioner, one of: {choices})"}
+    return {"practitioner": f"{name!r} is not one of the clinic's practitioners ({choices}); "
+                            "add it in the app's settings (s)"}
 
 
 def _or(value, default):  # type: ignore[no-untyped-def]

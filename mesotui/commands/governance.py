@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from mesotui import validation
 from mesotui.commands._common import date_arg, number_arg, print_json, whole_arg
+from mesotui.commands.entry import practitioner_problems
 from mesotui.errors import ValidationError
 from mesotui.evaluation import Consent, Evaluation, Photo
 from mesotui.vocab import Change, Decision, PullTest
@@ -62,7 +64,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     evaluate.add_argument("--photo", action="append", default=[], type=photo_arg,
                           metavar="PATH[:ANGLE]", help="a standardised photo (repeat for more)")
     evaluate.add_argument("--notes", default="")
-    evaluate.add_argument("--practitioner")
+    evaluate.add_argument("--practitioner", help="one of the clinic's practitioners "
+                          "(default: the clinic's default)")
+    evaluate.add_argument("--reason", default="",
+                          help="why, when another evaluation is recorded on that date "
+                               "(recorded with it)")
     evaluate.add_argument("--json", action="store_true", help="print JSON for scripts")
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -103,9 +109,18 @@ def run_evaluate(args: argparse.Namespace, context: Context) -> int:
             self_assessment=Change(args.self_assessment) if args.self_assessment else None,
             photos=tuple(args.photo), notes=args.notes,
             practitioner=(args.practitioner if args.practitioner is not None
-                          else store.settings.default_practitioner))
+                          else store.settings.default_practitioner).strip())
+        if problems := practitioner_problems(draft.practitioner, store.settings.practitioners):
+            raise ValidationError(problems, "cannot record the evaluation")
+        warnings = validation.evaluation_warnings(draft, [
+            e for e in store.evaluations_for(args.patient_id) if not e.voided])
+        if warnings and not args.reason.strip():
+            raise ValidationError({"date": " ".join(warnings) + " Give --reason to record it "
+                                   "anyway (the reason is recorded)."},
+                                  "cannot record the evaluation")
         try:
-            saved = store.record_evaluation(draft, context.today)
+            saved = store.record_evaluation(draft, context.today,
+                                            reason=args.reason.strip() if warnings else "")
         except ValidationError as error:
             problems = dict(error.problems)
             if "stop_reason" in problems:
