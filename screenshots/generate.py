@@ -6,15 +6,16 @@ import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from textual.widgets import Input
-
 from mesotui.demo import generate
 from mesotui.store import Store
 from mesotui.tui.app import MesoApp
 
 TODAY = date(2026, 1, 15)
 HERE = Path(__file__).parent
-SHOTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+ANSWERED = {"#lot": "DU25-0412", "#expiry": "2027-06-30", "#no-effects": True,
+            "#counselling": True}
+"""What a new session needs besides its defaults (set in this order: a lot sets its expiry)."""
+SHOTS: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     "patients": ((), {}),
     "patients-filtered": (("slash", "n", "o", "v"), {}),
     "record": (("enter",), {}),
@@ -28,11 +29,13 @@ SHOTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "record-outcomes": (("slash", *"P-00004", "enter", "enter"), {}),
     "evaluation-form": (("enter", "E"), {}),
     "consent": (("enter", "k"), {}),
-    "consent-override": (("slash", *"P-00008", "enter", "enter", "l"), {}),
+    "consent-override": (("slash", *"P-00008", "enter", "enter", "l"), ANSWERED),
+    "log-session-reason": (("slash", *"P-00003", "enter", "enter", "l"), ANSWERED),
     "reports": (("r",), {}),
     "export": (("e",), {}),
 }
-AFTER = {"log-session-errors": ("ctrl+s",), "consent-override": ("ctrl+s",)}
+AFTER = {"log-session-errors": ("ctrl+s",), "consent-override": ("ctrl+s",),
+         "log-session-reason": ("ctrl+s",)}
 
 
 def demo_app() -> MesoApp:
@@ -41,7 +44,7 @@ def demo_app() -> MesoApp:
     return MesoApp(store=store, today=TODAY, db_label="demo clinic (throwaway copy)")
 
 
-async def shoot(name: str, keys: tuple[str, ...], typed: dict[str, str],
+async def shoot(name: str, keys: tuple[str, ...], typed: dict[str, object],
                 size: tuple[int, int] = (120, 36)) -> None:
     app = demo_app()
     async with app.run_test(size=size) as pilot:
@@ -50,8 +53,9 @@ async def shoot(name: str, keys: tuple[str, ...], typed: dict[str, str],
             await pilot.press(key)
             await pilot.pause()
             await pilot.pause()
-        for selector, text in typed.items():
-            app.screen.query_one(selector, Input).value = text
+        for selector, value in typed.items():
+            app.screen.query_one(selector).value = value
+            await pilot.pause()
         for key in AFTER.get(name, ()):
             await pilot.press(key)
         await pilot.pause()

@@ -12,7 +12,7 @@ from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.screens.reports import ReportsScreen
 from mesotui.tui.widgets.patient_list import PatientList
-from tests.test_tui_support import TODAY, demo_app, demo_store, screen_text
+from tests.test_tui_support import TODAY, complete_session, demo_app, demo_store, screen_text
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -67,6 +67,7 @@ async def test_ctrl_z_undoes_the_last_logged_session_as_a_new_revision() -> None
         before = store.outlook(first.patient, TODAY).next_due
         await pilot.press("l")
         await settle(pilot)
+        await complete_session(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
         logged = store.sessions_for(first.patient.id)[-1]

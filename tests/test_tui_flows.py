@@ -13,7 +13,15 @@ from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.screens.session_form import SessionForm
 from mesotui.tui.widgets.patient_list import PatientList
 from mesotui.vocab import CourseStatus, DueStatus, Sex, SideEffect
-from tests.test_tui_support import TODAY, demo_app, demo_store, empty_app, screen_text
+from tests.test_tui_support import (
+    TODAY,
+    add_practitioner,
+    complete_session,
+    demo_app,
+    demo_store,
+    empty_app,
+    screen_text,
+)
 
 
 async def settle(pilot, times: int = 3) -> None:  # type: ignore[no-untyped-def]
@@ -57,14 +65,16 @@ async def test_add_patient_then_log_session_shows_new_next_due_on_list_and_recor
         assert "NO CONSENT on record" in screen_text(app)
         await pilot.press("k")  # consent first: then logging asks no override
         await settle(pilot)
-        await type_into(pilot, "#taken-by", "Dr Test")
+        await add_practitioner(pilot, "#taken-by", "Dr Test")
+        assert app.store.settings.practitioners == ("Dr Test",)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "CONSENT to off-label treatment in force since 2026-01-15" in screen_text(app)
         await pilot.press("l")
         await settle(pilot)
         assert isinstance(app.screen, SessionForm)
-        await pilot.click("#no-effects")
+        await complete_session(pilot)
+        app.screen.query_one("#practitioner").value = "Dr Test"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, RecordScreen)
@@ -94,6 +104,7 @@ async def test_log_session_from_list_with_a_side_effect_and_the_row_moves() -> N
         await settle(pilot)
         note = app.screen.query_one(".effect-note", Input)
         note.value = "settled in an hour"
+        await complete_session(pilot, no_effects=False)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, PatientsScreen)
@@ -134,7 +145,7 @@ async def test_expired_lot_needs_an_explicit_confirmation_that_is_recorded() -> 
         patient_id = pilot.app.screen.query_one(PatientList).current.patient.id  # type: ignore[union-attr]
         await pilot.press("l")
         await settle(pilot)
-        await type_into(pilot, "#expiry", "2025-12-31")
+        await complete_session(pilot, expiry="2025-12-31")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(pilot.app.screen, SessionForm)
@@ -158,6 +169,7 @@ async def test_a_failed_save_keeps_the_form_open_with_the_message() -> None:
         await settle(pilot)
         await pilot.press("l")
         await settle(pilot)
+        await complete_session(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(pilot.app.screen, SessionForm)

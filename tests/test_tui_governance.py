@@ -19,7 +19,13 @@ from mesotui.tui.screens.session_form import SessionForm
 from mesotui.tui.widgets.outcome_chart import chart_lines
 from mesotui.vocab import Change, CourseStatus, Decision, Sex
 from tests.test_tui_flows import settle, type_into
-from tests.test_tui_support import TODAY, clock, screen_text
+from tests.test_tui_support import (
+    TODAY,
+    add_practitioner,
+    clock,
+    complete_session,
+    screen_text,
+)
 
 FOUR = (date(2025, 1, 10), date(2025, 3, 10), date(2025, 5, 12), date(2025, 7, 10))
 
@@ -57,7 +63,7 @@ async def test_consent_recorded_on_the_record_then_logging_asks_no_override() ->
         assert isinstance(app.screen, ConsentDialog)
         await type_into(pilot, "#on", "2026-01-10")
         await type_into(pilot, "#form-version", "DUT-MESO v4")
-        await type_into(pilot, "#taken-by", "Dr Osei")
+        await add_practitioner(pilot, "#taken-by", "Dr Osei")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, RecordScreen)
@@ -65,6 +71,8 @@ async def test_consent_recorded_on_the_record_then_logging_asks_no_override() ->
         assert "in force since 2026-01-10 · DUT-MESO v4 · taken by Dr Osei" in screen_text(app)
         await pilot.press("l")
         await settle(pilot)
+        await complete_session(pilot)
+        app.screen.query_one("#practitioner", Select).value = "Dr Osei"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, RecordScreen)  # no override question was asked
@@ -80,6 +88,7 @@ async def test_logging_without_consent_asks_why_and_stores_the_override() -> Non
         await open_record(pilot, app)
         await pilot.press("l")
         await settle(pilot)
+        await complete_session(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
@@ -154,7 +163,7 @@ async def test_evaluation_stop_ends_the_course_and_keeps_the_pregnancy_date() ->
         assert isinstance(app.screen, RecordScreen)
         text = screen_text(app)
         assert "Course stopped since 2026-01-15" in text and "next: session" not in text
-        assert "avoid pregnancy until 2026-01-10" in text
+        assert "Pregnancy-avoid period ended on 2026-01-10" in text  # passed: said in words
     patient = store.patient(patient_id)
     view = store.outlook(patient, TODAY)
     assert patient.status is CourseStatus.STOPPED and view.next_due is None

@@ -6,15 +6,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from textual.widgets import Input
 
 from tests.test_tui_support import demo_app, empty_app
 
 Steps = Callable[[Any], Any]
 
 
-def steps(*keys: str, typed: dict[str, str] | None = None) -> Steps:
-    """A run_before that settles, presses `keys` (pausing after each), then fills `typed` inputs."""
+ANSWERED = {"#lot": "DU25-0412", "#expiry": "2027-06-30", "#no-effects": True,
+            "#counselling": True}
+"""What a new session needs besides its defaults (set in this order: a lot sets its expiry)."""
+
+
+def steps(*keys: str, typed: dict[str, Any] | None = None) -> Steps:
+    """A run_before that settles, presses `keys` (pausing after each), then sets the `typed`
+    widgets' values (inputs, choices, ticks) in order."""
 
     async def run_before(pilot: Any) -> None:
         await pilot.pause()
@@ -22,8 +27,9 @@ def steps(*keys: str, typed: dict[str, str] | None = None) -> Steps:
             await pilot.press(key)
             await pilot.pause()
             await pilot.pause()
-        for selector, text in (typed or {}).items():
-            pilot.app.screen.query_one(selector, Input).value = text
+        for selector, value in (typed or {}).items():
+            pilot.app.screen.query_one(selector).value = value
+            await pilot.pause()
         await pilot.pause()
         await pilot.pause()
 
@@ -56,10 +62,21 @@ CASES: dict[str, tuple[Steps, tuple[int, int]]] = {
     "evaluation_form_errors": (steps("enter", "E", typed={"#hair-count": "5000"}),
                                     (120, 40)),
     "consent_dialog": (steps("enter", "k"), (120, 40)),
-    "consent_override_prompt": (steps("slash", *"P-00008", "enter", "enter", "l"), (120, 40)),
+    "consent_override_prompt": (steps("slash", *"P-00008", "enter", "enter", "l",
+                                      typed=ANSWERED), (120, 40)),
+    "session_form_unanswered": (steps("l"), (120, 40)),
+    "session_form_early_reason": (steps("slash", *"P-00003", "enter", "enter", "l",
+                                        typed=ANSWERED), (120, 40)),
+    "evaluation_decision_required": (steps("slash", *"P-00004", "enter", "enter", "E"),
+                                     (120, 40)),
+    "settings_practitioners_read": (steps("s", typed={
+        "#practitioners": "Dr A. Lima, Nurse B. Cole"}), (120, 40)),
+    "record_pregnancy_period_ended": (steps("slash", *"P-00005", "enter", "enter"), (120, 40)),
 }
 AFTER = {"session_form_errors": ("ctrl+s",), "discard_confirmation": ("escape",),
-         "evaluation_form_errors": ("ctrl+s",), "consent_override_prompt": ("ctrl+s",)}
+         "evaluation_form_errors": ("ctrl+s",), "consent_override_prompt": ("ctrl+s",),
+         "session_form_unanswered": ("ctrl+s",), "session_form_early_reason": ("ctrl+s",),
+         "evaluation_decision_required": ("ctrl+s",)}
 
 
 @pytest.mark.parametrize("case", list(CASES))

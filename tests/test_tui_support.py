@@ -58,3 +58,33 @@ async def until_settled(pilot, rounds: int = 12) -> None:  # type: ignore[no-unt
     """Let a burst of keys, and the screens they open, be handled to the end."""
     for _ in range(rounds):
         await pilot.pause(0.02)
+
+
+async def complete_session(pilot, *, lot: str = "DU25-0412",  # type: ignore[no-untyped-def]
+                           expiry: str = "2027-06-30", no_effects: bool = True,
+                           counselling: bool = True) -> None:
+    """Answer what a new session needs besides its defaults: lot and expiry, side effects
+    ("none" unless `no_effects` is False), and counselling."""
+    from textual.widgets import Checkbox, Input, Select
+
+    form = pilot.app.screen
+    form.query_one("#lot", Input).value = lot
+    await pilot.pause()  # a known lot fills in its expiry: then the expiry given here
+    form.query_one("#expiry", Input).value = expiry
+    if no_effects:
+        form.query_one("#no-effects", Checkbox).value = True
+    form.query_one("#counselling", Select).value = counselling
+    await pilot.pause()
+
+
+async def add_practitioner(pilot, selector: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose "add a name" in a practitioner choice, type the name, save it."""
+    from textual.widgets import Input
+
+    from mesotui.tui.widgets.practitioner import ADD
+
+    pilot.app.screen.query_one(selector).value = ADD
+    await until_settled(pilot)
+    pilot.app.screen.query_one("#reason", Input).value = name
+    await pilot.press("ctrl+s")
+    await until_settled(pilot)

@@ -8,9 +8,11 @@ used, so starting the app pays only for the patient list.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from mesotui import schedule
 from mesotui.evaluation import Consent, Evaluation
 from mesotui.models import Patient, Session
 from mesotui.settings import Settings
@@ -37,16 +39,43 @@ def _next_due(app: MesoApp, patient_id: str) -> str:
     return f"next due {fmt.next_due(view)}" if view.next_due else "no next due date"
 
 
+def _banners(app: MesoApp, patient: Patient) -> tuple[tuple[str, str], ...]:
+    """The record's safety and consent banners, repeated at the top of a session form."""
+    from mesotui.tui.screens.record_text import consent_text, safety_text
+
+    store = app.store
+    view = store.outlook(patient, app.today)
+    safety, safety_style = safety_text(patient, store.sessions_for(patient.id), view,
+                                       app.today)
+    consent, in_force = consent_text(patient, app.today)
+    return (safety, safety_style), (consent, "-ok" if in_force else "-missing")
+
+
+def _practitioner_adder(app: MesoApp) -> Callable[[str], tuple[str, ...]]:
+    """Adds a name to the clinic's practitioners (a settings revision) and returns the list."""
+    def add(name: str) -> tuple[str, ...]:
+        held = app.store.settings
+        if name in held.practitioners:
+            from mesotui.errors import ValidationError
+
+            raise ValidationError({"reason": "is already on the list"})
+        app.store.save_settings(replace(held, practitioners=(*held.practitioners, name)),
+                                reason=f"practitioner added: {name}")
+        return app.store.settings.practitioners
+    return add
+
+
 def log_session(app: MesoApp, patient_id: str, done: Done) -> None:
-    from mesotui.tui.screens.session_form import SessionForm
+    from mesotui.tui.screens.session_form import Course, SessionForm
 
     store, today = app.store, app.today
     patient = store.patient(patient_id)
     given = store.sessions_for(patient_id, include_voided=False)
     logged: list[Session] = []
 
-    def save(session: Session, _reason: str) -> Session:
-        logged.append(store.log_session(session, today, by=session.practitioner))
+    def save(session: Session, reason: str) -> Session:
+        logged.append(store.log_session(session, today, by=session.practitioner,
+                                        reason=reason))
         return logged[-1]
 
     def said() -> str:
@@ -55,18 +84,23 @@ def log_session(app: MesoApp, patient_id: str, done: Done) -> None:
                 + ("; logged WITHOUT consent (override recorded)." if override else "."))
 
     form = SessionForm(patient, save, settings=store.settings, today=today,
-                       lots=store.recent_lots(), previous=given[-1] if given else None)
+                       lots=store.recent_lots(), previous=given[-1] if given else None,
+                       course=Course(schedule.given(given), store.protocol_in_force(patient),
+                                     _banners(app, patient)))
+    form.add_practitioner = _practitioner_adder(app)
     app.push_screen(form, _after(app, patient_id, done, said))
 
 
 def amend_session(app: MesoApp, session: Session, done: Done) -> None:
-    from mesotui.tui.screens.session_form import SessionForm
+    from mesotui.tui.screens.session_form import Course, SessionForm
 
     store, today = app.store, app.today
     patient = store.patient(session.patient_id)
     form = SessionForm(patient, lambda s, reason: store.amend_session(
         s, today, reason=reason, by=s.practitioner), settings=store.settings, today=today,
-        lots=store.recent_lots(), session=session)
+        lots=store.recent_lots(), session=session,
+        course=Course([], store.protocol_in_force(patient), _banners(app, patient)))
+    form.add_practitioner = _practitioner_adder(app)
     app.push_screen(form, _after(app, patient.id, done, lambda: (
         f"Session of {session.date} amended; the previous version is kept.")))
 
@@ -171,6 +205,7 @@ def consent(app: MesoApp, patient_id: str, done: Done) -> None:
     dialog = ConsentDialog(patient, record, withdraw, today=today,
                            practitioners=store.settings.practitioners,
                            default_practitioner=store.settings.default_practitioner)
+    dialog.add_practitioner = _practitioner_adder(app)
     app.push_screen(dialog, _after(app, patient_id, done, said))
 
 
@@ -179,10 +214,12 @@ def evaluate(app: MesoApp, patient_id: str, done: Done) -> None:
 
     store, today = app.store, app.today
     patient = store.patient(patient_id)
-    form = EvaluationForm(patient, lambda e, _reason: store.record_evaluation(e, today),
-                          today=today, practitioners=store.settings.practitioners,
-                          practitioner=store.settings.default_practitioner,
-                          sessions_given=store.outlook(patient, today).sessions_given)
+    form = EvaluationForm(patient, lambda e, reason: store.record_evaluation(
+        e, today, reason=reason), today=today, practitioners=store.settings.practitioners,
+        practitioner=store.settings.default_practitioner,
+        sessions_given=store.outlook(patient, today).sessions_given,
+        recorded=store.evaluations_for(patient_id))
+    form.add_practitioner = _practitioner_adder(app)
 
     def said() -> str:
         latest = store.evaluations_for(patient_id, include_voided=False)[-1]
@@ -202,6 +239,7 @@ def amend_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
     form = EvaluationForm(patient, lambda e, reason: store.amend_evaluation(
         e, today, reason=reason, by=e.practitioner), today=today,
         practitioners=store.settings.practitioners, evaluation=evaluation)
+    form.add_practitioner = _practitioner_adder(app)
     app.push_screen(form, _after(app, patient.id, done, lambda: (
         f"Evaluation of {evaluation.date} amended; the previous version is kept; "
         f"{_next_due(app, patient.id)}.")))

@@ -8,12 +8,12 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.suggester import SuggestFromList
 from textual.widgets import Input, Select, Static
 
 from mesotui.evaluation import Consent
 from mesotui.models import Patient
 from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.widgets.practitioner import PractitionerSelect
 
 RECORD, WITHDRAW = "record", "withdraw"
 DEFAULT_FORM = "DUT-MESO consent"
@@ -56,8 +56,8 @@ class ConsentDialog(FormScreen[Patient | None]):
                                           id="form-version", compact=True),
                     keys=("form_version",), hint="the consent form's version or reference",
                     classes="record-only")
-        yield Field("Taken by", Input(self.default_practitioner, id="taken-by", compact=True,
-                                      suggester=SuggestFromList(self.practitioners)),
+        yield Field("Taken by", PractitionerSelect(self.practitioners,
+                                                   self.default_practitioner, id="taken-by"),
                     keys=("taken_by",), classes="record-only")
         yield Field("Reason", Input(placeholder="why the patient withdrew consent", id="reason",
                                     compact=True), keys=("reason", "withdrawal_reason"),
@@ -83,12 +83,13 @@ class ConsentDialog(FormScreen[Patient | None]):
             if not self.text("#reason"):
                 self.problems["reason"] = "is required: say why, for the record"
             return (WITHDRAW, on, self.text("#reason"))
-        for selector, key in (("#form-version", "form_version"), ("#taken-by", "taken_by")):
-            if not self.text(selector):
+        taken_by = self.query_one(PractitionerSelect).name_chosen
+        for value, key in ((self.text("#form-version"), "form_version"),
+                           (taken_by, "taken_by")):
+            if not value:
                 self.problems[key] = ("is required: the record must show what was signed, "
                                       "and with whom")
-        return (RECORD, on, Consent(on or self.today, self.text("#form-version"),
-                                    self.text("#taken-by")))
+        return (RECORD, on, Consent(on or self.today, self.text("#form-version"), taken_by))
 
     def submit(self, record: Any) -> Patient | None:
         change, on, detail = record

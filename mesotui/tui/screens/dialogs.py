@@ -54,18 +54,65 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+class ReasonQuestion(ModalScreen[str | None]):
+    """Ask whether to go on despite a warning, and why: the reason typed is the answer
+    (recorded with the save); ctrl+s or enter goes on, escape goes back.
+
+    Keys typed before the question was on screen never answer it (see `keygate`).
+    """
+
+    ANSWERS_TYPE_AHEAD = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "go_on", "Go on", priority=True),
+        Binding("escape", "back", "Go back"),
+    ]
+
+    def __init__(self, question: str, yes: str, placeholder: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self.question, self.yes, self.placeholder = question, yes, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.question, id="question", markup=False)
+            yield Input(placeholder=self.placeholder, id="reason", compact=True)
+            yield Static("", id="problem", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button(f"{self.yes} (ctrl+s)", id="yes", variant="error")
+                yield Button("Go back (esc)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+        self.call_after_refresh(mark_ready, self)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#yes")
+    def action_go_on(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        if not reason:
+            self.query_one("#problem", Static).update("Say why, for the record.")
+            return
+        self.dismiss(reason)
+
+    @on(Button.Pressed, "#no")
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
 class ReasonDialog(FormScreen[T]):
-    """Ask why (a void, an archive); saves through `save(reason)`, staying open if that fails."""
+    """Ask why (a void, an archive), or one other line such as a name; saves through
+    `save(text)`, staying open if that fails."""
 
     def __init__(self, title: str, prompt: str, save: Callable[[str], T],
-                 placeholder: str = "") -> None:
+                 placeholder: str = "", *, label: str = "Reason",
+                 required: str = "is required: say why, for the record") -> None:
         super().__init__()
         self.TITLE_TEXT = title
         self.prompt, self.save, self.placeholder = prompt, save, placeholder
+        self.label, self.required = label, required
 
     def compose_fields(self) -> ComposeResult:
         yield Static(self.prompt, classes="prompt", markup=False)
-        yield Field("Reason", Input(placeholder=self.placeholder, id="reason", compact=True),
+        yield Field(self.label, Input(placeholder=self.placeholder, id="reason", compact=True),
                     keys=("reason",))
 
     def on_mount(self) -> None:
@@ -75,7 +122,7 @@ class ReasonDialog(FormScreen[T]):
     def collect(self) -> Any:
         reason = self.text("#reason")
         if not reason:
-            self.problems["reason"] = "is required: say why, for the record"
+            self.problems["reason"] = self.required
         return reason
 
     def submit(self, record: Any) -> T:

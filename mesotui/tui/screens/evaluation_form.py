@@ -9,12 +9,14 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select, Static
 
+from mesotui import validation
 from mesotui.evaluation import DEFAULT_MAINTENANCE_MONTHS, Evaluation, Photo
 from mesotui.models import Patient
-from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.widgets.field import Field, FormScreen, Question
+from mesotui.tui.widgets.practitioner import PractitionerSelect
+from mesotui.validation import plural
 from mesotui.vocab import Change, Decision, PullTest
 
 
@@ -42,13 +44,18 @@ class EvaluationForm(FormScreen[Evaluation | None]):
 
     def __init__(self, patient: Patient, save: Callable[[Evaluation, str], Evaluation], *,
                  today: date, practitioners: tuple[str, ...] = (), practitioner: str = "",
-                 evaluation: Evaluation | None = None, sessions_given: int = 0) -> None:
+                 evaluation: Evaluation | None = None, sessions_given: int = 0,
+                 recorded: list[Evaluation] | None = None) -> None:
         super().__init__()
         self.patient, self.save, self.practitioners = patient, save, list(practitioners)
+        self.today = today
+        self.recorded = [e for e in recorded or [] if not e.voided]
+        """The patient's evaluations that stand, to warn of a second one on one date."""
         self.amending = evaluation is not None
         self.TITLE_TEXT = (f"Amend the evaluation of {evaluation.date} for {patient.name}"
                            if evaluation else f"Evaluate the course of {patient.name} "
-                                              f"({patient.id}) after {sessions_given} session(s)")
+                                              f"({patient.id}) after "
+                                              f"{plural(sessions_given, 'session', count=True)}")
         self.base = evaluation or Evaluation(id="", patient_id=patient.id, date=today,
                                              practitioner=practitioner)
 
@@ -82,9 +89,10 @@ class EvaluationForm(FormScreen[Evaluation | None]):
                                            "/photos/P-1/2026-01-15-vertex.jpg:vertex")
         yield Field("Notes", Input(e.notes, id="notes", compact=True), keys=("notes",))
         yield Static("Decision: what happens to the schedule from here.", classes="prompt")
-        yield Field("Decision", Select([(d.label, d) for d in Decision], value=e.decision,
-                                       allow_blank=False, id="decision", compact=True,
-                                       classes="scale"),
+        yield Field("Decision", Select([(d.label, d) for d in Decision],
+                                       value=e.decision if self.amending else Select.NULL,
+                                       prompt="choose the decision", id="decision",
+                                       compact=True, classes="scale"),
                     Label("every", classes="inline-label maintenance-only"),
                     Input(_num(e.maintenance_months or DEFAULT_MAINTENANCE_MONTHS), id="months",
                           compact=True, classes="maintenance-only"),
@@ -93,8 +101,8 @@ class EvaluationForm(FormScreen[Evaluation | None]):
         yield Field("Stop reason", Input(e.stop_reason, id="stop-reason", compact=True,
                                          placeholder="why the course stops"),
                     keys=("stop_reason",), classes="stop-only")
-        yield Field("Practitioner", Input(e.practitioner, id="practitioner", compact=True,
-                                          suggester=SuggestFromList(self.practitioners)),
+        yield Field("Practitioner", PractitionerSelect(tuple(self.practitioners),
+                                                       e.practitioner, id="practitioner"),
                     keys=("practitioner",))
         if self.amending:
             yield Field("Reason", Input(placeholder="why this record changes", id="reason",
@@ -118,7 +126,10 @@ class EvaluationForm(FormScreen[Evaluation | None]):
 
     def collect(self) -> Any:
         on = self.day("#date", "date", required=True)
-        decision: Decision = self.query_one("#decision", Select).value  # type: ignore[assignment]
+        decision = self.query_one("#decision", Select).value
+        if decision is Select.NULL:
+            self.problems["decision"] = "is required: choose what happens to the course"
+            decision = self.base.decision
         months = self.number("#months", "maintenance_months", integer=True)
         evaluation = replace(
             self.base, date=on or self.base.date, decision=decision,
@@ -130,10 +141,26 @@ class EvaluationForm(FormScreen[Evaluation | None]):
             pull_test=self._choice("#pull-test"), global_score=self._choice("#global-score"),
             self_assessment=self._choice("#self-assessment"),
             photos=parse_photos(self.query_one("#photos", Input).value),
-            notes=self.text("#notes"), practitioner=self.text("#practitioner"))
+            notes=self.text("#notes"),
+            practitioner=self.query_one(PractitionerSelect).name_chosen)
         if self.amending and not self.text("#reason"):
             self.problems["reason"] = "is required: say why the record changes"
         return evaluation
 
+    def check(self, record: Any) -> dict[str, str]:
+        problems = validation.evaluation_problems(record, self.patient, self.today)
+        if self.practitioners and not record.practitioner and not self.amending:
+            problems["practitioner"] = "is required: who evaluated the course?"
+        return problems
+
+    def questions(self, record: Any) -> list[Question]:
+        """Two evaluations on one date need a reason."""
+        warnings = validation.evaluation_warnings(record, self.recorded)
+        if not warnings:
+            return []
+        return [Question("\n".join(warnings) + "\n\nRecord this evaluation too? The reason "
+                         "is recorded with it.", "Record anyway",
+                         reason="why, e.g. the first was entered for the wrong date")]
+
     def submit(self, record: Any) -> Evaluation | None:
-        return self.save(record, self.text("#reason") if self.amending else "")
+        return self.save(record, self.text("#reason") if self.amending else self.reason_given)

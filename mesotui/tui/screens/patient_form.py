@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Select
 
+from mesotui import validation
 from mesotui.models import Patient, Protocol
 from mesotui.tui import fmt
 from mesotui.tui.widgets.field import Field, FormScreen
@@ -80,13 +81,18 @@ class PatientForm(FormScreen[Patient | None]):
         protocol = (read_protocol(self, "own") if self.query_one("#own-protocol", Checkbox).value
                     else None)
         treatments = tuple(t.strip() for t in self.text("#treatments").split(";") if t.strip())
-        if self.problems or dob is None:
-            return None
+        # Fields that could not be read stand in with a harmless value, so that every other
+        # field's problem is found too, at once (the reading problem is the one shown).
+        dob = dob or self.today
+        sex = Sex.OTHER if sex is Select.NULL else sex
         base = self.patient or Patient(id="", name="", sex=Sex.OTHER, date_of_birth=dob)
         return replace(base, name=self.text("#name"), sex=sex, date_of_birth=dob,
                        phone=self.text("#phone"), email=self.text("#email"),
                        notes=self.query_one("#notes", Input).value,
                        concurrent_treatments=treatments, planned_start=start, protocol=protocol)
+
+    def check(self, record: Any) -> dict[str, str]:
+        return validation.patient_problems(record, self.today)
 
     def submit(self, record: Any) -> Patient | None:
         return self.save(record, self.text("#reason") if self.patient else "")

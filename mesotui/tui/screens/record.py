@@ -30,7 +30,6 @@ from mesotui.tui.widgets.outcome_chart import chart_lines
 from mesotui.tui.widgets.record_table import RecordTable
 from mesotui.tui.widgets.timeline import Timeline
 from mesotui.tui.widgets.titlebar import TitleBar
-from mesotui.vocab import Sex
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -116,8 +115,11 @@ class RecordScreen(Screen[None]):
         self.query_one("#identity", Static).update(
             f"{patient.name} · {patient.id} · {patient.sex.label}, {patient.age_on(today)} "
             f"(born {patient.date_of_birth})")
-        self.query_one("#safety", Static).update(safety_text(patient, sessions, view))
-        self.query_one("#safety").set_class(patient.sex is Sex.FEMALE, "-female")
+        safety, style = safety_text(patient, sessions, view, today)
+        banner = self.query_one("#safety", Static)
+        banner.update(safety)
+        for name in ("-alarm", "-ended"):
+            banner.set_class(style == name, name)
         consent, in_force = consent_text(patient, today)
         self.query_one("#consent", Static).update(consent)
         self.query_one("#consent").set_class(not in_force, "-missing")

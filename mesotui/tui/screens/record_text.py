@@ -13,20 +13,28 @@ from mesotui.vocab import CourseStatus, Decision, Sex
 DECISION_SHORT = {Decision.CONTINUE: "cont", Decision.MAINTENANCE: "maint", Decision.STOP: "stop"}
 
 
-def safety_text(patient: Patient, sessions: list[Session], view: Outlook) -> str:
-    """The banner: pregnancy or contraception advice, and whether counselling was recorded."""
+def safety_text(patient: Patient, sessions: list[Session], view: Outlook,
+                today: date) -> tuple[str, str]:
+    """The banner: pregnancy or contraception advice, and whether counselling was recorded;
+    with its style class ("-alarm" while the advice is in force, "-ended" once past)."""
     counselled = [s.date for s in sessions if s.counselling_given and not s.voided]
     recorded = (f"counselling recorded, last on {counselled[-1]}" if counselled
                 else "COUNSELLING NOT RECORDED YET")
+    until = view.pregnancy_avoid_until
+    if until is not None and until < today and patient.sex is not Sex.MALE:
+        return (f"✓ Pregnancy-avoid period ended on {until} (6 months after the last "
+                f"session, {view.last_session}) · {recorded}", "-ended")
     if patient.sex is Sex.FEMALE:
-        until = (f"avoid pregnancy until {view.pregnancy_avoid_until}"
-                 if view.pregnancy_avoid_until else "avoid pregnancy during treatment")
-        return f"⚠ PREGNANCY: {until} (6 months after the last session) · {recorded}"
+        advice = (f"avoid pregnancy until {until}" if until
+                  else "avoid pregnancy during treatment")
+        return (f"⚠ PREGNANCY: {advice} (6 months after the last session) · {recorded}",
+                "-alarm")
     if patient.sex is Sex.MALE:
-        return f"⚠ CONTRACEPTION: use contraception during treatment · {recorded}"
-    until = f" until {view.pregnancy_avoid_until}" if view.pregnancy_avoid_until else ""
-    return (f"⚠ SAFETY: avoid pregnancy{until} where it applies; use contraception during "
-            f"treatment · {recorded}")
+        return (f"⚠ CONTRACEPTION: use contraception during treatment · {recorded}",
+                "")
+    until_text = f" until {until}" if until else ""
+    return (f"⚠ SAFETY: avoid pregnancy{until_text} where it applies; use contraception "
+            f"during treatment · {recorded}", "")
 
 
 def consent_text(patient: Patient, today: date) -> tuple[str, bool]:

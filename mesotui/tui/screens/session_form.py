@@ -1,56 +1,82 @@
-"""Log (or amend) a session: everything prefilled for a routine visit, ctrl+s to save."""
+"""Log (or amend) a session: a routine visit's defaults prefilled, every safety answer asked."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
 
-from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
+from mesotui import validation
+from mesotui.models import Anaesthesia, Patient, Protocol, Session
 from mesotui.settings import Settings
 from mesotui.tui import fmt
-from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.widgets.effects import SideEffectsField
+from mesotui.tui.widgets.field import Field, FormScreen, Question
+from mesotui.tui.widgets.practitioner import PractitionerSelect
 from mesotui.tui.widgets.ticks import Tick, TickList
-from mesotui.vocab import AnaesthesiaType, Area, Severity, SideEffect
+from mesotui.vocab import AnaesthesiaType, Area, Sex
+
+COUNSELLING = [("Given", True), ("Not given this time", False)]
 
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+@dataclass(frozen=True)
+class Course:
+    """What the form needs of the patient's course to warn before saving."""
+
+    given: list[Session]
+    """The sessions that count (not voided), oldest first."""
+    protocol: Protocol
+    banners: tuple[tuple[str, str], ...] = ()
+    """The record's safety and consent banners, (text, style class), repeated on the form."""
+
+
 class SessionForm(FormScreen[Session | None]):
-    """Collects one session; `save(session, reason)` stores it (reason is "" for a new one)."""
+    """Collects one session; `save(session, reason)` stores it.
+
+    The reason is the amendment's for an amended session, and for a new one the reasons
+    given to its warnings (a second session that day, one before its interval), or "".
+    """
 
     def __init__(self, patient: Patient, save: Callable[[Session, str], Session], *,
                  settings: Settings, today: date, lots: list[tuple[str, date | None]],
-                 previous: Session | None = None, session: Session | None = None) -> None:
+                 previous: Session | None = None, session: Session | None = None,
+                 course: Course | None = None) -> None:
         super().__init__()
         self.patient, self.save, self.today, self.lots = patient, save, today, dict(lots)
+        self.settings, self.course = settings, course or Course([], settings.protocol)
         self.amending = session is not None
         self.TITLE_TEXT = (f"Amend session of {session.date} for {patient.name}" if session
                            else f"Log session for {patient.name} ({patient.id})")
-        lot, expiry = lots[0] if lots else ("", None)
+        self.last_lot = ((previous.lot, previous.lot_expiry)
+                         if previous and previous.lot and not session else None)
+        """The previous session's lot, offered as "same as last session", never prefilled."""
         self.base = session or Session(
             id="", patient_id=patient.id, date=today, anaesthesia=settings.default_anaesthesia,
             product=settings.default_product,
             concentration_pct=settings.default_concentration_pct,
             volume_ml=previous.volume_ml if previous else settings.default_volume_ml,
-            lot=lot, lot_expiry=expiry, areas=previous.areas if previous else (),
+            areas=previous.areas if previous else (),
             injection_points=previous.injection_points if previous else None,
             needle=previous.needle if previous and previous.needle else settings.default_needle,
             duration_min=settings.default_duration_min,
             practitioner=settings.default_practitioner)
-        self.practitioners = list(settings.practitioners)
+        self._kind = self.base.anaesthesia.type
+        self.counselling_answered = False
 
     def compose_fields(self) -> ComposeResult:
         s = self.base
+        for text, style in self.course.banners:
+            yield Static(text, classes=f"form-banner {style}", markup=False)
         yield Field("Date", Input(s.date.isoformat(), id="date", compact=True),
                     keys=("date",))
         yield Field("Anaesthesia",
@@ -58,22 +84,15 @@ class SessionForm(FormScreen[Session | None]):
                            allow_blank=False, id="anaesthesia", compact=True),
                     Input(s.anaesthesia.agent, placeholder="agent", id="agent", compact=True),
                     Input(s.anaesthesia.amount, placeholder="amount", id="amount", compact=True),
-                    keys=("anaesthesia.agent", "anaesthesia.amount"))
+                    keys=("anaesthesia.agent", "anaesthesia.amount"),
+                    hint="choosing a type offers its usual agent")
         yield Field("Product", Input(s.product, id="product", compact=True),
                     Label("conc. %", classes="inline-label"),
                     Input(_num(s.concentration_pct), id="concentration", compact=True),
                     keys=("product", "concentration_pct"))
         yield Field("Volume mL", Input(_num(s.volume_ml), id="volume", compact=True),
                     Static("", id="dose", markup=False), keys=("volume_ml",))
-        lots = "  ".join(f"{lot} (exp {fmt.day(exp)})" for lot, exp in list(self.lots.items())[:3])
-        yield Field("Lot", Input(s.lot, id="lot", compact=True,
-                                 suggester=SuggestFromList(list(self.lots), case_sensitive=False)),
-                    Label("expiry", classes="inline-label"),
-                    Input(fmt.day(s.lot_expiry) if s.lot_expiry else "", placeholder="YYYY-MM-DD",
-                          id="expiry", compact=True),
-                    keys=("lot", "lot_expiry"), hint=f"Recent: {lots}" if lots else "")
-        yield Tick("Lot is past its expiry: use it anyway (recorded)", s.expired_lot_confirmed,
-                       id="confirm-expired", compact=True)
+        yield from self._lot_fields()
         yield Field("Areas", TickList[Area](
             *[(area.label, area, area in s.areas) for area in Area], id="areas", compact=True),
             keys=("areas",), hint="space ticks an area")
@@ -83,17 +102,10 @@ class SessionForm(FormScreen[Session | None]):
                     Label("min", classes="inline-label"),
                     Input(_num(s.duration_min), id="duration", compact=True),
                     keys=("injection_points", "needle", "duration_min"))
-        yield Tick("No side effects (asked; none reported)", s.no_side_effects,
-                       id="no-effects", compact=True)
-        chosen = {r.effect for r in s.side_effects}
-        yield Field("Side effects", TickList[SideEffect](
-            *[(e.label, e, e in chosen) for e in SideEffect], id="effects", compact=True),
-            keys=("side_effects",), hint="space ticks one; set its severity and note below")
-        yield Vertical(id="effect-details")
-        yield Tick("Counselling given (pregnancy / contraception advice)",
-                       s.counselling_given, id="counselling", compact=True)
-        yield Field("Practitioner", Input(s.practitioner, id="practitioner", compact=True,
-                                          suggester=SuggestFromList(self.practitioners)),
+        yield SideEffectsField(s.side_effects, s.no_side_effects)
+        yield self._counselling_field()
+        yield Field("Practitioner", PractitionerSelect(self.settings.practitioners,
+                                                       s.practitioner, id="practitioner"),
                     keys=("practitioner",))
         yield Field("Dose notes", Input(s.dose_notes, id="notes", compact=True),
                     keys=("dose_notes",))
@@ -101,9 +113,36 @@ class SessionForm(FormScreen[Session | None]):
             yield Field("Reason", Input(placeholder="why this record changes", id="reason",
                                         compact=True), keys=("reason",))
 
+    def _lot_fields(self) -> ComposeResult:
+        s = self.base
+        recent = "  ".join(f"{lot} (exp {fmt.day(exp)})"
+                           for lot, exp in list(self.lots.items())[:3])
+        optional = " (optional in this clinic)" if self.settings.lot_optional else ""
+        yield Field("Lot", Input(s.lot, id="lot", compact=True, placeholder="type or scan",
+                                 suggester=SuggestFromList(list(self.lots), case_sensitive=False)),
+                    Label("expiry", classes="inline-label"),
+                    Input(fmt.day(s.lot_expiry) if s.lot_expiry else "", placeholder="YYYY-MM-DD",
+                          id="expiry", compact=True),
+                    keys=("lot", "lot_expiry"),
+                    hint=(f"Recent: {recent}" if recent else "") + optional)
+        if self.last_lot:
+            lot, expiry = self.last_lot
+            yield Tick(f"Same lot as last session: {lot}, expiry {fmt.day(expiry)}", False,
+                       id="same-lot", compact=True)
+        yield Tick("Lot is past its expiry: use it anyway (recorded)", s.expired_lot_confirmed,
+                   id="confirm-expired", compact=True)
+
+    def _counselling_field(self) -> Field:
+        topic = {Sex.FEMALE: "pregnancy advice", Sex.MALE: "contraception advice"}.get(
+            self.patient.sex, "pregnancy or contraception advice")
+        answered = self.amending or self.base.counselling_given
+        return Field("Counselling", Select(COUNSELLING, value=self.base.counselling_given
+                                           if answered else Select.NULL,
+                                           prompt="not answered", id="counselling",
+                                           compact=True, classes="scale"),
+                     Label(topic, classes="inline-label"), keys=("counselling",))
+
     def on_mount(self) -> None:
-        for report in self.base.side_effects:
-            self._mount_effect(report.effect, report.severity, report.note)
         self._refresh_derived()
         self.query_one("#volume" if not self.amending else "#reason", Input).focus()
         super().on_mount()
@@ -121,38 +160,33 @@ class SessionForm(FormScreen[Session | None]):
         expired = expiry is not None and on is not None and expiry < on
         self.query_one("#confirm-expired").display = expired
 
+    @on(Select.Changed, "#anaesthesia")
+    def _anaesthesia_changed(self, event: Select.Changed) -> None:
+        """Offer the new type's usual agent, unless the practitioner typed their own."""
+        kind: AnaesthesiaType = event.value  # type: ignore[assignment]
+        agent = self.query_one("#agent", Input)
+        if agent.value.strip() in ("", self.settings.usual_agent(self._kind)):
+            agent.value = self.settings.usual_agent(kind)
+        self._kind = kind
+
     @on(Input.Changed, "#lot")
     def _lot_changed(self, event: Input.Changed) -> None:
         known = {lot.casefold(): exp for lot, exp in self.lots.items()}
         expiry = known.get(event.value.strip().casefold())
         if expiry is not None:
             self.query_one("#expiry", Input).value = expiry.isoformat()
+        if self.last_lot and event.value.strip() != self.last_lot[0]:
+            self.query_one("#same-lot", Checkbox).value = False
 
-    @on(Checkbox.Changed, "#no-effects")
-    def _none_ticked(self, event: Checkbox.Changed) -> None:
+    @on(Checkbox.Changed, "#same-lot")
+    def _same_lot(self, event: Checkbox.Changed) -> None:
+        assert self.last_lot is not None
+        lot, expiry = self.last_lot
+        lot_input, expiry_input = self.query_one("#lot", Input), self.query_one("#expiry", Input)
         if event.value:
-            self.query_one("#effects", SelectionList).deselect_all()
-
-    @on(SelectionList.SelectedChanged, "#effects")
-    def _effects_changed(self, event: SelectionList.SelectedChanged[SideEffect]) -> None:
-        chosen = list(event.selection_list.selected)
-        if chosen:
-            self.query_one("#no-effects", Checkbox).value = False
-        for row in list(self.query(".effect-row")):
-            if row.name not in chosen:
-                row.remove()
-        shown = {row.name for row in self.query(".effect-row")}
-        for effect in chosen:
-            if effect.value not in shown:
-                self._mount_effect(effect, Severity.MILD, "")
-
-    def _mount_effect(self, effect: SideEffect, severity: Severity, note: str) -> None:
-        self.query_one("#effect-details").mount(Field(
-            effect.label,
-            Select([(s.label, s) for s in Severity], value=severity, allow_blank=False,
-                   compact=True, classes="severity"),
-            Input(note, placeholder="note", compact=True, classes="effect-note"),
-            keys=(), name=effect.value, classes="effect-row"))
+            lot_input.value, expiry_input.value = lot, fmt.day(expiry) if expiry else ""
+        elif lot_input.value.strip() == lot:
+            lot_input.value = expiry_input.value = ""
 
     def _quiet_number(self, selector: str) -> float | None:
         try:
@@ -170,13 +204,8 @@ class SessionForm(FormScreen[Session | None]):
 
     def collect(self) -> Any:
         on = self.day("#date", "date", required=True)
-        effects = []
-        for row in self.query(".effect-row"):
-            effects.append(SideEffectReport(
-                SideEffect(row.name), row.query_one(".severity", Select).value,  # type: ignore[arg-type]
-                row.query_one(".effect-note", Input).value.strip()))
-        order = list(SideEffect)
-        effects.sort(key=lambda r: order.index(r.effect))
+        effects, none_reported = self.query_one(SideEffectsField).read()
+        counselling = self.query_one("#counselling", Select).value
         session = replace(
             self.base, date=on or self.base.date,
             anaesthesia=Anaesthesia(self.query_one("#anaesthesia", Select).value,  # type: ignore[arg-type]
@@ -190,29 +219,46 @@ class SessionForm(FormScreen[Session | None]):
             injection_points=self.number("#points", "injection_points", integer=True),
             needle=self.text("#needle"),
             duration_min=self.number("#duration", "duration_min", integer=True),
-            dose_notes=self.text("#notes"),
-            side_effects=tuple(effects),
-            no_side_effects=self.query_one("#no-effects", Checkbox).value,
-            counselling_given=self.query_one("#counselling", Checkbox).value,
-            practitioner=self.text("#practitioner"))
+            dose_notes=self.text("#notes"), side_effects=effects, no_side_effects=none_reported,
+            counselling_given=counselling is True,
+            practitioner=self.query_one(PractitionerSelect).name_chosen)
+        self.counselling_answered = counselling is not Select.NULL
         if not session.lot_expired:
             session = replace(session, expired_lot_confirmed=False)
         if self.amending and not self.text("#reason"):
             self.problems["reason"] = "is required: say why the record changes"
         return session
 
-    def confirm(self, record: Any) -> tuple[str, str] | None:
-        """A new session on a day without consent in force needs the practitioner's override."""
-        if self.amending or record.consent_override or self.patient.consent_on(record.date):
-            return None
-        return (f"No consent to off-label dutasteride mesotherapy is in force for "
+    def check(self, record: Any) -> dict[str, str]:
+        problems = validation.session_problems(record, self.patient, self.today)
+        if not self.amending:
+            problems.update(validation.completeness_problems(
+                record, self.patient, self.settings,
+                counselling_answered=self.counselling_answered))
+            if self.settings.practitioners and not record.practitioner:
+                problems["practitioner"] = "is required: who gave the session?"
+        return problems
+
+    def questions(self, record: Any) -> list[Question]:
+        """A second session that day or one before its interval needs a reason; a session
+        on a day without consent in force needs the practitioner's override."""
+        if self.amending:
+            return []
+        asked = []
+        if warnings := validation.session_warnings(record, self.course.given,
+                                                   self.course.protocol):
+            asked.append(Question("\n".join(warnings) + "\n\nLog this session anyway? The "
+                                  "reason is recorded with it.", "Log anyway",
+                                  reason="why, e.g. the first attempt was stopped"))
+        if not record.consent_override and not self.patient.consent_on(record.date):
+            asked.append(Question(
+                f"No consent to off-label dutasteride mesotherapy is in force for "
                 f"{self.patient.name} on {record.date}. Dutasteride is not licensed for hair "
                 f"loss, so the record must show the patient's informed consent.\n\n"
                 f"Log the session anyway? The override is recorded on the session. "
-                f"(Record the consent with k on the patient's record.)", "Log without consent")
-
-    def confirmed(self, record: Any) -> Any:
-        return replace(record, consent_override=True)
+                f"(Record the consent with k on the patient's record.)", "Log without consent",
+                apply=lambda s: replace(s, consent_override=True)))
+        return asked
 
     def submit(self, record: Any) -> Session | None:
-        return self.save(record, self.text("#reason") if self.amending else "")
+        return self.save(record, self.text("#reason") if self.amending else self.reason_given)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -15,8 +17,20 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionLis
 
 from mesotui.errors import MesoError, ValidationError
 from mesotui.parse import parse_date
+from mesotui.tui.widgets.practitioner import PractitionerSelect
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Question:
+    """Asked before saving: `text`, the yes-button's label, and what a yes changes."""
+
+    text: str
+    yes: str
+    reason: str = ""
+    """When set, the placeholder of the reason the practitioner must give (it is recorded)."""
+    apply: Callable[[Any], Any] = lambda record: record
 
 
 class Field(Vertical):
@@ -58,6 +72,8 @@ class FormScreen(ModalScreen[T], Generic[T]):
         super().__init__(classes="form-screen")
         self.problems: dict[str, str] = {}
         self._initial: list[Any] | None = None
+        self.reason_given = ""
+        """The reasons given to the questions asked before this save (recorded with it)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
@@ -149,31 +165,46 @@ class FormScreen(ModalScreen[T], Generic[T]):
             if target is not None:
                 target.focus()
 
-    def confirm(self, record: Any) -> tuple[str, str] | None:
-        """A question (and its yes-button label) to ask before saving `record`, or None."""
-        return None
+    def check(self, record: Any) -> dict[str, str]:
+        """The domain's problems with `record` (what saving would refuse), keyed by field."""
+        return {}
 
-    def confirmed(self, record: Any) -> Any:
-        """`record` as it is saved once the question was answered yes."""
-        return record
+    def questions(self, record: Any) -> list[Question]:
+        """What to ask before saving a valid `record`, in order (each may need a reason)."""
+        return []
 
     def action_save(self) -> None:
+        """Show every problem at once; ask the questions only once nothing else is wrong."""
         self.problems = {}
         record = self.collect()
+        if record is not None:
+            for key, problem in self.check(record).items():
+                self.problems.setdefault(key, problem)  # a field that could not be read first
         if self.problems or record is None:
             self.show_problems(self.problems)
             return
-        question = self.confirm(record)
-        if question is None:
+        self.show_problems({})
+        self._ask(record, self.questions(record), [])
+
+    def _ask(self, record: Any, questions: list[Question], reasons: list[str]) -> None:
+        if not questions:
+            self.reason_given = "; ".join(reasons)
             self._commit(record)
             return
-        from mesotui.tui.screens.dialogs import ConfirmDialog
+        from mesotui.tui.screens.dialogs import ConfirmDialog, ReasonQuestion
 
-        def answer(yes: bool | None) -> None:
-            if yes:
-                self._commit(self.confirmed(record))
+        question, rest = questions[0], questions[1:]
 
-        self.app.push_screen(ConfirmDialog(question[0], question[1], "Go back"), answer)
+        def answered(answer: bool | str | None) -> None:
+            if answer:
+                self._ask(question.apply(record), rest,
+                          reasons + ([answer] if isinstance(answer, str) else []))
+
+        if question.reason:
+            self.app.push_screen(ReasonQuestion(question.text, question.yes, question.reason),
+                                 answered)
+        else:
+            self.app.push_screen(ConfirmDialog(question.text, question.yes, "Go back"), answered)
 
     def _commit(self, record: Any) -> None:
         try:
@@ -210,3 +241,27 @@ class FormScreen(ModalScreen[T], Generic[T]):
     @on(Input.Submitted)
     def _next_field(self) -> None:
         self.focus_next()
+
+    add_practitioner: Callable[[str], tuple[str, ...]] | None = None
+    """Adds a name to the clinic's practitioners and returns the list (set by the caller)."""
+
+    @on(PractitionerSelect.AddWanted)
+    def _add_practitioner(self, event: PractitionerSelect.AddWanted) -> None:
+        select, add = event.select, self.add_practitioner
+        if add is None:
+            select.undo_add()
+            self.notify("Practitioners are listed in the clinic's settings (s).")
+            return
+        from mesotui.tui.screens.dialogs import ReasonDialog
+
+        def added(names: tuple[str, ...] | None) -> None:
+            if names is None:
+                select.undo_add()
+            else:
+                select.offer(names, names[-1])
+                select.focus()
+
+        self.app.push_screen(ReasonDialog[tuple[str, ...]](
+            "Add a practitioner", "The name is added to the clinic's list of practitioners "
+            "(settings, s), for every session from now on.", add, "e.g. Dr A. Lima",
+            label="Name", required="is required"), added)

@@ -35,10 +35,15 @@ def read_protocol(form: FormScreen, prefix: str, name: str = "protocol") -> Prot
             except ValueError:
                 form.problems[f"{name}.intervals_months"] = "must be whole months, comma-separated"
     default = Protocol()
-    return Protocol(
-        tuple(steps),
-        form.number(f"#{prefix}-maintenance", f"{name}.maintenance_months", integer=True)
-        or default.maintenance_months,
-        form.number(f"#{prefix}-after", f"{name}.evaluate_after", integer=True)
-        or default.evaluate_after,
-        form.number(f"#{prefix}-by", f"{name}.evaluate_by", integer=True) or default.evaluate_by)
+
+    def whole(field: str, key: str, fallback: int) -> int:
+        """The number typed (0 included, to be refused by the rules), else `fallback`."""
+        value = form.number(f"#{prefix}-{field}", f"{name}.{key}", integer=True)
+        if value is None and f"{name}.{key}" not in form.problems:
+            form.problems[f"{name}.{key}"] = "is required"
+        return fallback if value is None else value
+
+    return Protocol(tuple(steps),
+                    whole("maintenance", "maintenance_months", default.maintenance_months),
+                    whole("after", "evaluate_after", default.evaluate_after),
+                    whole("by", "evaluate_by", default.evaluate_by))
