@@ -175,8 +175,12 @@ class SessionForm(FormScreen[Session | None]):
         expiry = known.get(event.value.strip().casefold())
         if expiry is not None:
             self.query_one("#expiry", Input).value = expiry.isoformat()
-        if self.last_lot and event.value.strip() != self.last_lot[0]:
-            self.query_one("#same-lot", Checkbox).value = False
+        if self.last_lot:  # offered only while no other lot is typed (nor in the tab order)
+            same = self.query_one("#same-lot", Checkbox)
+            other = event.value.strip() not in ("", self.last_lot[0])
+            same.display = not other
+            if other:
+                same.value = False
 
     @on(Checkbox.Changed, "#same-lot")
     def _same_lot(self, event: Checkbox.Changed) -> None:
