@@ -18,6 +18,7 @@ from mesotui.errors import CorruptRecordFile, MesoError
 from mesotui.parse import parse_date
 from mesotui.paths import ENV_DB, resolve_db_path
 from mesotui.store import Store
+from mesotui.terminal import guarded_streams, safe
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -97,15 +98,22 @@ def opens_the_app(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(with_commands=not opens_the_app(argv))
-    args = parser.parse_args(argv)
+    with guarded_streams():  # argparse echoes what was typed: never raw
+        args = parser.parse_args(argv)
     context = Context(resolve_db_path(args.db), args.today or date.today(), demo=args.demo)
     handler: Callable[[argparse.Namespace, Context], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        return _guarded(run_app, context)  # the app makes its own screen safe (tui/safe_text)
+    with guarded_streams():  # no record's text reaches the terminal raw, whatever prints it
+        return _guarded(lambda c: handler(args, c), context)
+
+
+def _guarded(run: Callable[[Context], int], context: Context) -> int:
+    """Run a command or the app; a MesoError becomes one plain line and exit code 1."""
     try:
-        if handler is not None:
-            return handler(args, context)
-        return run_app(context)
+        return run(context)
     except MesoError as error:
-        print(f"mesotui: {error}", file=sys.stderr)
+        print(f"mesotui: {safe(str(error))}", file=sys.stderr)
         return EXIT_DATA
     except KeyboardInterrupt:
         return 130

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from mesotui import export, history, validation
+from mesotui import export, history, ids, validation
 from mesotui.errors import MesoError, ValidationError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
@@ -23,6 +23,8 @@ from mesotui.store import Store
 Progress = Callable[[int, int], None]
 DATE_FIELDS = ("date_of_birth", "planned_start", "next_due", "pregnancy_avoid_until", "date",
                "lot_expiry")
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of this computer's clock another computer's may be."""
 READABLE = (1, 2)
 """Export schema versions this mesotui imports; 1 is migrated (no evaluations, no consents)."""
 
@@ -69,7 +71,8 @@ def schema(version: int = export.SCHEMA_VERSION) -> dict[str, Any]:
     return json.loads(text)
 
 
-def load(path: Path, today: date, progress: Progress | None = None) -> Contents:
+def load(path: Path, today: date, progress: Progress | None = None, *,
+         now: datetime | None = None) -> Contents:
     """Read and validate a whole export file: JSON, then the schema, then meaning.
 
     Raises:
@@ -88,7 +91,7 @@ def load(path: Path, today: date, progress: Progress | None = None) -> Contents:
         count = len(document.get("patients") or ()) if isinstance(document, dict) else 0
         check_schema(document, progress and (lambda done, _: progress(done, 2 * count)))
         return parse(document, today, progress and (
-            lambda done, _: progress(count + done, 2 * count)))
+            lambda done, _: progress(count + done, 2 * count)), now=now)
     except ValidationError as error:
         raise ImportRejected(f"{name}: {error}") from None
 
@@ -131,13 +134,23 @@ def _first_error(validator: Any, instance: Any, prefix: str) -> None:
         raise ValidationError({where: _short(error.message, 160)})
 
 
-def parse(document: Mapping[str, Any], today: date, progress: Progress | None = None) -> Contents:
-    """Rebuild every record from its revision history and check it means what it says."""
+def parse(document: Mapping[str, Any], today: date, progress: Progress | None = None, *,
+          now: datetime | None = None) -> Contents:
+    """Rebuild every record from its revision history and check it means what it says.
+
+    Args:
+        now: the importing computer's clock (not --today): a file cannot have been exported
+            after it, and nothing in it can be dated after its export.
+    """
     try:
-        exported = datetime.fromisoformat(document["exported_at"]).date()
+        stamp = datetime.fromisoformat(document["exported_at"])
     except ValueError:
         raise ValidationError({"exported_at": "is not a real date and time"}) from None
-    judge = max(today, exported)  # a file from a clinic a timezone ahead is not "in the future"
+    clock = now or datetime.now(UTC)
+    if stamp.tzinfo is None or stamp - clock > CLOCK_SKEW:
+        raise ValidationError({"exported_at": f"{_short(document['exported_at'])} is in the "
+                                              "future of this computer's clock"})
+    judge = stamp.date()  # in the exporting clinic's own offset: nothing is dated after it
     seen: set[str] = set()
     patients: list[Patient] = []
     sessions: list[Session] = []
@@ -204,13 +217,22 @@ def apply(store: Store, merge: MergePlan) -> None:
 def _record(model: type[Patient] | type[Session] | type[Evaluation], entry: Mapping[str, Any],
             place: str, seen: set[str]) -> Any:
     record_id = entry["id"]
+    kind = {Patient: "patient", Session: "session", Evaluation: "evaluation"}[model]
+    if problem := ids.problem(record_id, kind):
+        raise ValidationError({f"{place}.id": problem})
     if record_id in seen:
         raise ValidationError({f"{place}.id": f"{record_id} appears twice in the file"})
     seen.add(record_id)
     revisions = []
     for n, doc in enumerate(entry["history"]):
         try:
-            revisions.append(history.Revision.from_doc(doc, f"{place}.history[{n}]"))
+            revision = history.Revision.from_doc(doc, f"{place}.history[{n}]")
+            revisions.append(revision)
+            for name, text, one_line in (("by", revision.by, True),
+                                         ("reason", revision.reason, False)):
+                if problem := (validation.line_problem(text) if one_line
+                               else validation.note_problem(text)):
+                    raise ValidationError({f"{place}.history[{n}].{name}": problem})
         except ValidationError as error:
             raise ValidationError(error.problems, record_id) from None
     broken = history.verify(tuple(revisions))

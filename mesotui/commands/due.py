@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from mesotui.commands._common import days_arg, print_json
+from mesotui.terminal import safe
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -40,10 +41,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
         print(f"Nobody is overdue or due within {within} days of {today}.")
         return 0
     print(f"Due on or before {today + timedelta(days=within)} (today {today}):")
-    width = max(len(patient.name) for patient, _ in rows)
+    width = max(len(safe(patient.name)) for patient, _ in rows)
     for patient, view in rows:
         days = view.days_until_due or 0
         when = f"{-days} d overdue" if days < 0 else ("today" if days == 0 else f"in {days} d")
-        print(f"  {view.next_due}  {when:<13} {patient.id:<12} {patient.name:<{width}}  "
-              f"session {view.next_number:<3} {patient.phone}".rstrip())
+        print(f"  {view.next_due}  {when:<13} {safe(patient.id):<12} "
+              f"{safe(patient.name):<{width}}  session {view.next_number:<3} "
+              f"{safe(patient.phone)}".rstrip())
     return 0

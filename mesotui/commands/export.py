@@ -12,6 +12,7 @@ from mesotui.commands._common import date_arg, print_json, progress_bar, whole_a
 from mesotui.errors import MesoError, RecordFileLocked
 from mesotui.interop import Systems
 from mesotui.interop.render import FORMATS, render
+from mesotui.terminal import write_data
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -65,7 +66,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
                 chosen = export.select(store, request)
                 tally.patients, tally.sessions = len(chosen), sum(len(s) for _, s in chosen)
             if args.output is None:
-                sys.stdout.buffer.writelines(pieces)
+                if sys.stdout.isatty():  # to be read: made terminal-safe, whole
+                    write_data(b"".join(pieces))
+                    return 0
+                sys.stdout.flush()
+                sys.stdout.buffer.writelines(pieces)  # data for a file or a pipe: as it is
                 sys.stdout.flush()
                 return 0
             export.write_bytes(pieces, args.output)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mesotui import importer
 from mesotui.commands._common import print_json, progress_bar
 from mesotui.store import Store
+from mesotui.terminal import safe
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -27,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def run(args: argparse.Namespace, context: Context) -> int:
     size = args.file.stat().st_size if args.file.is_file() else 0
     with progress_bar("Validating", size // 2000, to_file=True) as tick:
-        contents = importer.load(args.file, context.today, tick)  # before the record is touched
+        # Judged against this computer's clock, not --today: nothing can be exported later.
+        contents = importer.load(args.file, context.today, tick, now=datetime.now(UTC))
     store = _open(context, args.dry_run)
     with store:
         merge = importer.plan(store, contents)
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
           f"{len(merge.evaluations)} evaluations; {merge.unchanged} unchanged; "
           f"{len(merge.conflicts)} conflicts.")
     for conflict in merge.conflicts:
-        print(f"  conflict, not overwritten: {conflict}")
+        print(f"  conflict, not overwritten: {safe(conflict)}")
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from mesotui.commands._common import print_json
+from mesotui.terminal import safe
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -29,13 +30,13 @@ def run(args: argparse.Namespace, context: Context) -> int:
                      "voided": s.voided} for p, s in hits])
         return 0
     if not hits:
-        print(f"No session received lot {args.lot}.")
+        print(f"No session received lot {safe(args.lot)}.")
         return 0
     patients = len({p.id for p, _ in hits})
-    print(f"Lot {args.lot}: {len(hits)} sessions, {patients} patients")
-    width = max(len(patient.name) for patient, _ in hits)
+    print(f"Lot {safe(args.lot)}: {len(hits)} sessions, {patients} patients")
+    width = max(len(safe(patient.name)) for patient, _ in hits)
     for patient, session in hits:
         void = "  (voided)" if session.voided else ""
-        print(f"  {session.date}  {session.id:<14} {patient.id:<12} {patient.name:<{width}}  "
-              f"{patient.phone}{void}".rstrip())
+        print(f"  {session.date}  {safe(session.id):<14} {safe(patient.id):<12} "
+              f"{safe(patient.name):<{width}}  {safe(patient.phone)}{void}".rstrip())
     return 0

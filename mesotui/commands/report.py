@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mesotui import reports
 from mesotui.store import Store
+from mesotui.terminal import safe
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -37,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def run(args: argparse.Namespace, context: Context) -> int:
     with context.open_store(readonly=True) as store:
         facts, lines = BUILDERS[args.report](store, args, context)
-    print(json.dumps(facts, indent=2, ensure_ascii=False) if args.json else "\n".join(lines))
+    # Each line of a report is one line on screen, whatever a name or reason holds.
+    print(json.dumps(facts, indent=2, ensure_ascii=False) if args.json
+          else "\n".join(safe(line) for line in lines))
     return 0
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from mesotui.interop import Pseudonym, Records, Systems, initials, patient_key
 from mesotui.models import Patient, Protocol, Session
 from mesotui.schedule import Outlook, add_months, given, plan
+from mesotui.terminal import safe
 from mesotui.vocab import CourseStatus
 
 PRODID = "-//mesotui//mesotui due sessions//EN"
@@ -162,7 +163,8 @@ def _lines(event: _Event, uid: str, who: str, stamp: datetime, changed: datetime
 def escape(text: str) -> str:
     """TEXT value escaping (RFC 5545 3.3.11): backslash, semicolon, comma and newlines."""
     text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+    text = text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+    return safe(text)  # no other control character reaches a calendar (or a terminal)
 
 
 def fold(line: str, limit: int = 75) -> str:

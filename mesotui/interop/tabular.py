@@ -12,6 +12,7 @@ from typing import Any
 from mesotui.interop import Pseudonym, Records, patient_key
 from mesotui.models import Patient, Session
 from mesotui.schedule import numbers
+from mesotui.terminal import safe
 
 COLUMNS = ("session_id", "patient_id", "patient_name", "sex", "session_number", "date",
            "voided", "void_reason", "amended", "anaesthesia", "anaesthesia_agent",
@@ -99,7 +100,7 @@ def _cell(key: str, value: Any) -> str:
         value = ";".join(":".join(part for part in (e["effect"], e["severity"], e.get("note"))
                                   if part) for e in value)
     if isinstance(value, str):
-        return defuse(value)
+        return defuse(safe(value, one_line=False))  # line breaks stay, controls are shown
     return str(value)
 
 

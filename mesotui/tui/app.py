@@ -15,7 +15,7 @@ from textual.screen import Screen
 
 from mesotui.errors import MesoError
 from mesotui.store import Store
-from mesotui.tui import flows
+from mesotui.tui import flows, safe_text
 from mesotui.tui.keygate import KeyGate
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.undo import UndoList
@@ -42,6 +42,7 @@ class MesoApp(App[None]):
     ]
 
     def __init__(self, store: Store, today: date, db_label: str = "") -> None:
+        safe_text.install()  # every text drawn shows control characters escaped
         super().__init__()
         self.store = store
         self.today = today

@@ -19,7 +19,7 @@ from textual.strip import Strip
 from mesotui import schedule
 from mesotui.models import Card
 from mesotui.schedule import Outlook
-from mesotui.tui import fmt
+from mesotui.tui import fmt, safe_text
 from mesotui.vocab import CourseStatus, DueStatus
 
 
@@ -281,7 +281,7 @@ class PatientList(ScrollView, can_focus=True):
 
     def _draw(self, row: Row, width: int, under_cursor: bool) -> Strip:
         patient, view, today = row.patient, row.view, row.view.today
-        cells = [patient.name, f"{patient.sex.short} {patient.age_on(today)}",
+        cells = [safe_text.line(patient.name), f"{patient.sex.short} {patient.age_on(today)}",
                  str(view.sessions_given)]
         if width >= 90:
             cells.append(fmt.day(view.last_session))

@@ -18,6 +18,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from mesotui.tui import safe_text
+
 MIN_WIDTH = 6
 """The narrowest a shrinkable column is cut to."""
 
@@ -177,6 +179,7 @@ class RecordTable(Widget, can_focus=True):
         segments = []
         for n, (cell, cell_width) in enumerate(zip(cells, self._widths_for(width),
                                                   strict=False)):
+            cell = safe_text.line(cell)  # record text: one line, nothing raw
             if cell_len(cell) > cell_width:
                 cell = set_cell_size(cell, cell_width - 1) + "\u2026"
             text = " " + set_cell_size(cell, cell_width) + " "

@@ -13,6 +13,8 @@ from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
 
+from mesotui.tui import safe_text
+
 ICON = "\u2b58"
 ICON_CELLS = 8
 """The icon's place at the left (clicking it opens the command palette), kept as wide on the
@@ -39,7 +41,7 @@ class TitleBar(Widget, can_focus=False):
         width, base = self.size.width, self.rich_style
         if y != 0 or not width:
             return Strip.blank(width, base)
-        title, sub_title = self.texts()
+        title, sub_title = (safe_text.line(text) for text in self.texts())
         middle = max(0, width - 2 * ICON_CELLS)
         parts = [(title, base)]
         if sub_title:
