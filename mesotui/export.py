@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,6 +11,7 @@ from typing import Any
 import orjson
 
 from mesotui import __version__, durable
+from mesotui.deidentify import METHOD, Deidentifier, birth_band
 from mesotui.errors import MesoError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
@@ -22,7 +21,6 @@ from mesotui.store import Store
 FORMAT = "mesotui-export"
 SCHEMA_VERSION = 2
 """2 added consents, evaluations and the consent override; importer.py still reads 1."""
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 Progress = Callable[[int, int], None]
 """Called with (done, total) as patients are exported."""
@@ -39,17 +37,8 @@ class ExportRequest:
     destination: Path | None = None
 
 
-class Pseudonymiser:
-    """Stable, irreversible stand-ins for ids: HMAC-SHA256 keyed with the clinic's secret."""
-
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def __call__(self, record_id: str, prefix: str) -> str:
-        mac = hmac.new(self._key, record_id.encode("utf-8"), hashlib.sha256).digest()
-        value = int.from_bytes(mac[:10], "big")  # 80 bits: collisions are out of reach
-        chars = "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(75, -1, -5))
-        return f"{prefix}-{chars}"
+Pseudonymiser = Deidentifier
+"""Stable, irreversible stand-ins for ids, and the per-patient date shift (deidentify.py)."""
 
 
 def build(store: Store, today: date, request: ExportRequest = ExportRequest(), *,
@@ -129,6 +118,9 @@ def _parts(store: Store, today: date, request: ExportRequest, now: datetime | No
                   "since": _iso(request.since), "until": _iso(request.until)},
         "settings": settings,
     }
+    if pseudo:
+        document = {**{k: v for k, v in document.items() if k != "settings"},
+                    "deidentification": METHOD, "settings": settings}
     return document, _entries(store, today, request, patients, pseudo, progress)
 
 
@@ -256,29 +248,38 @@ def evaluation_entry(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def pseudonymise(entry: dict[str, Any], pseudo: Pseudonymiser) -> dict[str, Any]:
-    """Remove names, contact details and free text; reduce the birth date to its year.
+    """De-identify a patient entry (deidentify.METHOD): keyed pseudonyms for every id, free
+    text dropped, every date shifted by the patient's secret offset, birth reduced to a year.
 
-    Revision histories keep only number, action and time: their snapshots, reasons, authors
-    and hashes would reveal (or let one confirm) what was removed.
+    Revision histories keep only number, action and (shifted) time: their snapshots, reasons,
+    authors and hashes would reveal (or let one confirm) what was removed.
     """
-    out = dict(entry, id=pseudo(entry["id"], "PX"), name="", phone="", email="", notes="",
-               concurrent_treatments=[], date_of_birth=entry["date_of_birth"][:4],
-               course=[dict(event, reason="") for event in entry["course"]],
-               consents=[dict(c, taken_by=_practitioner(pseudo, c["taken_by"]),
+    real = entry["id"]
+    day = lambda value: pseudo.iso(real, value)  # noqa: E731
+    out = dict(entry, id=pseudo(real, "PX"), name="", phone="", email="", notes="",
+               concurrent_treatments=[],
+               date_of_birth=birth_band(date.fromisoformat(entry["date_of_birth"])),
+               planned_start=day(entry["planned_start"]), next_due=day(entry["next_due"]),
+               pregnancy_avoid_until=day(entry["pregnancy_avoid_until"]),
+               course=[dict(event, on=day(event["on"]), reason="") for event in entry["course"]],
+               consents=[dict(c, given_on=day(c["given_on"]), withdrawn_on=day(c["withdrawn_on"]),
+                              form_version="", taken_by=_practitioner(pseudo, c["taken_by"]),
                               withdrawal_reason="") for c in entry["consents"]],
-               history=_bare(entry["history"]))
+               history=_bare(entry["history"], day))
     out["sessions"] = [
-        dict(s, id=pseudo(s["id"], "SX"), patient_id=out["id"], dose_notes="", void_reason="",
+        dict(s, id=pseudo(s["id"], "SX"), patient_id=out["id"], date=day(s["date"]),
+             lot_expiry=day(s["lot_expiry"]), product="", needle="", dose_notes="",
+             void_reason="", anaesthesia=dict(s["anaesthesia"], agent="", amount=""),
              practitioner=_practitioner(pseudo, s["practitioner"]),
              side_effects=[dict(e, note="") for e in s["side_effects"]],
-             history=_bare(s["history"]))
+             history=_bare(s["history"], day))
         for s in entry["sessions"]]
     out["evaluations"] = [  # photo paths name the patient's folder; notes are free text
-        dict(e, id=pseudo(e["id"], "EX"), patient_id=out["id"], notes="", stop_reason="",
-             void_reason="",
+        dict(e, id=pseudo(e["id"], "EX"), patient_id=out["id"], date=day(e["date"]), notes="",
+             stop_reason="", void_reason="", hair_count_site="",
              practitioner=_practitioner(pseudo, e["practitioner"]),
-             photos=[{"path": "", "angle": p["angle"]} for p in e["photos"]],
-             history=_bare(e["history"]))
+             photos=[{"path": "", "angle": ""} for _ in e["photos"]],
+             history=_bare(e["history"], day))
         for e in entry["evaluations"]]
     return out
 
@@ -309,8 +310,9 @@ def write_bytes(payload: bytes | Iterable[bytes], path: Path) -> None:
         raise MesoError(f"{path}: could not be written ({error.strerror or error})") from None
 
 
-def _bare(revisions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"n": r["n"], "action": r["action"], "at": r["at"]} for r in revisions]
+def _bare(revisions: Iterable[dict[str, Any]], shift: Callable[[str], str | None]
+          ) -> list[dict[str, Any]]:
+    return [{"n": r["n"], "action": r["action"], "at": shift(r["at"])} for r in revisions]
 
 
 def _chosen(store: Store, patient_ids: tuple[str, ...]) -> list[Patient]:

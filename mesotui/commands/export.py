@@ -9,15 +9,18 @@ from typing import TYPE_CHECKING
 
 from mesotui import export
 from mesotui.commands._common import date_arg, print_json, progress_bar, whole_arg
+from mesotui.deidentify import birth_band, unique_patients
 from mesotui.errors import MesoError, RecordFileLocked
 from mesotui.interop import Systems
 from mesotui.interop.render import FORMATS, render
+from mesotui.schedule import given
 from mesotui.terminal import write_data
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from mesotui.cli import Context
+    from mesotui.store import Store
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -50,6 +53,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if request.pseudonymise:
         _ensure_pseudonym_key(context)
     with context.open_store(readonly=True) as store:
+        if request.pseudonymise:
+            _report_uniqueness(store, request)
         if args.format == "fhir" and Systems(store.settings.system_base).is_default:
             print(f"mesotui: note: FHIR ids and codes are under the placeholder "
                   f"{store.settings.system_base}; set your clinic's own URL with "
@@ -83,6 +88,16 @@ def run(args: argparse.Namespace, context: Context) -> int:
         print(f"Exported {patients} patients and {sessions} sessions "
               f"({kind}{args.format.upper()}) to {args.output}")
     return 0
+
+
+def _report_uniqueness(store: Store, request: export.ExportRequest) -> None:
+    """Tell the clinic, before it sends the file, how many patients it still singles out."""
+    kept = [(p.sex.value, birth_band(p.date_of_birth), len(given(sessions)))
+            for p, sessions in export.select(store, request)]
+    unique, total = unique_patients(kept)
+    print(f"mesotui: re-identification risk: {unique} of {total} patients are unique on sex, "
+          "birth decade and number of sessions (what this export keeps); anyone who knows those "
+          "three facts of such a patient can find their rows", file=sys.stderr)
 
 
 def _ensure_pseudonym_key(context: Context) -> None:

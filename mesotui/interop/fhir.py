@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from mesotui.deidentify import birth_band
 from mesotui.evaluation import Evaluation
 from mesotui.interop import Pseudonym, Records, Systems
 from mesotui.interop import codes as sct
@@ -48,7 +49,8 @@ def bundle(records: Records, *, today: date, protocol_for: Callable[[Patient], P
             entries += evaluation(ctx, item, builder.subject)
         entries.append(ctx.entry(care_plan(ctx, patient, protocol_for(patient),
                                            outlook_for(patient), today, builder.subject)))
-    return {"resourceType": "Bundle", "id": f"mesotui-{today.isoformat()}",
+    name = "pseudonymised" if pseudonym else today.isoformat()
+    return {"resourceType": "Bundle", "id": f"mesotui-{name}",
             "type": "collection", "entry": [*entries, *medications.values()]}
 
 
@@ -76,9 +78,13 @@ class _Builder:
             "resourceType": "Patient", "id": _id(self.key),
             "identifier": [{"system": self.ctx.systems.identifier(kind), "value": self.key}],
             "active": not p.archived, "gender": p.sex.value,
-            # A pseudonymised export keeps the birth year only: age matters, the day identifies.
-            "birthDate": str(p.date_of_birth.year) if private else p.date_of_birth.isoformat(),
         }
+        if private:  # the decade only (FHIR has no element for it): age matters, the day identifies
+            resource["extension"] = [{"url": f"{self.ctx.systems.base.rstrip('/')}"
+                                             "/StructureDefinition/birth-decade",
+                                      "valueString": birth_band(p.date_of_birth)}]
+        else:
+            resource["birthDate"] = p.date_of_birth.isoformat()
         if not private:
             resource["name"] = [{"text": p.name}]
             telecom = [{"system": "phone", "value": p.phone}] if p.phone else []

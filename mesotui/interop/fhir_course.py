@@ -228,7 +228,7 @@ def care_plan(ctx: Context, patient: Patient, protocol: Protocol, view: Outlook,
                             text=f"Session {view.next_number}"),
             "status": "not-started", "scheduledPeriod": {"start": view.next_due.isoformat()},
             "description": f"Session {view.next_number} due {view.next_due.isoformat()}"}}]
-    notes = [f"{view.sessions_given} session(s) given as of {today.isoformat()}"]
+    notes = [f"{view.sessions_given} session(s) given as of {view.today.isoformat()}"]
     notes += ["Course evaluation due"] if view.evaluation_due else []
     if view.pregnancy_avoid_until:
         notes.append(f"Avoid pregnancy until {view.pregnancy_avoid_until.isoformat()}")

@@ -63,10 +63,11 @@ def calendar(records: Records, *, today: date, protocol_for: Callable[[Patient],
     host = urlsplit((systems or Systems()).base).hostname or "mesotui"
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", f"X-WR-CALNAME:{escape(clinic_name or 'mesotui sessions due')}"]
-    horizon = add_months(today, horizon_months)
-    since = add_months(today, -horizon_months)
     for patient, sessions in records:
         view = outlook_for(patient)
+        today = view.today  # a de-identified patient's today moves with their dates
+        horizon = add_months(today, horizon_months)
+        since = add_months(today, -horizon_months)
         changed = (changed_for(patient) if changed_for else None) or stamp
         key = patient_key(patient, pseudonym)
         who = key if pseudonym else (

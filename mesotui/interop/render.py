@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from mesotui import export
+from mesotui.deidentify import Deidentifier
 from mesotui.evaluation import Evaluation
-from mesotui.interop import Systems, fhir, ics, tabular
-from mesotui.models import Patient
+from mesotui.interop import Records, Systems, fhir, ics, tabular
+from mesotui.models import Patient, Protocol
+from mesotui.schedule import Outlook
 from mesotui.store import Store
 
 FORMATS = ("json", "fhir", "ics", "csv", "jsonl")
@@ -27,26 +31,34 @@ def render(store: Store, today: date, request: export.ExportRequest, fmt: str = 
     """
     if fmt == "json":
         return export.to_json(export.build(store, today, request, progress=progress))
-    pseudonym = export.pseudonymiser(store, request)
-    records = export.select(store, request, progress)
+    pseudo = export.pseudonymiser(store, request)
+    records: Records = export.select(store, request, progress)
+    protocol_for: Callable[[Patient], Protocol] = store.protocol_in_force
+    outlook_for: Callable[[Patient], Outlook] = lambda p: store.outlook(p, today)  # noqa: E731
+    evaluations_for: Callable[[Patient], list[Evaluation]] = \
+        lambda p: evaluations(store, p, request)  # noqa: E731
+    changed_for: Callable[[Patient], datetime | None] = lambda p: last_change(store, p)  # noqa: E731
+    pseudonym = None
+    if pseudo:
+        records, protocol_for, outlook_for, evaluations_for, changed_for = _deidentified(
+            pseudo, store, today, request, records)
+        pseudonym = _already  # the records carry their pseudonyms: formats go private
     if fmt == "csv":
         return tabular.csv_text(records, pseudonym).encode("utf-8")
     if fmt == "jsonl":
         return "".join(line + "\n" for line in tabular.jsonl_lines(records, pseudonym)).encode()
-    protocol_for = store.protocol_in_force
-    outlook_for = lambda patient: store.outlook(patient, today)  # noqa: E731
     if fmt == "fhir":
         bundle = fhir.bundle(records, today=today, protocol_for=protocol_for,
                              outlook_for=outlook_for, pseudonym=pseudonym,
-                             evaluations_for=lambda p: evaluations(store, p, request),
+                             evaluations_for=evaluations_for,
                              systems=Systems(store.settings.system_base))
         return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     if fmt == "ics":
         return ics.calendar(records, today=today, protocol_for=protocol_for,
                             outlook_for=outlook_for, horizon_months=horizon_months,
                             with_names=with_names and pseudonym is None, pseudonym=pseudonym,
-                            clinic_name=store.settings.clinic_name, stamp=store.clock(),
-                            changed_for=lambda p: last_change(store, p),
+                            clinic_name="" if pseudo else store.settings.clinic_name,
+                            stamp=store.clock(), changed_for=changed_for,
                             systems=Systems(store.settings.system_base)).encode("utf-8")
     raise ValueError(f"unknown export format {fmt!r}")
 
@@ -65,3 +77,23 @@ def last_change(store: Store, patient: Patient) -> datetime | None:
                                      for r in s.history),
                  *(r for e in store.evaluations_for(patient.id) for r in e.history)]
     return max((r.when for r in revisions), default=None)
+
+
+def _already(record_id: str, kind: str) -> str:
+    return record_id
+
+
+def _deidentified(d: Deidentifier, store: Store, today: date, request: export.ExportRequest,
+                  records: Records) -> tuple[Any, Any, Any, Any, Any]:
+    """The selection with every id, date and free text de-identified (deidentify.py), and the
+    look-ups the formats make, answered from the real records and de-identified the same way."""
+    real: dict[str, Patient] = {}
+    out = []
+    for patient, sessions in records:
+        masked = d.patient(patient)
+        real[masked.id] = patient
+        out.append((masked, [d.session(s) for s in sessions]))
+    return (out, lambda p: store.protocol_in_force(real[p.id]),
+            lambda p: d.outlook(real[p.id].id, store.outlook(real[p.id], today)),
+            lambda p: [d.evaluation(e) for e in evaluations(store, real[p.id], request)],
+            lambda p: d.when(real[p.id].id, last_change(store, real[p.id])))

@@ -19,8 +19,8 @@ COLUMNS = ("session_id", "patient_id", "patient_name", "sex", "session_number", 
            "anaesthesia_amount", "product", "concentration_pct", "volume_ml", "dose_mg", "lot",
            "lot_expiry", "lot_expired", "areas", "injection_points", "needle", "duration_min",
            "side_effects", "no_side_effects", "counselling_given", "practitioner", "dose_notes")
-PRIVATE = frozenset({"patient_name", "void_reason", "anaesthesia_amount", "practitioner",
-                     "dose_notes"})
+PRIVATE = frozenset({"patient_name", "void_reason", "anaesthesia_agent", "anaesthesia_amount",
+                     "product", "needle", "practitioner", "dose_notes"})
 """Columns left out of a pseudonymised export: names and free text."""
 BOM = "\ufeff"
 """Starts every CSV export: Excel needs it to read UTF-8 at all, and LibreOffice then opens the
