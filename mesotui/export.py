@@ -107,8 +107,11 @@ def _parts(store: Store, today: date, request: ExportRequest, now: datetime | No
         raise MesoError(f"--since {request.since} is after --until {request.until}")
     patients = _chosen(store, request.patient_ids)
     settings = store.settings.to_data()
-    if pseudo:
-        settings.update(clinic_name="", practitioners=[], default_practitioner="")
+    if pseudo:  # the clinic's own words and names
+        settings.update(clinic_name="", practitioners=[], default_practitioner="",
+                        default_product="", default_needle="", system_base="",
+                        default_anaesthesia=dict(settings["default_anaesthesia"], agent="",
+                                                 amount=""))
     stamp = (now or store.clock()).astimezone().isoformat(timespec="seconds")
     document = {
         "format": FORMAT, "schema_version": SCHEMA_VERSION, "exported_at": stamp,
