@@ -189,23 +189,46 @@ def parse(document: Mapping[str, Any], today: date, progress: Progress | None = 
 
 
 def plan(store: Store, contents: Contents) -> MergePlan:
-    """Compare with the records held: new ones are added, identical skipped, others conflicts."""
+    """Compare with the records held: new ones are added, identical skipped, others conflicts.
+
+    A patient whose own record conflicts is reported whole: nothing of the file's is attached
+    to them (it may be another person under the same id), and their conflict line says what
+    under them was held back.
+    """
     result = MergePlan()
     held_patients = {p.id: p for p in store.patients()}
     held_sessions = {s.id: s for s in store.sessions()}
     held_evaluations = {e.id: e for e in store.evaluations()}
+    conflicting: dict[str, list[Session | Evaluation]] = {}
+    lines: dict[str, int] = {}
     for records, held, bucket in ((contents.patients, held_patients, result.patients),
                                   (contents.sessions, held_sessions, result.sessions),
                                   (contents.evaluations, held_evaluations, result.evaluations)):
         for record in records:
             mine = held.get(record.id)
-            if mine is None:
-                bucket.append(record)  # type: ignore[arg-type]
-            elif _hashes(mine) == _hashes(record):
+            if mine is not None and _hashes(mine) == _hashes(record):
                 result.unchanged += 1
-            else:
+            elif mine is not None:
+                if isinstance(mine, Patient):
+                    conflicting[mine.id] = []
+                    lines[mine.id] = len(result.conflicts)
                 result.conflicts.append(_conflict(mine, record))
+            elif getattr(record, "patient_id", None) in conflicting:
+                conflicting[record.patient_id].append(record)  # type: ignore[union-attr]
+            else:
+                bucket.append(record)  # type: ignore[arg-type]
+    for patient_id, withheld in conflicting.items():
+        if withheld:
+            result.conflicts[lines[patient_id]] += f" ({_withheld(withheld)} not imported)"
     return result
+
+
+def _withheld(records: list[Session | Evaluation]) -> str:
+    sessions = sum(isinstance(r, Session) for r in records)
+    evaluations = len(records) - sessions
+    parts = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in
+             ((sessions, "session"), (evaluations, "evaluation")) if n]
+    return "its " + " and ".join(parts) + " in the file were"
 
 
 def apply(store: Store, merge: MergePlan) -> None:
