@@ -117,10 +117,26 @@ def append(history: tuple[Revision, ...], action: str, data: Mapping[str, Any], 
     return (*history, revision)
 
 
+def _when(at: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def not_before(history: tuple[Revision, ...], at: datetime) -> datetime:
+    """`at`, or the record's last revision time if `at` is earlier: a clock set back (or a
+    `--today` in the past) plans and reports, but never stamps a revision before the last."""
+    last = _when(history[-1].at) if history else None
+    return last if last is not None and at < last else at
+
+
 def verify(history: tuple[Revision, ...]) -> list[str]:
     """Return what is wrong with a revision chain; an empty list means it is intact."""
     problems: list[str] = []
     prev = ""
+    before: datetime | None = None
     for position, revision in enumerate(history, start=1):
         if revision.number != position:
             problems.append(f"revision {position} is numbered {revision.number}")
@@ -133,6 +149,11 @@ def verify(history: tuple[Revision, ...]) -> list[str]:
             expected = ""
         if revision.hash != expected:
             problems.append(f"revision {position} was altered outside mesotui")
+        when = _when(revision.at)
+        if before is not None and when is not None and when < before:
+            problems.append(f"revision {position} is dated before revision {position - 1} "
+                            "(revision times never go backwards)")
+        before = when if when is not None else before
         prev = revision.hash
     if history and history[0].action != "create":
         problems.append("the first revision is not a creation")

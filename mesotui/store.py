@@ -484,8 +484,8 @@ class Store:
         held = self._image.tables.get("settings", {}).get("1")
         previous = tuple(history.Revision.from_doc(r) for r in held["history"]) if held else ()
         revisions = history.append(previous, "amend" if previous else "create",
-                                   settings.to_data(), at=self._now(), by=by,
-                                   reason=reason if previous else "")
+                                   settings.to_data(), at=history.not_before(previous, self._now()),
+                                   by=by, reason=reason if previous else "")
         with self._committing():
             self._changes.append(("settings", "1", {"id": "settings",
                                                     "history": [r.to_doc() for r in revisions]}))
@@ -701,8 +701,9 @@ class Store:
 
     def _save(self, table: str, record: Record, action: str, *, by: str, reason: str) -> Any:
         """Append a revision to `record` and stage it; memory changes only once it is on disk."""
-        revisions = history.append(record.history, action, record.to_data(), at=self._now(),
-                                   by=by, reason=reason)
+        at = history.not_before(record.history, self._now())
+        revisions = history.append(record.history, action, record.to_data(), at=at, by=by,
+                                   reason=reason)
         saved = replace(record, history=revisions)
         with self._committing():
             doc_id = self._doc_ids.get(saved.id) or self._pending_doc_id(table, saved.id)
