@@ -120,6 +120,13 @@ def _guarded(run: Callable[[Context], int], context: Context) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_DATA
+    except Exception as error:  # a bug: never a traceback, which can show patient data
+        from mesotui.crashreport import debugging, plain_report
+
+        if debugging():
+            raise
+        print(plain_report(error), file=sys.stderr)
+        return EXIT_DATA
 
 
 def run_app(context: Context) -> int:
@@ -149,8 +156,9 @@ def _run_main(context: Context) -> int:
     from mesotui.tui.app import MesoApp
 
     with _opened(context) as (store, label):
-        MesoApp(store=store, today=context.today, db_label=label).run()
-    return EXIT_OK
+        app = MesoApp(store=store, today=context.today, db_label=label)
+        app.run()
+    return app.return_code or EXIT_OK
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from mesotui.errors import MesoError
 from mesotui.store import Store
 from mesotui.tui import flows, safe_text
+from mesotui.tui.crash import PlainCrash
 from mesotui.tui.keygate import KeyGate
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.undo import UndoList
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 
-class MesoApp(App[None]):
+class MesoApp(PlainCrash, App[None]):
     """The clinic's patient list and records, on one record file."""
 
     CSS_PATH = ["bars.tcss", "app.tcss"]

@@ -13,11 +13,12 @@ from textual.widgets.option_list import Option
 
 from mesotui import recovery
 from mesotui.errors import MesoError
+from mesotui.tui.crash import PlainCrash
 from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.titlebar import TitleBar
 
 
-class RecoveryApp(App[Path | None]):
+class RecoveryApp(PlainCrash, App[Path | None]):
     """Explains what is wrong with the record file and offers its newest sound backups.
 
     Returns the record file's path once a backup has been restored as the working copy,
