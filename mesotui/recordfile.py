@@ -295,7 +295,7 @@ class Journal:
         index = index_path(self.path)
         try:
             index.unlink(missing_ok=True)  # never an index that describes another checkpoint
-            durable.atomic_write(self.path, encoded.raw)
+            durable.atomic_write(self.path, encoded.raw, guard=False)
         except OSError as error:
             raise WriteFailed(self.path, _why(error)) from error
         adopt(image, encoded)
@@ -305,7 +305,7 @@ class Journal:
         if describe is not None:
             try:
                 durable.atomic_write(index, describe(encoded, meta["checkpoint"]),
-                                     keep_backup=False)
+                                     keep_backup=False, guard=False)
             except Exception:  # noqa: BLE001 - the save is done; a missing index costs only time
                 with suppress(OSError):
                     index.unlink(missing_ok=True)  # the next start reads the checkpoint whole

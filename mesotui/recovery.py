@@ -75,7 +75,7 @@ def _swap_in(path: Path, backup: Path) -> Path | None:
             source.rename(target)  # a rename keeps every byte exactly as it was
             moved.append((source, target))
     try:
-        durable.atomic_write(path, backup.read_bytes(), keep_backup=False)
+        durable.atomic_write(path, backup.read_bytes(), keep_backup=False, guard=False)
     except OSError:
         for source, target in moved:
             if not source.exists():

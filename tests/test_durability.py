@@ -107,7 +107,8 @@ def test_each_checkpoint_keeps_the_previous_file_as_a_backup(tmp_path: Path) -> 
 
 
 def test_backups_are_rotated(tmp_path: Path) -> None:
-    """40 days of 3 saves each: the last 20 saves, plus the first save of each of 30 days."""
+    """40 days of 3 saves each: the last 20 saves, the first of each of the 24 newest hours
+    that have one, and the first save of each of 30 days."""
     from datetime import date, timedelta
 
     path = tmp_path / "clinic.json"
@@ -120,7 +121,8 @@ def test_backups_are_rotated(tmp_path: Path) -> None:
     durable.prune_backups(path)
     kept = durable.list_backups(path)
     assert kept[0].name == "clinic-20251109T020000000000Z.json"  # the newest save
-    assert len(kept) == 20 + 30 - 6  # days whose first save is among the last 20 count once
+    # 20 saves (7 days), 4 more hours, and the first save of the 22 days before: 46.
+    assert len(kept) == 20 + 4 + 22
     assert len({b.name[7:15] for b in kept}) == 30
     assert kept[-1].name == "clinic-20251011T000000000000Z.json"  # oldest day's first save
 
