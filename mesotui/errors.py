@@ -38,6 +38,11 @@ class CorruptRecordFile(RecordFileError):
     """The record file exists but does not hold a readable mesotui record."""
 
 
+class MissingRecordFile(CorruptRecordFile):
+    """The record file is gone, but its journal, backups or a kept copy show it existed: it is
+    never taken for a new, empty clinic."""
+
+
 class RecordFileLocked(RecordFileError):
     """Another mesotui process holds the record file."""
 

@@ -2,9 +2,10 @@
 
 A save appends one checksummed line to `<record>.journal` and fsyncs it, so it costs the same
 with ten patients or twenty thousand. From time to time (and on close) the journal is folded
-into a new checkpoint, written whole by `durable.atomic_write` (temp file, fsync, rename, with
-a rotating backup of the previous checkpoint). Each checkpoint records the last journal entry
-it holds, so replaying is exact whatever moment a crash or a reader catches.
+into a new checkpoint, written whole by `durable.atomic_write` (mesotui/journal.py, the
+writer's side). Each checkpoint records the last journal entry it holds and a random token,
+and every entry names the token of the checkpoint it follows, so replaying is exact whatever
+moment a crash or a reader catches, and a journal is never replayed onto another file.
 """
 
 from __future__ import annotations
@@ -13,28 +14,21 @@ import gc
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
 from mesotui import durable
-from mesotui.errors import CorruptRecordFile, RecordFileError, ValidationError, WriteFailed
-from mesotui.image import (
-    Background,
-    Change,
-    Encoded,
-    Image,
-    adopt,
-    encode,
-    from_index,
-    index_path,
-    new_token,
-)
+from mesotui.errors import CorruptRecordFile, MissingRecordFile, RecordFileError, ValidationError
+from mesotui.image import Background, Change, Encoded, Image, from_index, index_path
 
 Describe = Callable[[Encoded, str], bytes]
 """Builds the sidecar index of a checkpoint just encoded (given its token)."""
+Identity = tuple[int, int, int, int]
+"""Which file is at a path: device, inode, size and modification time."""
 
 CHECKPOINT_EVERY = 500
 """Journal entries before the checkpoint is rewritten (one full write per this many saves)."""
@@ -64,8 +58,9 @@ def journal_path(path: Path) -> Path:
     return path.with_name(path.name + ".journal")
 
 
-def _line(seq: int, changes: Iterable[Change]) -> bytes:
-    payload = orjson.dumps({"seq": seq, "w": [list(change) for change in changes]})
+def entry_line(seq: int, checkpoint: str | None, changes: Iterable[Change]) -> bytes:
+    """One journal entry: a checksum, then the entry's number, its checkpoint and changes."""
+    payload = orjson.dumps({"seq": seq, "cp": checkpoint, "w": [list(c) for c in changes]})
     return hashlib.blake2b(payload, digest_size=16).hexdigest().encode() + b" " + payload + b"\n"
 
 
@@ -74,6 +69,44 @@ def journal_seq(image: Image) -> int:
     meta = image.tables.get("meta", {}).get("1", {})
     seq = meta.get("journal_seq", 0) if isinstance(meta, dict) else 0
     return seq if isinstance(seq, int) else 0
+
+
+def checkpoint_token(image: Image) -> str | None:
+    meta = image.tables.get("meta", {}).get("1", {})
+    token = meta.get("checkpoint") if isinstance(meta, dict) else None
+    return token if isinstance(token, str) else None
+
+
+def identity(path: Path) -> Identity | None:
+    """Which file is at `path` now (None if none): a checkpoint replaces it with a new one."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
+@dataclass
+class Tail:
+    """Where the journal stood when the record was loaded."""
+
+    seq: int = 0
+    """The last entry's number (the checkpoint's, if the journal adds none)."""
+    entries: int = 0
+    """Entries newer than the checkpoint: saves not folded into it yet."""
+    good: int = 0
+    """Bytes of the journal that hold whole entries; beyond them, only a torn last line."""
+    torn: bool = False
+
+
+@dataclass
+class Loaded:
+    """The record as saved: its image (None if there is no record file), where its journal
+    stood, and which file it was read from."""
+
+    image: Image | None
+    tail: Tail = field(default_factory=Tail)
+    identity: Identity | None = None
 
 
 def read_checkpoint(path: Path) -> Image | None:
@@ -150,38 +183,47 @@ def _from_index(path: Path, file: BinaryIO, size: int) -> Image | None:
     return image
 
 
-def replay(path: Path, image: Image) -> int:
-    """Apply the journal's entries newer than the checkpoint to `data`; return the last seq.
+def replay(path: Path, image: Image) -> Tail:
+    """Apply the journal's entries newer than the checkpoint to `image`; say where it ends.
 
     A torn last line (a save killed mid-append, never reported saved) is ignored. Damage
     anywhere else is corruption.
 
     Raises:
-        CorruptRecordFile: a damaged entry before the end, or entries missing.
-        _Raced: the journal starts after the checkpoint (a checkpoint happened while reading).
+        CorruptRecordFile: a damaged entry before the end.
+        _Raced: the journal does not follow the checkpoint read (a checkpoint happened while
+            reading, or the journal belongs to another file: `load` tells which).
     """
-    seq = journal_seq(image)
+    seq, token = journal_seq(image), checkpoint_token(image)
+    tail = Tail(seq)
     try:
         raw = journal_path(path).read_bytes()
     except FileNotFoundError:
-        return seq
+        return tail
     lines = raw.split(b"\n")
-    complete, tail = lines[:-1], lines[-1]
+    complete, rest = lines[:-1], lines[-1]
+    offset = 0
     for number, line in enumerate(complete, start=1):
         digest, _, payload = line.partition(b" ")
         entry = _entry(payload) if hashlib.blake2b(payload, digest_size=16).hexdigest().encode() \
             == digest else None
         if entry is None:
-            if number == len(complete) and not tail:
+            if number == len(complete) and not rest:
+                tail.torn = True
                 break  # torn by a crash after the newline of the previous save
             raise CorruptRecordFile(journal_path(path), f"entry {number} is damaged")
-        if entry["seq"] <= seq:
+        offset += len(line) + 1
+        if entry["seq"] <= tail.seq and tail.entries == 0:
+            tail.good = offset
             continue  # already in the checkpoint
-        if entry["seq"] != seq + 1:
-            raise _Raced()
+        if entry["seq"] != tail.seq + 1 or entry.get("cp", token) != token:
+            raise _Raced(number)
         image.apply(tuple(change) for change in entry["w"])  # type: ignore[misc]
-        seq += 1
-    return seq
+        tail.seq += 1
+        tail.entries += 1
+        tail.good = offset
+    tail.torn = tail.torn or bool(rest)
+    return tail
 
 
 class _Raced(Exception):
@@ -202,133 +244,49 @@ def _entry(payload: bytes) -> dict[str, Any] | None:
     return entry
 
 
-def load(path: Path) -> tuple[Image | None, int]:
-    """The record as saved: checkpoint plus journal. Returns (data or None, last journal seq).
+def load(path: Path) -> Loaded:
+    """The record as saved: checkpoint plus journal.
 
     A reader can meet the writer folding the journal into a new checkpoint; then the file it
     read is no longer the file on disk, and it reads again rather than return stale data.
+
+    Raises:
+        MissingRecordFile: there is no record file, but files beside it show there was one.
+        CorruptRecordFile: the file, or its journal, cannot be read as this record.
     """
     for _attempt in range(10):
-        before = _identity(path)
+        before = identity(path)
         image = read_checkpoint(path)
-        if image is None and not journal_path(path).exists():
-            if _identity(path) == before:
-                return None, 0
-            continue
-        image = image if image is not None else Image({})
+        if image is None:
+            if identity(path) != before:
+                continue
+            if found := evidence(path):
+                raise MissingRecordFile(path, f"is missing, but {found} beside it show it "
+                                              "existed: restore it (mesotui restore) rather "
+                                              "than start an empty clinic over them")
+            return Loaded(None)
         try:
-            seq = replay(path, image)
-        except _Raced:
-            continue
-        if _identity(path) == before:
-            return image, seq
+            tail = replay(path, image)
+        except _Raced as raced:
+            if identity(path) != before:
+                continue
+            raise CorruptRecordFile(journal_path(path), f"entry {raced.args[0]} does not follow "
+                                    f"the record file {path.name} (was the file replaced or "
+                                    "copied over?); nothing was replayed; restore a backup "
+                                    "with mesotui restore") from None
+        if identity(path) == before:
+            return Loaded(image, tail, before)
     raise RecordFileError(path, "kept changing while being read; try again")
 
 
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    """Which file is at `path` now: a checkpoint replaces it with a new one."""
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    return status.st_ino, status.st_mtime_ns, status.st_size
-
-
-class Journal:
-    """The writer's side: append saves durably, fold them into checkpoints."""
-
-    def __init__(self, path: Path, seq: int) -> None:
-        self.path = path
-        self.seq = seq
-        self.entries = 0
-        self._handle: int | None = None
-
-    def append(self, changes: list[Change]) -> None:
-        """Make `changes` durable as one journal entry, or leave the journal as it was.
-
-        Raises:
-            WriteFailed: nothing was saved; the record file and journal are unchanged.
-        """
-        line = _line(self.seq + 1, changes)
-        try:
-            fd = self._open()
-            held = os.fstat(fd)
-            size = held.st_size
-            on_disk = os.stat(journal_path(self.path))
-        except OSError as error:
-            self._close()
-            raise WriteFailed(self.path, _why(error)) from error
-        if (on_disk.st_ino, on_disk.st_dev) != (held.st_ino, held.st_dev):
-            # The folder or the journal was deleted or replaced under us: a write now would
-            # land in a file nobody can find again.
-            self._close()
-            raise WriteFailed(self.path, "could not be saved (its folder or journal was removed "
-                                         "or replaced); the file on disk is unchanged")
-        try:
-            written = 0
-            while written < len(line):  # a write may stop short (a size limit, a full disk)
-                written += os.write(fd, line[written:])
-            durable.full_fsync(fd)
-        except OSError as error:
-            try:
-                os.ftruncate(fd, size)
-                durable.full_fsync(fd)
-                if size == 0:  # this save created the journal: leave no trace of it
-                    self._close()
-                    journal_path(self.path).unlink()
-            except OSError:
-                pass  # a torn line is still ignored on replay: it was never reported saved
-            raise WriteFailed(self.path, _why(error)) from error
-        self.seq += 1
-        self.entries += 1
-
-    def checkpoint(self, image: Image, describe: Describe | None = None) -> None:
-        """Write `image` (which must hold every journal entry) as the new checkpoint.
-
-        Then `describe` gives its sidecar index; failing to write that loses nothing (the
-        next start reads the checkpoint whole), so it is never reported as a failed save.
-        """
-        meta = image.meta()
-        meta["journal_seq"], meta["checkpoint"] = self.seq, new_token()
-        with no_gc():
-            encoded = encode(image)
-        index = index_path(self.path)
-        try:
-            index.unlink(missing_ok=True)  # never an index that describes another checkpoint
-            durable.atomic_write(self.path, encoded.raw, guard=False)
-        except OSError as error:
-            raise WriteFailed(self.path, _why(error)) from error
-        adopt(image, encoded)
-        self._close()
-        journal_path(self.path).unlink(missing_ok=True)
-        self.entries = 0
-        if describe is not None:
-            try:
-                durable.atomic_write(index, describe(encoded, meta["checkpoint"]),
-                                     keep_backup=False, guard=False)
-            except Exception:  # noqa: BLE001 - the save is done; a missing index costs only time
-                with suppress(OSError):
-                    index.unlink(missing_ok=True)  # the next start reads the checkpoint whole
-
-    def close(self) -> None:
-        self._close()
-
-    def _open(self) -> int:
-        if self._handle is None:
-            target = journal_path(self.path)
-            created = not target.exists()
-            self._handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND
-                                   | getattr(os, "O_BINARY", 0), 0o600)
-            if created:
-                durable.fsync_dir(self.path.parent)
-        return self._handle
-
-    def _close(self) -> None:
-        if self._handle is not None:
-            os.close(self._handle)
-            self._handle = None
-
-
-def _why(error: OSError) -> str:
-    reason = error.strerror or str(error)
-    return f"could not be saved ({reason}); the file on disk is unchanged"
+def evidence(path: Path) -> str:
+    """What beside a missing record file shows it existed (its journal, index, backups, a
+    replaced copy kept by a restore), in words; "" if nothing does."""
+    found = [f"its {kind}" for kind, companion in
+             (("journal", journal_path(path)), ("index", index_path(path)))
+             if companion.exists()]
+    if backups := durable.list_backups(path):
+        found.append(f"{len(backups)} backup{'s' if len(backups) > 1 else ''}")
+    if any(path.parent.glob(f"{path.stem}.replaced-*{path.suffix}")):
+        found.append("a replaced copy kept by a restore")
+    return " and ".join(found)

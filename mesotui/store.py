@@ -13,6 +13,7 @@ each session.
 from __future__ import annotations
 
 import gc
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -20,8 +21,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-
-from filelock import FileLock, Timeout
 
 if TYPE_CHECKING:
     from tinydb.storages import Storage
@@ -32,12 +31,12 @@ from mesotui.errors import (
     NotFound,
     ReadOnlyStore,
     RecordFileError,
-    RecordFileLocked,
     ValidationError,
     WriteFailed,
 )
 from mesotui.evaluation import Consent, Evaluation
 from mesotui.image import Encoded, Image, index_bytes
+from mesotui.journal import Journal, StaleWriter, WriterLock
 from mesotui.models import Card, CourseEvent, Patient, Protocol, Session, new_id
 from mesotui.settings import Settings
 from mesotui.vocab import CourseStatus, Decision
@@ -53,24 +52,23 @@ Change = recordfile.Change
 
 def load_file(path: Path) -> dict[str, Any] | None:
     """The record as saved (checkpoint and journal); None when there is none; never when corrupt."""
-    image = recordfile.load(Path(path))[0]
+    image = recordfile.load(record_path(path)).image
     return None if image is None else image.to_dict()
 
 
-def acquire_lock(path: Path) -> FileLock:
+def record_path(path: str | Path) -> Path:
+    """The record file's real path: symlinks followed, so its lock, journal, index, backups and
+    writes all go beside the real file (a write would otherwise replace the link itself)."""
+    return Path(os.path.realpath(Path(path).expanduser()))
+
+
+def acquire_lock(path: Path) -> WriterLock:
     """Take the single-writer lock on `path` at once, or say who holds it.
 
     Raises:
         RecordFileLocked: another mesotui process has the file open.
     """
-    lock = FileLock(str(path) + ".lock", mode=0o600)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RecordFileLocked(path) from None
-    except OSError as error:
-        raise RecordFileError(path, f"cannot be locked ({error.strerror})") from error
-    return lock
+    return WriterLock(path)
 
 
 Describe = recordfile.Describe
@@ -79,9 +77,13 @@ Describe = recordfile.Describe
 class _FileBackend:
     """Saves go to the journal; checkpoints rewrite the TinyDB file whole, and its index."""
 
-    def __init__(self, path: Path, seq: int) -> None:
-        self.journal = recordfile.Journal(path, seq)
+    def __init__(self, path: Path, loaded: recordfile.Loaded, lock: WriterLock) -> None:
+        token = recordfile.checkpoint_token(loaded.image) if loaded.image else None
+        self.journal = Journal(path, loaded.tail, token, loaded.identity, lock)
         self.fold_at = recordfile.CHECKPOINT_EVERY
+
+    def create(self, image: Image, changes: list[Change]) -> None:
+        image.apply(changes)  # a new record file: written whole by the checkpoint that follows
 
     def commit(self, image: Image, changes: list[Change]) -> None:
         self.journal.append(changes)  # from here on the save is durable, whatever follows
@@ -113,6 +115,9 @@ class _StorageBackend:
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+
+    def create(self, image: Image, changes: list[Change]) -> None:
+        self.commit(image, changes)
 
     def commit(self, image: Image, changes: list[Change]) -> None:
         image.apply(changes)
@@ -165,12 +170,12 @@ class Store:
         backend: where saves go.
         clock: returns the current time (timezone-aware) for revision stamps.
         path: the record file, for messages; None for an in-memory store.
-        lock: the held single-writer lock, released on close.
+        lock: the held single-writer lock, released on close (None: the caller's to release).
     """
 
     def __init__(self, image: Image | None, backend: _FileBackend | _StorageBackend | None,
                  *, clock: Callable[[], datetime] | None = None, path: Path | None = None,
-                 lock: FileLock | None = None) -> None:
+                 lock: WriterLock | None = None) -> None:
         self._image = image if image is not None else Image({})
         self._backend = backend
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -206,33 +211,38 @@ class Store:
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False,
-             clock: Callable[[], datetime] | None = None) -> Store:
+             clock: Callable[[], datetime] | None = None,
+             lock: WriterLock | None = None) -> Store:
         """Open (or create) the record file; refuse a corrupt file or a second writer.
+
+        Args:
+            lock: the file's lock, already held by the caller (a restore), who releases it.
 
         Raises:
             RecordFileLocked: another mesotui holds the file (writers only).
-            CorruptRecordFile: the file exists but cannot be read as a record.
+            CorruptRecordFile: the file exists but cannot be read as a record, or it is
+                missing while files beside it show it existed (MissingRecordFile).
         """
-        path = Path(path).expanduser().absolute()
+        path = record_path(path)
         if readonly:
-            image, _seq = recordfile.load(path)
-            if image is None:
+            loaded = recordfile.load(path)
+            if loaded.image is None:
                 raise RecordFileError(path, "does not exist")
-            return cls(image, None, clock=clock, path=path)
+            return cls(loaded.image, None, clock=clock, path=path)
         durable.make_private_dir(path.parent)
-        lock = acquire_lock(path)
+        held = lock or acquire_lock(path)
         try:
             durable.remove_stale_temp_files(path)
-            image, seq = recordfile.load(path)
-            backend = _FileBackend(path, seq)
-            store = cls(image, backend, clock=clock, path=path, lock=lock)
-            if (recordfile.journal_path(path).exists() or image is None
-                    or store._image.catalogue is None):
-                # Start from a self-contained file, with an index for the next start.
+            loaded = recordfile.load(path)
+            backend = _FileBackend(path, loaded, held)
+            store = cls(loaded.image, backend, clock=clock, path=path,
+                        lock=None if lock else held)
+            if loaded.image is None:  # a new clinic: its first save creates the file
                 backend.checkpoint(store._image, store._describe)
             return store
         except BaseException:
-            lock.release()
+            if lock is None:
+                held.release()
             raise
 
     @classmethod
@@ -246,18 +256,26 @@ class Store:
         return cls(None if data is None else Image(data), _StorageBackend(storage), clock=clock)
 
     def close(self) -> None:
-        """Fold the journal into the record file (if that fails, the journal keeps it all)."""
-        if self._backend is not None:
-            try:
-                if self._backend.pending():
-                    self._backend.checkpoint(self._image, self._describe)
-            except WriteFailed:
-                pass  # nothing is lost: the next open replays the journal
-            self._backend.close()
-            self._backend = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        """Fold the journal into the record file (if that fails, the journal keeps it all).
+
+        Raises:
+            StaleWriter: another writer may have written the file meanwhile (a deleted lock,
+                a replaced file): nothing was written over it, and this says so.
+        """
+        backend, self._backend = self._backend, None
+        try:
+            if backend is not None and backend.pending():
+                backend.checkpoint(self._image, self._describe)
+        except StaleWriter:
+            raise
+        except WriteFailed:
+            pass  # nothing is lost: the next open replays the journal
+        finally:
+            if backend is not None:
+                backend.close()
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
     def __enter__(self) -> Store:
         return self
@@ -789,10 +807,11 @@ class Store:
             if self._backend is not None:
                 self._backend.checkpoint(self._image, None)  # the old file is kept as a backup
             return
-        with self._committing():
-            self._changes.append(("meta", "1", {
-                "schema_version": SCHEMA_VERSION,
-                "created": self._now().isoformat(timespec="seconds")}))
+        if self._backend is None:
+            raise ReadOnlyStore(self._read_only_message())
+        self._backend.create(self._image, [("meta", "1", {
+            "schema_version": SCHEMA_VERSION,
+            "created": self._now().isoformat(timespec="seconds")})])
 
     def _load(self) -> None:
         """Build the in-memory index; a patient or evaluation that does not parse is corruption.

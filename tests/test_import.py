@@ -181,8 +181,10 @@ PATHS = _paths(VALID)[1:]
 @given(where=st.sampled_from(PATHS), replacement=JSON)
 def test_a_valid_file_with_any_value_replaced_is_imported_or_rejected_cleanly(
         tmp_path: Path, where: tuple, replacement: Any) -> None:
-    db = tmp_path / "clinic.json"
-    db.unlink(missing_ok=True)
+    import tempfile
+
+    # A fresh folder per example: a record file deleted beside its backups is never a new one.
+    db = Path(tempfile.mkdtemp(dir=tmp_path)) / "clinic.json"
     assert cli.main(["--db", str(db), "add-patient", "--name", "Held Patient", "--sex", "male",
                      "--dob", "1970-01-01"]) == 0
     before = db.read_bytes()

@@ -103,10 +103,10 @@ def test_a_failed_index_write_loses_nothing(clinic: Path, clock: FixedClock,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     real_write = durable.atomic_write
 
-    def no_index(path: Path, payload: bytes, **kwargs: object) -> None:
+    def no_index(path: Path, payload: bytes, **kwargs: object) -> object:
         if path.name.endswith(".index"):
             raise OSError(28, "No space left on device")
-        real_write(path, payload, **kwargs)  # type: ignore[arg-type]
+        return real_write(path, payload, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(durable, "atomic_write", no_index)
     with Store.open(clinic, clock=clock) as writer:

@@ -47,8 +47,8 @@ def test_a_reader_meeting_a_fold_reads_again_instead_of_returning_stale_data(
     real_read = recordfile.read_checkpoint
     folded: list[bool] = []
 
-    def read_then_fold(target: Path):  # type: ignore[no-untyped-def]
-        data = real_read(target)
+    def read_then_fold(target: Path, **options: bool):  # type: ignore[no-untyped-def]
+        data = real_read(target, **options)
         if not folded:  # the writer folds right after the reader read the old checkpoint
             folded.append(True)
             writer.close()

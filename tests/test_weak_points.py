@@ -1,7 +1,8 @@
 """The weak points read in the code (issue 13, case 10), and private folders (issue 15).
 
 Folders that gain an entry are fsynced, so the entry survives a power cut; a backup copied
-(where a hard link is impossible) is private from its first byte.
+(where a hard link is impossible) is private from its first byte; a save whose failed write
+could not be rolled back never lets the next save land after the torn bytes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mesotui import durable
+from mesotui import durable, recordfile
+from mesotui.errors import WriteFailed
 from mesotui.store import Store
 from tests.conftest import TODAY, make_patient
 
@@ -71,6 +73,46 @@ def test_a_copied_backup_is_private_from_its_first_byte(
     backups = durable.list_backups(path)
     assert backups
     assert all(stat.S_IMODE(b.stat().st_mode) == 0o600 for b in backups)
+
+
+def test_a_failed_rollback_never_lets_the_next_save_land_after_torn_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "clinic.json"
+    store = Store.open(path)
+    store.add_patient(make_patient(name="Before"), TODAY)
+    real_write, real_truncate = os.write, os.ftruncate
+
+    def half_then_full(fd: int, data: bytes) -> int:
+        if len(data) > 40:
+            real_write(fd, data[:len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def cannot_truncate(fd: int, size: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    monkeypatch.setattr(os, "ftruncate", cannot_truncate)
+    with pytest.raises(WriteFailed):
+        store.add_patient(make_patient(name="Torn"), TODAY)
+    monkeypatch.setattr(os, "write", real_write)
+    reported = set()
+    try:
+        reported.add(store.add_patient(make_patient(name="After"), TODAY).name)
+    except WriteFailed:
+        pass  # refusing is fine: the journal could not be repaired
+    monkeypatch.setattr(os, "ftruncate", real_truncate)
+    try:
+        reported.add(store.add_patient(make_patient(name="Repaired"), TODAY).name)
+    except WriteFailed:
+        pass
+    store._backend.close()  # type: ignore[union-attr]  # killed: only the journal holds them
+    store._lock.release()  # type: ignore[union-attr]
+    with Store.open(path, readonly=True) as after:
+        held = {p.name for p in after.patients()}
+    assert "Torn" not in held
+    assert reported <= held, f"reported saved but lost: {reported - held}"
+    assert "Repaired" in reported  # once the disk works again, saving works again
+    assert recordfile.journal_path(path).exists()
 
 
 @posix_only

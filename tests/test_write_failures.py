@@ -65,4 +65,5 @@ def test_a_save_after_the_folder_was_removed_fails_plainly(tmp_path: Path) -> No
     assert store.sessions_for(patient.id) == []
     with pytest.raises(WriteFailed):  # still refused on retry, with nothing half-saved
         store.log_session(make_session(patient.id, TODAY), TODAY)
-    store.close()
+    with pytest.raises(WriteFailed, match="was not written"):  # and closing says so too
+        store.close()

@@ -1,0 +1,270 @@
+"""The writer's side of the record file: durable appends, checkpoints, and proof before each
+that this window is still the only writer of the very file it loaded.
+
+The single-writer lock is a file beside the record. If that file is deleted, a second mesotui
+can take a new lock and write too; so before every append and checkpoint the writer checks
+that the lock file is still the one it locked, that the record file is still the one it
+loaded or last wrote, and that the journal is exactly as it left it. If any is not, it refuses
+(`StaleWriter`) rather than write over another writer's saves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import suppress
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from mesotui import durable
+from mesotui.errors import RecordFileError, RecordFileLocked, WriteFailed
+from mesotui.image import Change, Encoded, Image, adopt, encode, index_path, new_token
+from mesotui.recordfile import Describe, Identity, Tail, entry_line, identity, journal_path, no_gc
+
+
+class StaleWriter(WriteFailed):
+    """This window is no longer the only writer of the file it loaded; nothing was written."""
+
+
+class WriterLock:
+    """The single-writer lock, taken at once, which can tell whether its file is still there.
+
+    Raises:
+        RecordFileLocked: another mesotui process has the file open.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(str(path) + ".lock")
+        self._held: tuple[int, int] | None = None
+        try:
+            self._lock = FileLock(str(self.path), mode=0o600, on_acquired=self._note)
+        except (TypeError, ValueError):  # a filelock without the hook, or a soft lock
+            self._lock = FileLock(str(self.path), mode=0o600)
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            raise RecordFileLocked(path) from None
+        except OSError as error:
+            raise RecordFileError(path, f"cannot be locked ({error.strerror})") from error
+        if self._held is None:
+            with suppress(OSError):
+                status = os.stat(self.path)
+                self._held = (status.st_dev, status.st_ino)
+
+    def _note(self, fd: int) -> None:
+        status = os.fstat(fd)
+        self._held = (status.st_dev, status.st_ino)
+
+    def intact(self) -> bool:
+        """Whether the lock file on disk is still the one this process locked."""
+        try:
+            status = os.stat(self.path)
+        except OSError:
+            return False
+        return (status.st_dev, status.st_ino) == self._held
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+_TOKEN = re.compile(rb'"checkpoint":"([0-9a-f]+)"')
+
+
+class Journal:
+    """Append saves durably, fold them into checkpoints, and refuse when no longer alone.
+
+    Args:
+        path: the record file (its real path).
+        tail: where its journal stood when loaded.
+        token: the loaded checkpoint's token (None for a file not yet written).
+        loaded: the identity of the record file loaded (None if there was none).
+        lock: the single-writer lock held (None only in tests of this class).
+    """
+
+    def __init__(self, path: Path, tail: Tail, token: str | None, loaded: Identity | None,
+                 lock: WriterLock | None = None) -> None:
+        self.path = path
+        self.seq = tail.seq
+        self.entries = tail.entries
+        self.token = token
+        self._good = tail.good
+        self._dirty = tail.torn
+        """The journal may hold bytes past `_good` that this writer left (a torn line)."""
+        self._loaded = loaded
+        self._lock = lock
+        self._handle: int | None = None
+
+    def append(self, changes: list[Change]) -> None:
+        """Make `changes` durable as one journal entry, or leave the journal as it was.
+
+        Raises:
+            StaleWriter: another writer may be at work; nothing was written.
+            WriteFailed: nothing was saved; the record file and journal are unchanged.
+        """
+        self._check_alone("the save")
+        line = entry_line(self.seq + 1, self.token, changes)
+        fd = self._open_checked()
+        try:
+            written = 0
+            while written < len(line):  # a write may stop short (a size limit, a full disk)
+                written += os.write(fd, line[written:])
+            durable.full_fsync(fd)
+        except OSError as error:
+            self._dirty = True
+            self._roll_back(fd)
+            raise WriteFailed(self.path, _why(error)) from error
+        self._good += len(line)
+        self.seq += 1
+        self.entries += 1
+
+    def checkpoint(self, image: Image, describe: Describe | None = None) -> None:
+        """Write `image` (which must hold every journal entry) as the new checkpoint.
+
+        Then `describe` gives its sidecar index; failing to write that loses nothing (the
+        next start reads the checkpoint whole), so it is never reported as a failed save.
+
+        Raises:
+            StaleWriter: the record file or the journal is not as this writer left them.
+            WriteFailed: the checkpoint could not be written; the journal keeps every save.
+        """
+        doing = "the record file"
+        self._check_alone(doing)
+        self._check_journal(doing)
+        self._check_token(doing)
+        meta = image.meta()
+        meta["journal_seq"], meta["checkpoint"] = self.seq, new_token()
+        with no_gc():
+            encoded = encode(image)
+        index = index_path(self.path)
+        try:
+            index.unlink(missing_ok=True)  # never an index that describes another checkpoint
+            written = durable.atomic_write(self.path, encoded.raw, guard=False)
+        except OSError as error:
+            meta["checkpoint"] = self.token
+            raise WriteFailed(self.path, _why(error)) from error
+        self._loaded = (written.st_dev, written.st_ino, written.st_size, written.st_mtime_ns)
+        self.token = meta["checkpoint"]
+        adopt(image, encoded)
+        self._close()
+        journal_path(self.path).unlink(missing_ok=True)
+        self.entries, self._good, self._dirty = 0, 0, False
+        if describe is not None:
+            self._write_index(index, describe, encoded)
+
+    def _write_index(self, index: Path, describe: Describe, encoded: Encoded) -> None:
+        try:
+            durable.atomic_write(index, describe(encoded, self.token or ""), keep_backup=False,
+                                 guard=False)
+        except Exception:  # noqa: BLE001 - the save is done; a missing index costs only time
+            with suppress(OSError):
+                index.unlink(missing_ok=True)  # the next start reads the checkpoint whole
+
+    def close(self) -> None:
+        self._close()
+
+    # -- the checks ---------------------------------------------------------------------
+
+    def _check_alone(self, doing: str) -> None:
+        name = self.path.name
+        if self._lock is not None and not self._lock.intact():
+            raise StaleWriter(self.path, _refused(doing, f"its lock file {name}.lock was "
+                                                  "deleted or replaced, so another window may "
+                                                  "be writing"))
+        if identity(self.path) != self._loaded:
+            raise StaleWriter(self.path, _refused(doing, f"{name} was changed by another "
+                                                  "program since this window opened it"))
+
+    def _check_token(self, doing: str) -> None:
+        """The file on disk still carries the token of the checkpoint loaded or written (an
+        in-place rewrite keeps the identity's inode and could keep its size and time)."""
+        if self._loaded is None:
+            return
+        try:
+            with self.path.open("rb") as handle:
+                found = _TOKEN.search(handle.read(65536))
+        except OSError as error:
+            raise WriteFailed(self.path, _why(error)) from error
+        if found is not None and found.group(1).decode() != self.token:
+            raise StaleWriter(self.path, _refused(doing, f"{self.path.name} is not the file "
+                                                  "this window loaded"))
+
+    def _check_journal(self, doing: str) -> None:
+        """The journal holds exactly the entries this writer appended (or replayed)."""
+        target = journal_path(self.path)
+        try:
+            size = target.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        except OSError as error:
+            raise WriteFailed(self.path, _why(error)) from error
+        if size != self._good and not (self._dirty and size > self._good):
+            raise StaleWriter(self.path, _refused(doing, "its journal holds saves this "
+                                                  "window did not make"))
+
+    def _open_checked(self) -> int:
+        """The journal's descriptor, checked to be the journal on disk, as this writer left
+        it; a torn line this writer left is cut first."""
+        try:
+            fd = self._open()
+            held = os.fstat(fd)
+            on_disk = os.stat(journal_path(self.path))
+        except OSError as error:
+            self._close()
+            raise WriteFailed(self.path, _why(error)) from error
+        if (on_disk.st_ino, on_disk.st_dev) != (held.st_ino, held.st_dev):
+            # The folder or the journal was deleted or replaced under us: a write now would
+            # land in a file nobody can find again.
+            self._close()
+            raise WriteFailed(self.path, "could not be saved (its folder or journal was removed "
+                                         "or replaced); the file on disk is unchanged")
+        if held.st_size != self._good:
+            if not (self._dirty and held.st_size > self._good):
+                raise StaleWriter(self.path, _refused("the save", "its journal holds saves "
+                                                      "this window did not make"))
+            try:  # a torn line of ours: never let the next entry land after it
+                os.ftruncate(fd, self._good)
+                durable.full_fsync(fd)
+            except OSError as error:
+                raise WriteFailed(self.path, "could not be saved (a failed save left a torn "
+                                             f"line that could not be cut: {_why(error)})"
+                                  ) from error
+        self._dirty = False
+        return fd
+
+    def _roll_back(self, fd: int) -> None:
+        try:
+            os.ftruncate(fd, self._good)
+            durable.full_fsync(fd)
+            self._dirty = False
+            if self._good == 0:  # this save created the journal: leave no trace of it
+                self._close()
+                journal_path(self.path).unlink()
+        except OSError:
+            pass  # the torn line is cut before the next save (or it refuses)
+
+    def _open(self) -> int:
+        if self._handle is None:
+            target = journal_path(self.path)
+            created = not target.exists()
+            self._handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                                   | getattr(os, "O_BINARY", 0), 0o600)
+            if created:
+                durable.fsync_dir(self.path.parent)
+        return self._handle
+
+    def _close(self) -> None:
+        if self._handle is not None:
+            os.close(self._handle)
+            self._handle = None
+
+
+def _refused(doing: str, reason: str) -> str:
+    verb = "could not be saved" if doing == "the save" else "was not written"
+    return (f"{verb} ({reason}); nothing was written over it: close this window and open "
+            "the file again")
+
+
+def _why(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return f"could not be saved ({reason}); the file on disk is unchanged"
