@@ -39,7 +39,12 @@ class Context:
         return datetime.combine(self.today, now.timetz())
 
     def open_store(self, *, readonly: bool = False) -> Store:
-        return Store.open(self.db_path, readonly=readonly, clock=self.clock)
+        """Open the record file; tell stderr, one line each, how it was read if it matters
+        (an index that was ignored, say)."""
+        store = Store.open(self.db_path, readonly=readonly, clock=self.clock)
+        for note in store.notes:
+            print(f"mesotui: note: {note}", file=sys.stderr)
+        return store
 
 
 def _today(text: str) -> date:
@@ -153,10 +158,15 @@ def run_app(context: Context) -> int:
 
 
 def _run_main(context: Context) -> int:
-    from mesotui.tui.app import MesoApp
-
     with _opened(context) as (store, label):
+        # Textual is imported while a thread reads the record file and proves its index; the
+        # app shows nothing before that proof (or the whole read that replaces it).
+        from mesotui.tui.app import MesoApp
+
+        store.prove()
         app = MesoApp(store=store, today=context.today, db_label=label)
+        for note in store.notes:
+            app.call_later(app.notify, note, markup=False)  # type: ignore[arg-type]
         app.run()
     return app.return_code or EXIT_OK
 
@@ -164,7 +174,7 @@ def _run_main(context: Context) -> int:
 @contextmanager
 def _opened(context: Context) -> Iterator[tuple[Store, str]]:
     if not context.demo:
-        with context.open_store() as store:
+        with Store.open(context.db_path, clock=context.clock, prove=False) as store:
             yield store, str(context.db_path)
         return
     import tempfile

@@ -1,36 +1,27 @@
 """The record in memory: small tables parsed, patients and sessions read from their bytes on demand.
 
 A checkpoint is written document by document (`encode`), so the writer knows where every
-patient and session sits in the file. It keeps those places, with what the patient list needs
-of each patient and what the schedule needs of each session, in a sidecar index
-(`<record>.index`). The next start reads the index and the small tables and leaves the rest of
-the file as bytes: a record is parsed when it is first asked for.
-
-The index is only a cache. It names the checkpoint it describes (its size and a random token
-written into the checkpoint's meta table); when they differ (an older mesotui, a crash between
-the two writes, a file restored or edited by hand) the checkpoint is parsed whole instead.
+patient and session sits in the file, which its sidecar index (mesotui/sidecar.py) keeps for
+the next start: then the small tables are parsed and the rest of the file stays bytes, read
+by a thread while the list is drawn; a record is parsed when it is first asked for.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mesotui import __version__
-from mesotui.models import Card
-from mesotui.schedule import Standing
+if TYPE_CHECKING:
+    from mesotui.sidecar import Catalogue
 
 LAZY = ("patients", "sessions")
 """Tables whose documents stay as bytes until read; the others are small and parsed at once."""
-CHUNK = 1000
-"""Session rows per line of the index: the app reads them a line at a time between keys."""
-INDEX_FORMAT = 1
 
 Range = tuple[int, int]
 Change = tuple[str, str, Any]
@@ -45,73 +36,24 @@ def new_token() -> str:
     return secrets.token_hex(8)
 
 
-@dataclass
-class Catalogue:
-    """What the index says of each patient and session, for the store to build its own from.
-
-    `patients` rows are [doc id, patient id, Card, Standing or None]; `sessions` rows
-    [doc id, session id, patient id, date, voided, lot, lot expiry]. The sessions' rows are
-    parsed only when first needed: the patient list needs the patients' alone.
-    """
-
-    patients: list[list[Any]]
-    next_doc: dict[str, int]
-    _rest: memoryview | list[bytes]
-    """The index's lines of session rows (CHUNK rows each) not parsed yet: at first the bytes
-    they are in, split when first needed (not before the patient list shows)."""
-    _image: Image | None = field(default=None, repr=False)
-    _chunks: list[list[list[Any]]] = field(default_factory=list)
-
-    @property
-    def _pending(self) -> list[bytes]:
-        if isinstance(self._rest, memoryview):
-            self._rest = [line for line in bytes(self._rest).split(b"\n") if line.strip()]
-        return self._rest
-
-    def chunks(self) -> Iterator[list[list[Any]]]:
-        """The session rows a line at a time, parsing each line when first reached."""
-        done = 0
-        while done < len(self._chunks) or self._pending:
-            if done == len(self._chunks):
-                self._chunks.append(self._parse(self._pending.pop(0)))
-            yield self._chunks[done]
-            done += 1
-
-    def settle(self) -> None:
-        """Parse every line still pending (which also records each session's place).
-
-        Called before every read of a session, so it returns at once when nothing is left.
-        """
-        if isinstance(self._rest, list) and not self._rest:
-            return
-        for _chunk in self.chunks():
-            pass
-
-    def _parse(self, line: bytes) -> list[list[Any]]:
-        rows = orjson.loads(line)
-        if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == 9
-                                                 for r in rows):
-            raise ValueError("the index's session rows are malformed")
-        places = self._image.stored.setdefault("sessions", {}) if self._image else {}
-        for row in rows:
-            places[row[0]] = (row[7], row[8])
-            del row[7:]
-        return rows
-
-
 class Background:
     """The rest of the checkpoint, read by a thread while start-up goes on.
 
-    A file read lets other Python code run meanwhile, so the 40 MB of a big clinic arrive
-    while the app draws its list; `result` waits for them the first time a record is opened.
+    A file read (and a digest of large bytes) lets other Python code run meanwhile, so the
+    40 MB of a big clinic arrive, and are proven to be what the index describes, while the app
+    starts; `result` and `why_not` wait for them the first time they are needed.
 
     Args:
         read: reads and returns the whole checkpoint (and closes what it opened).
+        prove: given those bytes, says why the index does not describe them (None if it does).
     """
 
-    def __init__(self, read: Callable[[], bytes]) -> None:
+    def __init__(self, read: Callable[[], bytes],
+                 prove: Callable[[bytes], str | None] | None = None) -> None:
         self._read = read
+        self._prove = prove
         self._data: bytes | None = None
+        self._why: str | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="mesotui-read", daemon=True)
         self._thread.start()
@@ -119,8 +61,15 @@ class Background:
     def _run(self) -> None:
         try:
             self._data = self._read()
+            if self._prove is not None:
+                self._why = self._prove(self._data)
         except BaseException as error:  # noqa: BLE001 - handed to the thread that waits
             self._error = error
+
+    def why_not(self) -> str | None:
+        """Why the index does not describe the checkpoint read; None when it is proven to."""
+        self.result()
+        return self._why
 
     def result(self) -> bytes:
         self._thread.join()
@@ -146,12 +95,21 @@ class Image:
                  stored: dict[str, dict[str, Range]] | None = None,
                  order: list[str] | None = None) -> None:
         self.tables = tables
-        self._raw = raw
+        self.raw = raw
         self.stored: dict[str, dict[str, Range]] = stored or {}
         self.order = order or list(tables)
         self.changed: set[tuple[str, str]] = set()
         """(table, doc id) of every document changed since the checkpoint was read."""
         self.catalogue: Catalogue | None = None
+        self.notes: list[str] = []
+        """What the reader should be told about how this record was read (one line each)."""
+
+    def unproven(self) -> str | None:
+        """Why what this image's index says cannot be trusted; None when it can (or when the
+        image did not come from an index). Waits for the background read."""
+        if self.catalogue is None or self._background is None:
+            return None
+        return self._background.why_not()
 
     @property
     def raw(self) -> bytes:
@@ -162,6 +120,7 @@ class Image:
     @raw.setter
     def raw(self, value: bytes | Background) -> None:
         self._raw = value
+        self._background = value if isinstance(value, Background) else None
 
     def doc(self, table: str, doc_id: str) -> Any:
         """One document, parsed from the checkpoint's bytes if it was not read yet."""
@@ -261,75 +220,3 @@ def adopt(image: Image, encoded: Encoded) -> None:
     for table in LAZY:
         image.stored[table] = encoded.places.get(table, {})
     image.changed.clear()
-
-
-def index_bytes(encoded: Encoded, token: str, patients: list[list[Any]],
-                sessions: list[list[Any]]) -> bytes:
-    """The sidecar index: a head line (tables, patients), then lines of session rows.
-
-    Args:
-        patients: [doc id, patient id, Card, Standing] for every patient.
-        sessions: [doc id, session id, patient id, date, voided, lot, lot expiry] for each.
-
-    Raises:
-        ValueError: the rows do not cover exactly the documents of the checkpoint.
-    """
-    places = encoded.places.get("patients", {})
-    session_places = encoded.places.get("sessions", {})
-    if ({row[0] for row in patients} != set(places)
-            or {row[0] for row in sessions} != set(session_places)):
-        raise ValueError("the index would not describe every record of the checkpoint")
-    next_doc = {table: max((int(d) for d in encoded.places.get(table, {}) if d.isdigit()),
-                           default=0) + 1 for table in LAZY}
-    head = {"format": "mesotui-index", "version": INDEX_FORMAT, "app": __version__,
-            "size": len(encoded.raw), "token": token,
-            "order": list(encoded.spans), "spans": encoded.spans, "next_doc": next_doc,
-            "patients": [[doc_id, pid, *places[doc_id], card.to_data(),
-                          standing.to_data() if standing else None]
-                         for doc_id, pid, card, standing in patients]}
-    rows = [[*row, *session_places[row[0]]] for row in sessions]
-    lines = [orjson.dumps(rows[n:n + CHUNK]) for n in range(0, len(rows), CHUNK)]
-    return b"\n".join([orjson.dumps(head), *lines]) + b"\n"
-
-
-def from_index(index: bytes, size: int, span: Callable[[int, int], bytes]) -> Image:
-    """The image of a checkpoint as its index describes it, its bytes not yet attached (the
-    caller sets `raw`, or the `Background` reading them).
-
-    Args:
-        size: the checkpoint's size.
-        span: reads bytes [start, end) of the checkpoint: the small tables are read through
-            it, so they need not wait for the rest.
-
-    Raises:
-        ValueError (or KeyError, TypeError, IndexError, orjson.JSONDecodeError): the index
-        does not describe this checkpoint; parse it whole instead.
-    """
-    end_of_head = index.index(b"\n")
-    head = orjson.loads(memoryview(index)[:end_of_head])
-    if (head.get("format") != "mesotui-index" or head.get("version") != INDEX_FORMAT
-            or head.get("app") != __version__ or head.get("size") != size):
-        raise ValueError("the index is for another checkpoint")
-    tables: dict[str, dict[str, Any]] = {}
-    for table in head["order"]:
-        if table in LAZY:
-            tables[table] = {}
-            continue
-        start, end = head["spans"][table]
-        if not 0 <= start <= end <= size:
-            raise ValueError(f"the index's {table} span is outside the checkpoint")
-        tables[table] = orjson.loads(span(start, end))
-        if not isinstance(tables[table], dict):
-            raise ValueError(f"the index's {table} span is not a table")
-    meta = tables.get("meta", {}).get("1")
-    if not isinstance(meta, dict) or meta.get("checkpoint") != head["token"]:
-        raise ValueError("the index is for another checkpoint")
-    patients = head["patients"]
-    stored = {"patients": {doc_id: (start, end) for doc_id, _pid, start, end, *_ in patients}}
-    image = Image(tables, b"", stored, list(head["order"]))
-    image.catalogue = Catalogue(
-        [[doc_id, pid, Card.from_data(pid, card), Standing.from_data(standing) if standing
-          else None] for doc_id, pid, _start, _end, card, standing in patients],
-        {k: int(v) for k, v in head["next_doc"].items()},
-        memoryview(index)[end_of_head + 1:], image)
-    return image

@@ -23,7 +23,8 @@ import orjson
 
 from mesotui import durable
 from mesotui.errors import CorruptRecordFile, MissingRecordFile, RecordFileError, ValidationError
-from mesotui.image import Background, Change, Encoded, Image, from_index, index_path
+from mesotui.image import Background, Change, Encoded, Image, index_path
+from mesotui.sidecar import Foreign, from_index
 
 Describe = Callable[[Encoded, str], bytes]
 """Builds the sidecar index of a checkpoint just encoded (given its token)."""
@@ -109,11 +110,16 @@ class Loaded:
     identity: Identity | None = None
 
 
-def read_checkpoint(path: Path) -> Image | None:
+def read_checkpoint(path: Path, *, prove: bool = True, use_index: bool = True) -> Image | None:
     """Read the checkpoint; None only when it does not exist or is empty, never when corrupt.
 
     With an index that matches it, only its small tables are parsed, and the rest of the file
-    is read by a thread while the caller goes on; without, all of it is parsed now.
+    is read (and proven to be what the index describes) by a thread while the caller goes on;
+    without, all of it is parsed now.
+
+    Args:
+        prove: wait for that proof, and read the file whole if it fails (with a note). Without,
+            the caller must call `settle` before anything from the index is shown.
     """
     try:
         file = path.open("rb")
@@ -121,16 +127,36 @@ def read_checkpoint(path: Path) -> Image | None:
         return None
     except OSError as error:
         raise RecordFileError(path, f"cannot be read ({error.strerror})") from error
+    notes: list[str] = []
     try:
         size = os.fstat(file.fileno()).st_size
-        image = _from_index(path, file, size) if size > 64 else None
-        if image is not None:
-            return image  # the thread reading the rest now owns the file
+        image = _from_index(path, file, size, notes) if size > 64 and use_index else None
+        if image is not None:  # the thread reading the rest now owns the file
+            return settle(path, image) if prove else image
         raw = file.read()
     except OSError as error:
         file.close()
         raise RecordFileError(path, f"cannot be read ({error.strerror})") from error
     file.close()
+    image = _whole(path, raw)
+    if image is not None:
+        image.notes.extend(notes)
+    return image
+
+
+def settle(path: Path, image: Image) -> Image:
+    """`image` if its index is proven to describe the checkpoint, else the checkpoint parsed
+    whole from the bytes already read, with a note saying why."""
+    why = image.unproven()
+    if why is None:
+        return image
+    whole = _whole(path, image.raw) or Image({})
+    whole.notes.append(f"{index_path(path).name} was ignored ({why}); the record file was "
+                       "read whole")
+    return whole
+
+
+def _whole(path: Path, raw: bytes) -> Image | None:
     if not raw.strip():
         return None
     try:
@@ -140,10 +166,13 @@ def read_checkpoint(path: Path) -> Image | None:
         raise CorruptRecordFile(path, f"is not valid JSON ({error})") from None
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
         raise CorruptRecordFile(path, "is JSON but not a mesotui record file")
-    return Image(data)
+    image = Image(data)
+    image.raw = raw
+    return image
 
 
-def _from_index(path: Path, file: BinaryIO, size: int) -> Image | None:
+def _from_index(path: Path, file: BinaryIO, size: int, notes: list[str] | None = None
+                ) -> Image | None:
     """The image its index describes, the rest of the file reading in the background; None
     when there is no index or it is for another checkpoint (then read the file whole)."""
 
@@ -160,10 +189,19 @@ def _from_index(path: Path, file: BinaryIO, size: int) -> Image | None:
         return None
     try:
         with no_gc(freeze=True):  # thousands of cards and standings that all live on
-            image = from_index(index, size, span)
+            image, prove = from_index(index, size, span)
+    except Foreign as foreign:
+        file.seek(0)
+        if "version" not in str(foreign) and notes is not None:
+            notes.append(f"{index_path(path).name} was ignored ({foreign}); the record file "
+                         "was read whole")
+        return None
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, ValidationError):
         file.seek(0)
-        return None  # no index, or one for another checkpoint
+        if notes is not None:
+            notes.append(f"{index_path(path).name} was ignored (it is damaged); the record "
+                         "file was read whole")
+        return None
 
     def read_rest() -> bytes:
         try:
@@ -179,7 +217,7 @@ def _from_index(path: Path, file: BinaryIO, size: int) -> Image | None:
             raise RecordFileError(path, "changed while it was being read; open it again")
         return raw
 
-    image.raw = Background(read_rest)
+    image.raw = Background(read_rest, lambda raw: prove(raw, None))
     return image
 
 
@@ -244,7 +282,7 @@ def _entry(payload: bytes) -> dict[str, Any] | None:
     return entry
 
 
-def load(path: Path) -> Loaded:
+def load(path: Path, *, prove: bool = True, use_index: bool = True) -> Loaded:
     """The record as saved: checkpoint plus journal.
 
     A reader can meet the writer folding the journal into a new checkpoint; then the file it
@@ -256,7 +294,7 @@ def load(path: Path) -> Loaded:
     """
     for _attempt in range(10):
         before = identity(path)
-        image = read_checkpoint(path)
+        image = read_checkpoint(path, prove=prove, use_index=use_index)
         if image is None:
             if identity(path) != before:
                 continue

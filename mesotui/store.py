@@ -35,10 +35,11 @@ from mesotui.errors import (
     WriteFailed,
 )
 from mesotui.evaluation import Consent, Evaluation
-from mesotui.image import Encoded, Image, index_bytes
+from mesotui.image import Encoded, Image
 from mesotui.journal import Journal, StaleWriter, WriterLock
 from mesotui.models import Card, CourseEvent, Patient, Protocol, Session, new_id
 from mesotui.settings import Settings
+from mesotui.sidecar import index_bytes
 from mesotui.vocab import CourseStatus, Decision
 
 SCHEMA_VERSION = 1
@@ -204,6 +205,8 @@ class Store:
         self._staged: list[tuple[Record, str]] = []
         self.on_saved: Callable[[tuple[Record, ...]], None] | None = None
         """Called with the records of each save once it is on disk (the app's undo list)."""
+        self.notes: list[str] = list(self._image.notes)
+        """What to tell the user about how the record was read (one line each)."""
         self._migrate(image is None)
         self._load()
 
@@ -211,11 +214,14 @@ class Store:
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False,
-             clock: Callable[[], datetime] | None = None,
+             clock: Callable[[], datetime] | None = None, prove: bool = True,
              lock: WriterLock | None = None) -> Store:
         """Open (or create) the record file; refuse a corrupt file or a second writer.
 
         Args:
+            prove: wait until the start-up index is proven to describe the record file (and
+                read it whole if not). The app passes False, starts Textual meanwhile, and
+                calls `prove` before it shows anything.
             lock: the file's lock, already held by the caller (a restore), who releases it.
 
         Raises:
@@ -225,7 +231,7 @@ class Store:
         """
         path = record_path(path)
         if readonly:
-            loaded = recordfile.load(path)
+            loaded = recordfile.load(path, prove=prove)
             if loaded.image is None:
                 raise RecordFileError(path, "does not exist")
             return cls(loaded.image, None, clock=clock, path=path)
@@ -233,7 +239,7 @@ class Store:
         held = lock or acquire_lock(path)
         try:
             durable.remove_stale_temp_files(path)
-            loaded = recordfile.load(path)
+            loaded = recordfile.load(path, prove=prove)
             backend = _FileBackend(path, loaded, held)
             store = cls(loaded.image, backend, clock=clock, path=path,
                         lock=None if lock else held)
@@ -244,6 +250,28 @@ class Store:
             if lock is None:
                 held.release()
             raise
+
+    def prove(self) -> None:
+        """Make sure nothing of an unproven start-up index is used (see `open`): if it does not
+        describe the record file, read the file whole instead, and say so in `notes`."""
+        if self.path is not None and self._image.unproven() is not None:
+            self._reread(None)
+
+    def _reread(self, why: str | None) -> None:
+        """Read the record file again, whole (the index it was read through cannot be used)."""
+        assert self.path is not None
+        if self._changes or self._staged:
+            raise CorruptRecordFile(self.path, "its index could not be used mid-save; "
+                                               "open the file again")
+        loaded = recordfile.load(self.path, use_index=why is None)
+        if loaded.image is None:
+            raise RecordFileError(self.path, "does not exist")
+        self._image = loaded.image
+        self.notes.extend(loaded.image.notes)
+        if why is not None:
+            self.notes.append(f"{self.path.name}.index was ignored ({why}); the record file "
+                              "was read whole")
+        self._load()
 
     @classmethod
     def in_memory(cls, clock: Callable[[], datetime] | None = None,
@@ -896,6 +924,10 @@ class Store:
             return True
         except StopIteration:
             return False
+        except _IndexRowsUnusable:
+            self._knowing = None
+            self._reread("it is damaged")
+            return True
         except (ValidationError, KeyError, TypeError, ValueError, IndexError) as error:
             self._knowing = None
             raise CorruptRecordFile(self.path or "record",
@@ -906,14 +938,17 @@ class Store:
         summaries: dict[str, dict[str, _Summary]] = {pid: {} for pid in self._cards}
         owner: dict[str, str] = {}
         catalogue = self._image.catalogue
-        for chunk in catalogue.chunks() if catalogue else ():
+        for chunk in _rows(catalogue):
             # Frozen as they are built: a collection between keystrokes never rescans them.
-            with recordfile.no_gc(freeze=True):
-                for doc_id, session_id, patient_id, day, voided, lot, expiry in chunk:
-                    summaries.setdefault(patient_id, {})[session_id] = _Summary(
-                        session_id, date.fromisoformat(day), voided, lot, expiry)
-                    owner[session_id] = patient_id
-                    self._doc_ids[session_id] = doc_id
+            try:
+                with recordfile.no_gc(freeze=True):
+                    for doc_id, session_id, patient_id, day, voided, lot, expiry in chunk:
+                        summaries.setdefault(patient_id, {})[session_id] = _Summary(
+                            session_id, date.fromisoformat(day), voided, lot, expiry)
+                        owner[session_id] = patient_id
+                        self._doc_ids[session_id] = doc_id
+            except (KeyError, TypeError, ValueError, IndexError):
+                raise _IndexRowsUnusable() from None  # the index's fault, not the record's
             yield
         for doc_id, doc in self._image.tables.get("sessions", {}).items():
             summary, patient_id = _summary(doc), doc["patient_id"]
@@ -962,6 +997,26 @@ class Store:
                         for pid, summaries in self._sessions_by_patient().items()
                         for summary in summaries.values()]
             return index_bytes(encoded, token, patients, sessions)
+
+
+class _IndexRowsUnusable(Exception):
+    """A line of the start-up index's session rows does not parse: read the file whole."""
+
+
+def _rows(catalogue: Any) -> Iterator[list[list[Any]]]:
+    """The index's session rows a line at a time; a line that does not parse is the index's
+    damage (`_IndexRowsUnusable`), never the record file's."""
+    if catalogue is None:
+        return
+    chunks = catalogue.chunks()
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except (ValueError, KeyError, TypeError, IndexError):
+            raise _IndexRowsUnusable() from None
+        yield chunk
 
 
 def _document(record: Record) -> dict[str, Any]:

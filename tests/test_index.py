@@ -10,7 +10,7 @@ import orjson
 import pytest
 from tinydb import TinyDB
 
-from mesotui import durable, image, recordfile
+from mesotui import durable, image, recordfile, sidecar
 from mesotui.demo import generate
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock, make_session
@@ -134,7 +134,7 @@ def test_a_fold_in_the_middle_of_a_session_writes_an_index_that_holds_the_latest
 
 def test_sessions_read_in_steps_are_finished_at_once_by_a_save(
         clinic: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(image, "CHUNK", 10)
+    monkeypatch.setattr(sidecar, "CHUNK", 10)
     Store.open(clinic, clock=clock).close()  # rewrites the index in chunks of ten rows
     with Store.open(clinic, clock=clock) as writer, read_whole(clinic) as whole:
         steps = writer.prepare()
