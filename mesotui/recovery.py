@@ -1,14 +1,35 @@
-"""Recovery from a corrupt record file: find sound backups, restore one as the working copy."""
+"""Recovery: find sound backups, and restore one as the working record file, crash-safely.
+
+A restore never leaves the record file's path empty, never replays the old journal onto the
+restored file, and never loses a save of the file it replaces:
+
+1. under the file's lock, the old journal is folded into the old file when that file can be
+   read (otherwise file and journal are kept together, as they are);
+2. the restored record is written complete and fsynced under a temporary name, as a new
+   checkpoint (a new token, so no old journal entry can ever follow it);
+3. the old file (and its journal) get a second, collision-proof name: hard links, fsynced;
+4. the old journal and index are removed; then the restored file is renamed over the path.
+
+A kill at any point leaves at the path either the old file (with its journal) or the restored
+one, and the kept copy holds everything the old one held.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mesotui import durable, recordfile
-from mesotui.errors import MesoError, RecordFileError
-from mesotui.store import Store, acquire_lock
+from mesotui.errors import CorruptRecordFile, MesoError, RecordFileError
+from mesotui.image import Image, encode, index_path, new_token
+from mesotui.journal import WriterLock
+from mesotui.store import Store, acquire_lock, record_path
+
+KEEP_RESTORES = 20
+"""Restores remembered in the record's meta table (when, from which file)."""
 
 
 @dataclass(frozen=True)
@@ -26,9 +47,13 @@ class Backup:
 
 
 def sound_backups(path: Path, limit: int = 10) -> list[Backup]:
-    """The newest backups of `path` that open as valid record files, newest first."""
+    """The newest backups of `path` that open as valid record files, newest first; then the
+    copies earlier restores kept of the files they replaced."""
+    path = record_path(path)
     found: list[Backup] = []
-    for candidate in durable.list_backups(path):
+    kept = sorted(path.parent.glob(f"{path.stem}.replaced-*{path.suffix}"),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for candidate in [*durable.list_backups(path), *kept]:
         try:
             store = Store.open(candidate, readonly=True)
         except MesoError:
@@ -44,50 +69,96 @@ def restore(path: Path, backup: Path) -> Path | None:
     """Make `backup` the working record file; keep what it replaces, untouched, beside it.
 
     Returns:
-        Where the replaced file was kept (for inspection), or None if there was none.
+        Where the replaced file was kept (its journal beside it, if it had one), or None if
+        there was nothing to keep.
 
     Raises:
         RecordFileError: the backup does not open as a record file; nothing was changed.
+        RecordFileLocked: the file is open in a mesotui window.
     """
+    path = record_path(path)
     try:
-        Store.open(backup, readonly=True)
+        restored = Store.open(backup, readonly=True)
     except MesoError as error:
         raise RecordFileError(backup, f"is not a sound backup ({error})") from None
+    durable.make_private_dir(path.parent)
     lock = acquire_lock(path)  # never swap the file under another window
     try:
-        return _swap_in(path, backup)
+        seq = _fold(path, lock)
+        image = Image(restored._image.to_dict())
+        return _swap_in(path, image, seq, Path(backup).name)
     finally:
         lock.release()
 
 
-def _swap_in(path: Path, backup: Path) -> Path | None:
-    """Move the record file and its journal aside (kept, renamed), then put the backup in place.
+def _fold(path: Path, lock: WriterLock) -> int:
+    """Fold the old file's journal into it, if the file can be read; return its last save's
+    number (0 if unknown). A file that cannot be read is kept with its journal as they are."""
+    if not path.exists():
+        return 0
+    try:
+        old = Store.open(path, lock=lock)
+    except (CorruptRecordFile, RecordFileError):
+        return 0
+    seq = old._backend.journal.seq if old._backend else 0  # type: ignore[union-attr]
+    old.close()  # folds a pending journal: the old file then holds every save alone
+    return seq
 
-    The journal belongs to the file it replaces: replaying it onto the backup would mix two
-    histories, so it is kept beside that file, for inspection, and never applied.
-    """
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    kept = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}")
+
+def _swap_in(path: Path, image: Image, seq: int, source: str) -> Path | None:
+    meta = image.meta()
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    meta["journal_seq"] = max(seq, recordfile.journal_seq(image)) + 1
+    meta["checkpoint"] = new_token()  # no entry of any old journal can follow this file
+    meta["restored"] = [*(meta.get("restored") or [])[-KEEP_RESTORES + 1:],
+                        {"at": now, "from": source, "journal_seq": meta["journal_seq"]}]
+    tmp, _written = durable.write_temp(path, encode(image).raw)
     journal = recordfile.journal_path(path)
-    moved: list[tuple[Path, Path]] = []
+    kept: Path | None = None
+    try:
+        kept = _keep(path, journal)
+        journal.unlink(missing_ok=True)  # now only the kept copy has it
+        index_path(path).unlink(missing_ok=True)
+        durable.fsync_dir(path.parent)
+        durable.install(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if kept is not None:
+            _unkeep(path, journal, kept)
+        raise
+    return kept
+
+
+def _keep(path: Path, journal: Path) -> Path | None:
+    """Give the record file and its journal a second name, unique even within a second."""
+    if not path.exists() and not journal.exists():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    while True:
+        kept = path.with_name(f"{path.stem}.replaced-{stamp}-{secrets.token_hex(3)}"
+                              f"{path.suffix}")
+        if not kept.exists() and not recordfile.journal_path(kept).exists():
+            break
     for source, target in ((path, kept), (journal, recordfile.journal_path(kept))):
         if source.exists():
-            source.rename(target)  # a rename keeps every byte exactly as it was
-            moved.append((source, target))
-    try:
-        durable.atomic_write(path, backup.read_bytes(), keep_backup=False, guard=False)
-    except OSError:
-        for source, target in moved:
-            if not source.exists():
-                target.rename(source)
-        raise
-    return kept if moved else None
+            try:
+                os.link(source, target)  # the same bytes under a second name, no copy
+            except OSError:
+                durable.private_copy(source, target)
+    durable.fsync_dir(path.parent)
+    return kept
+
+
+def _unkeep(path: Path, journal: Path, kept: Path) -> None:
+    """A restore that failed before its rename: put the journal back, drop the second names."""
+    kept_journal = recordfile.journal_path(kept)
+    if kept_journal.exists() and not journal.exists():
+        os.link(kept_journal, journal)
+    if path.exists():
+        kept.unlink(missing_ok=True)
+        kept_journal.unlink(missing_ok=True)
 
 
 def _saved_at(backup: Path) -> datetime:
     """When a backup was taken, from its name (its file time if the name was changed)."""
-    try:
-        stamp = datetime.strptime(backup.stem.rsplit("-", 1)[-1], "%Y%m%dT%H%M%S%fZ")
-        return stamp.replace(tzinfo=UTC)
-    except ValueError:
-        return datetime.fromtimestamp(backup.stat().st_mtime, UTC)
+    return durable.backup_time(backup) or datetime.fromtimestamp(backup.stat().st_mtime, UTC)
