@@ -24,9 +24,19 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and file mod
 @posix_only
 def test_a_writer_killed_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     """25 SIGKILLs mid-write: the file always parses and holds every operation reported saved."""
-    result = torture.run(tmp_path / "clinic.json", kills=25, seed=7)
+    result = torture.run(tmp_path / "clinic.json", kills=25, seed=7, kinds={"save": 1})
     assert result.losses == []
     assert result.kills == 25 and result.operations_verified > 100
+
+
+@posix_only
+def test_restores_imports_and_checkpoints_killed_at_random_moments_lose_nothing(
+        tmp_path: Path) -> None:
+    """The long run's four kinds of kill, briefly: save, fold, restore, import."""
+    result = torture.run(tmp_path / "clinic.json", kills=24, seed=11,
+                         kinds={"save": 0.4, "restore": 0.3, "import": 0.3})
+    assert result.losses == []
+    assert {"restore", "import"} <= set(result.by_kind)
 
 
 @pytest.mark.parametrize("content", [b'{"patients": {"1": {"id": "P-1"', b"\x00\x00garbage",

@@ -1,8 +1,10 @@
 """A writer for crash tests: real store operations in a loop, each reported once it is saved.
 
 Run as `python tests/torture_writer.py RECORD_FILE SEED`. After every operation returns, one
-line goes to stdout (flushed): `<op> <record id>`. A parent kills this process with SIGKILL at
-random moments and checks that every reported operation survived.
+line goes to stdout (flushed): `<op> <record id>`; `folding` and `folded` bracket each
+checkpoint. It folds its journal every few saves and sometimes closes and reopens the file,
+so a kill often lands mid-checkpoint. A parent kills this process with SIGKILL at random
+moments and checks that every reported operation survived.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import sys
 from dataclasses import replace
 from datetime import date, timedelta
 
+from mesotui import recordfile
 from mesotui.evaluation import Consent
+from mesotui.journal import Journal
 from mesotui.models import Patient, Session, SideEffectReport
 from mesotui.store import Store
 from mesotui.vocab import Severity, Sex, SideEffect
@@ -22,11 +26,24 @@ TODAY = date(2026, 1, 15)
 
 def main(path: str, seed: int) -> None:
     rng = random.Random(seed)
+    recordfile.CHECKPOINT_EVERY = rng.randint(3, 30)
+    checkpoint = Journal.checkpoint
+
+    def reported_checkpoint(*args, **kwargs):  # type: ignore[no-untyped-def]
+        report("folding", "")
+        checkpoint(*args, **kwargs)
+        report("folded", "")
+
+    Journal.checkpoint = reported_checkpoint  # type: ignore[method-assign]
     store = Store.open(path)
     patients = [p.id for p in store.patients()]
     live = [s.id for s in store.sessions() if not s.voided]
     while True:
         roll = rng.random()
+        if roll < 0.02:
+            store.close()  # a command-line writer's life: open, save, close (folds)
+            store = Store.open(path)
+            continue
         if not patients or roll < 0.15:
             patient = store.add_patient(Patient("", f"Crash Test {rng.randint(1, 10**6)}",
                                                 rng.choice(list(Sex)), date(1980, 1, 1),

@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from mesotui.durable import backup_dir, list_backups
+from mesotui.store import record_path
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -20,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    path = context.db_path.absolute()
+    path = record_path(context.db_path)  # a symlink: where the record really is
     backups = list_backups(path)
     facts = {"record_file": str(path), "exists": path.exists(),
              "backups_folder": str(backup_dir(path)), "backups": len(backups),
