@@ -238,9 +238,9 @@ async def test_choosing_an_anaesthesia_type_offers_its_usual_agent() -> None:
 async def test_a_second_session_on_one_day_asks_why_and_records_the_reason() -> None:
     """Case 9: the same day twice needs a reason, kept on the session's first revision."""
     store = demo_store()
-    store.log_session(Session(id="", patient_id="P-00001", date=TODAY, volume_ml=1.0,
-                              concentration_pct=0.01, no_side_effects=True, lot="L1",
-                              lot_expiry=date(2027, 1, 1)), TODAY)
+    first = store.log_session(Session(id="", patient_id="P-00001", date=TODAY, volume_ml=1.0,
+                                      concentration_pct=0.01, no_side_effects=True, lot="L1",
+                                      lot_expiry=date(2027, 1, 1)), TODAY)
     app = demo_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await log_form(pilot, "P-00001")
@@ -255,8 +255,9 @@ async def test_a_second_session_on_one_day_asks_why_and_records_the_reason() -> 
         await pilot.press(*"first attempt stopped", "ctrl+s")
         await until_settled(pilot)
         assert isinstance(app.screen, RecordScreen)
-    latest = [s for s in store.sessions_for("P-00001") if s.date == TODAY]
-    assert len(latest) == 2 and latest[-1].history[0].reason == "first attempt stopped"
+    today = [s for s in store.sessions_for("P-00001") if s.date == TODAY]
+    second = [s for s in today if s.id != first.id]  # same day: their order is their random ids
+    assert len(today) == 2 and second[0].history[0].reason == "first attempt stopped"
 
 
 async def test_a_session_weeks_before_its_interval_asks_for_confirmation() -> None:
