@@ -42,6 +42,10 @@ class Leaf:
     doc: Mapping[str, Any]
     deleted: bool = False
 
+    def __hash__(self) -> int:  # equal leaves hold equal documents, so the same last hash
+        return hash((self.table, self.doc.get("id"), self.deleted,
+                     self.doc["history"][-1].get("hash") if self.doc.get("history") else None))
+
     @property
     def record_id(self) -> str:
         return str(self.doc["id"])

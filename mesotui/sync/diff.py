@@ -1,0 +1,133 @@
+"""What differs between two versions of a record, in the clinic's words, field by field.
+
+For the record screen's "two versions" view: each difference is a field's name as the forms
+call it, and its value in one version → the other ("Volume: 1 mL → 1.5 mL"). Lists and nested
+fields are compared by what a clinician reads (a side effect with its severity, a consent by
+its form and date), so reordering nothing shows nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mesotui.sync.tree import Leaf
+from mesotui.terminal import safe
+
+LABELS = {
+    "date": "Date", "practitioner": "Practitioner", "areas": "Areas treated",
+    "anaesthesia.type": "Anaesthesia", "anaesthesia.agent": "Anaesthetic agent",
+    "anaesthesia.amount": "Anaesthetic amount", "product": "Product",
+    "concentration_pct": "Concentration", "volume_ml": "Volume", "dose_mg": "Dose",
+    "dose_notes": "Dose notes", "injection_points": "Injection points",
+    "needle": "Needle", "duration_min": "Duration", "lot": "Lot", "lot_expiry": "Lot expiry",
+    "expired_lot_confirmed": "Expired lot confirmed", "side_effects": "Side effects",
+    "no_side_effects": "No side effects", "counselling_given": "Counselling given",
+    "consent_override": "Consent override", "notes": "Notes", "voided": "Voided",
+    "void_reason": "Void reason", "name": "Name", "sex": "Sex",
+    "date_of_birth": "Date of birth", "phone": "Phone", "email": "Email",
+    "consents": "Consents", "course": "Course status", "archived": "Archived",
+    "planned_start": "Planned start", "protocol": "Protocol",
+    "concurrent_treatments": "Concurrent treatments", "decision": "Decision",
+    "global_score": "Global photo score", "hair_count_per_cm2": "Hair count",
+    "hair_count_site": "Hair count site", "shaft_diameter_um": "Shaft diameter",
+    "pull_test": "Pull test", "self_assessment": "Self-assessment",
+    "maintenance_months": "Maintenance interval", "stop_reason": "Stop reason",
+    "photos": "Photos", "patient_id": "Patient",
+}
+UNITS = {"volume_ml": "mL", "dose_mg": "mg", "concentration_pct": "%", "duration_min": "min",
+         "hair_count_per_cm2": "/cm²", "shaft_diameter_um": "µm",
+         "maintenance_months": "months"}
+EMPTY = "(empty)"
+
+
+@dataclass(frozen=True)
+class Difference:
+    field: str
+    label: str
+    old: str
+    new: str
+
+    @property
+    def line(self) -> str:
+        return f"{self.label}: {self.old} → {self.new}"
+
+
+def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Difference]:
+    """The fields that differ between two versions' data, in the order the forms show them."""
+    a, b = _flat(old), _flat(new)
+    order = {name: n for n, name in enumerate(LABELS)}
+    found = []
+    for name in sorted(a.keys() | b.keys(), key=lambda f: (order.get(f, len(order)), f)):
+        before, after = _shown(name, a.get(name)), _shown(name, b.get(name))
+        if before != after:
+            found.append(Difference(name, LABELS.get(name, name.replace("_", " ").capitalize()),
+                                    before, after))
+    return found
+
+
+def between(old: Leaf, new: Leaf) -> list[Difference]:
+    """The differences between two leaves of a record (their latest revisions' data)."""
+    return differences(old.head["data"], new.head["data"])
+
+
+def version_line(leaf: Leaf) -> str:
+    """Who made a version, when and why: "revision 3, amended 16 Jan 2026 10:00 by Dr Osei
+    (dose corrected)"."""
+    head = leaf.head
+    when = datetime.fromisoformat(head["at"]).strftime("%d %b %Y %H:%M")
+    action = {"create": "created", "amend": "amended", "void": "voided",
+              "restore": "restored", "undo": "undone"}.get(head["action"], head["action"])
+    who = f" by {safe(head['by'])}" if head.get("by") else ""
+    why = f" ({safe(head['reason'])})" if head.get("reason") else ""
+    retired = ", set aside" if leaf.deleted else ""
+    return f"revision {head['n']}, {action} {when}{who}{why}{retired}"
+
+
+def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and name in ("anaesthesia",):
+            flat.update(_flat(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        unit = UNITS.get(name, "")
+        return f"{value:g}{' ' if unit and unit != '%' else ''}{unit}"
+    if isinstance(value, list):
+        return "; ".join(sorted(_item(v) for v in value)) or EMPTY
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_item(v)}" for k, v in sorted(value.items()) if v not in
+                         (None, "", []))
+    return _quoted(name, str(value))
+
+
+def _item(value: Any) -> str:
+    if isinstance(value, Mapping):
+        if "effect" in value:  # a side effect
+            note = f", {safe(value['note'])}" if value.get("note") else ""
+            return f"{value['effect']} ({value.get('severity', '')}{note})"
+        if "form_version" in value:  # a consent
+            withdrawn = f", withdrawn {value['withdrawn_on']}" if value.get("withdrawn_on") \
+                else ""
+            return f"{safe(value['form_version'])} given {value.get('given_on')}{withdrawn}"
+        return ", ".join(f"{k} {_item(v)}" for k, v in sorted(value.items())
+                         if v not in (None, "", []))
+    return safe(str(value))
+
+
+def _quoted(name: str, text: str) -> str:
+    text = safe(text)
+    return f"“{text}”" if name in ("notes", "dose_notes", "void_reason", "stop_reason") \
+        else text
