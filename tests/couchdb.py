@@ -137,3 +137,53 @@ def pouchdb(tmp_path_factory: pytest.TempPathFactory):
         yield server
     finally:
         server.stop()
+
+
+class Proxy:
+    """A loopback HTTP proxy in front of a server, that can answer some requests itself: an
+    older CouchDB without `_bulk_get`, or a full disk on `_bulk_docs`."""
+
+    def __init__(self, target_port: int, answers: dict[str, tuple[int, object]]) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                proxy.seen.append(f"{self.command} {self.path}")
+                for endpoint, (status, data) in answers.items():
+                    if endpoint in self.path:
+                        return self._send(status, json.dumps(data).encode())
+                conn = http.client.HTTPConnection("127.0.0.1", target_port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                response = conn.getresponse()
+                self._send(response.status, response.read())
+                conn.close()
+
+            def _send(self, status: int, payload: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.seen: list[str] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
