@@ -292,3 +292,37 @@ def test_couchdbs_own_replication_keeps_every_revision_tree(pouchdb: PouchServer
     c = MemoryReplica()  # a third room that only knows the copy
     room(c, pouchdb.url, copy).sync()
     assert everything_of(c) == everything_of(a) and len(c.leaves(sid)) == 2
+
+
+def test_a_local_save_that_fails_changes_nothing_and_the_next_sync_completes(
+        pouchdb: PouchServer, database: str) -> None:
+    a = MemoryReplica.from_clinic(generate(TODAY, 3))
+    room(a, pouchdb.url, database).sync()
+    b = MemoryReplica()
+    b.fail_saves = 1  # the laptop's disk is full for the first batch
+    with pytest.raises(SyncError, match="could not be saved here .no space left on device.; "
+                                        "nothing was changed") as failed:
+        room(b, pouchdb.url, database).sync()
+    assert failed.value.kind == "local" and b.ids() == [] and b.last_seq == 0
+    room(b, pouchdb.url, database).sync()
+    assert everything_of(b) == everything_of(a)
+
+
+def test_each_room_keeps_its_own_checkpoints_on_both_ends(pouchdb: PouchServer,
+                                                          database: str) -> None:
+    from mesotui.sync.checkpoint import replication_id
+
+    a, b = MemoryReplica.from_clinic(generate(TODAY, 2)), MemoryReplica()
+    for replica in (a, b):
+        room(replica, pouchdb.url, database).sync()
+    where = f"{pouchdb.url}/{database}"
+    for replica in (a, b):
+        for direction in ("push", "pull"):
+            key = replication_id(KEYS.clinic, replica.replica_id, where, direction)
+            _, on_server = pouchdb.call("GET", f"/{database}/_local/{key}")
+            here = replica.checkpoint(key)
+            assert here is not None and on_server["session_id"] == here["session_id"]
+            assert on_server["source_last_seq"] == here["source_last_seq"]
+            assert on_server["replication_id_version"] == 3
+    assert replication_id(KEYS.clinic, a.replica_id, where, "pull") != replication_id(
+        KEYS.clinic, b.replica_id, where, "pull")
