@@ -75,7 +75,7 @@ def run(patients: int, sessions: int) -> dict[str, object]:
         finally:
             server.stop()
     return {
-        "patients": patients, "sessions": patients * sessions, "documents": records,
+        "patients": len(clinic.patients), "sessions": len(clinic.sessions), "documents": records,
         "generate_s": round(made, 2),
         "first_sync_s": round(first, 2), "first_sync_docs_per_s": round(records / first),
         "first_pull_s": round(pull, 2),
