@@ -179,12 +179,20 @@ def _opened(context: Context) -> Iterator[tuple[Store, str]]:
         return
     import tempfile
 
+    from mesotui.clinickey import ENV_KEYS
+
     folder = Path(tempfile.mkdtemp(prefix="mesotui-demo-"))
+    keys = os.environ.get(ENV_KEYS)
+    os.environ[ENV_KEYS] = str(folder / "keys")  # a throwaway clinic's key goes with it
     try:
         with demo_store(folder / "clinic.json", context) as store:
             yield store, "demo clinic (throwaway copy)"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        if keys is None:
+            os.environ.pop(ENV_KEYS, None)
+        else:
+            os.environ[ENV_KEYS] = keys
 
 
 def demo_store(path: Path, context: Context, patients: int = 36) -> Store:

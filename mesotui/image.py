@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 LAZY = ("patients", "sessions")
 """Tables whose documents stay as bytes until read; the others are small and parsed at once."""
+DEFERRED = ("manifest",)
+"""Tables parsed only when needed too (the seal's list: needed by the first save, not by the
+list), whose places the index keeps apart from the rows of the lazy tables."""
 
 Range = tuple[int, int]
 Change = tuple[str, str, Any]
@@ -103,6 +106,8 @@ class Image:
         self.catalogue: Catalogue | None = None
         self.notes: list[str] = []
         """What the reader should be told about how this record was read (one line each)."""
+        self.index_altered = False
+        """Its index was ignored because its seal did not hold (altered, or damaged)."""
 
     def unproven(self) -> str | None:
         """Why what this image's index says cannot be trusted; None when it can (or when the
@@ -217,6 +222,6 @@ def encode(image: Image) -> Encoded:
 def adopt(image: Image, encoded: Encoded) -> None:
     """After `encoded` is on disk: point the lazy tables at it and forget what changed."""
     image.raw = encoded.raw
-    for table in LAZY:
+    for table in (*LAZY, *DEFERRED):
         image.stored[table] = encoded.places.get(table, {})
     image.changed.clear()

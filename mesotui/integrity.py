@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mesotui import history
+from mesotui import clinickey, history, recordfile, sealing
 from mesotui.errors import RecordFileError, ValidationError
 from mesotui.evaluation import Evaluation
+from mesotui.image import index_path
 from mesotui.models import Patient, Session
 from mesotui.settings import Settings
-from mesotui.store import SCHEMA_VERSION, load_file
+from mesotui.sidecar import ALTERED, Foreign, from_index
+from mesotui.store import SCHEMA_VERSION, record_path
 
 MAX_REPORTED = 50
 """A badly damaged file could list thousands of problems; the first ones say enough."""
@@ -27,6 +29,8 @@ class Report:
     evaluations: int = 0
     revisions: int = 0
     problems: list[str] = field(default_factory=list)
+    sealed: str = "unsealed"
+    """sealed (its seals checked with the clinic key), no-key, or unsealed."""
 
     @property
     def sound(self) -> bool:
@@ -38,21 +42,24 @@ class Report:
     def to_data(self) -> dict[str, Any]:
         return {"record_file": str(self.path), "sound": self.sound, "patients": self.patients,
                 "sessions": self.sessions, "evaluations": self.evaluations,
-                "revisions": self.revisions,
+                "revisions": self.revisions, "integrity": self.sealed,
                 "problems": self.problems[:MAX_REPORTED], "problem_count": len(self.problems)}
 
 
 def check(path: Path) -> Report:
-    """Verify the record file at `path` without changing it."""
+    """Verify the record file at `path` without changing it: every record, every revision
+    chain, and, with the clinic key, every seal (mesotui/manifest.py)."""
     report = Report(Path(path))
+    path = record_path(path)
     try:
-        data = load_file(Path(path))
+        loaded = recordfile.load(path, use_index=False)
     except RecordFileError as error:
         report.add(error.detail)
         return report
-    if data is None:
+    if loaded.image is None:
         report.add("does not exist or is empty" if not Path(path).exists() else "is empty")
         return report
+    data = loaded.image.to_dict()
     _check_version(data, report)
     patient_ids = _check_table(data, "patients", Patient, report)
     session_ids = _check_table(data, "sessions", Session, report, patient_ids)
@@ -62,7 +69,40 @@ def check(path: Path) -> Report:
     for clash in sorted((set(patient_ids) | set(session_ids)) & set(evaluation_ids)):
         report.add(f"{clash}: the id is used by an evaluation and another record")
     _check_settings(data, report)
+    _check_seals(path, loaded, report)
     return report
+
+
+def _check_seals(path: Path, loaded: recordfile.Loaded, report: Report) -> None:
+    assert loaded.image is not None
+    clinic = loaded.checkpoint_meta.get("clinic_id")
+    key = clinickey.load(clinic) if isinstance(clinic, str) else None
+    state, _seal = sealing.inspect(path, loaded.image, loaded.checkpoint_meta,
+                                   loaded.tail.marks, whole=True,
+                                   index_forged=_index_forged(path, loaded.image.raw, key))
+    report.sealed = state.status
+    for finding in state.ledger.findings():
+        report.add(finding.line())
+    if state.status == "no-key":
+        report.add("its integrity cannot be checked on this machine: the clinic key it is "
+                   "sealed with is not here (mesotui key import FILE)")
+
+
+def _index_forged(path: Path, raw: bytes, key: clinickey.ClinicKey | None) -> bool:
+    """Whether the start-up index beside the file fails its seal. A stale or foreign index
+    (another checkpoint's, another version's) is no finding: it is simply not used."""
+    try:
+        index = index_path(path).read_bytes()
+    except OSError:
+        return False
+    try:
+        _image, prove = from_index(index, len(raw), lambda start, end: raw[start:end])
+    except Foreign:
+        return False
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, ValidationError):
+        return key is not None  # the right size and token, yet it does not parse
+    why = prove(raw, key.secret if key else None)
+    return why in (ALTERED, "it is not sealed with the clinic key")
 
 
 def _check_version(data: dict[str, Any], report: Report) -> None:

@@ -21,10 +21,16 @@ from mesotui import durable
 from mesotui.errors import RecordFileError, RecordFileLocked, WriteFailed
 from mesotui.image import Change, Encoded, Image, adopt, encode, index_path, new_token
 from mesotui.recordfile import Describe, Identity, Tail, entry_line, identity, journal_path, no_gc
+from mesotui.sealing import Seal
 
 
 class StaleWriter(WriteFailed):
     """This window is no longer the only writer of the file it loaded; nothing was written."""
+
+
+class KeyMissing(WriteFailed):
+    """The record file is sealed with a clinic key this machine does not have: a save here
+    could not be sealed, so it is refused (nothing was written)."""
 
 
 class WriterLock:
@@ -80,10 +86,16 @@ class Journal:
         token: the loaded checkpoint's token (None for a file not yet written).
         loaded: the identity of the record file loaded (None if there was none).
         lock: the single-writer lock held (None only in tests of this class).
+        seal: the file's seal, kept up to date by every write (None: an unsealed file).
+        unsealable: why a save cannot be sealed here (its clinic key is missing); every
+            save and checkpoint is then refused with it.
     """
 
     def __init__(self, path: Path, tail: Tail, token: str | None, loaded: Identity | None,
-                 lock: WriterLock | None = None) -> None:
+                 lock: WriterLock | None = None, seal: Seal | None = None,
+                 unsealable: str | None = None) -> None:
+        self.seal = seal
+        self.unsealable = unsealable
         self.path = path
         self.seq = tail.seq
         self.entries = tail.entries
@@ -103,7 +115,9 @@ class Journal:
             WriteFailed: nothing was saved; the record file and journal are unchanged.
         """
         self._check_alone("the save")
-        line = entry_line(self.seq + 1, self.token, changes)
+        mark, sealed = (self.seal.mark(self.seq + 1, self.token, changes) if self.seal
+                        else (None, None))
+        line = entry_line(self.seq + 1, self.token, changes, mark)
         fd = self._open_checked()
         try:
             written = 0
@@ -117,12 +131,19 @@ class Journal:
         self._good += len(line)
         self.seq += 1
         self.entries += 1
+        if sealed is not None:
+            sealed()
 
-    def checkpoint(self, image: Image, describe: Describe | None = None) -> None:
+    def checkpoint(self, image: Image, describe: Describe | None = None, *,
+                   bump: bool = False) -> None:
         """Write `image` (which must hold every journal entry) as the new checkpoint.
 
         Then `describe` gives its sidecar index; failing to write that loses nothing (the
         next start reads the checkpoint whole), so it is never reported as a failed save.
+
+        Args:
+            bump: the checkpoint holds more than the journal did (an import, an upgrade): it
+                gets a save number of its own, so its seal's number still only grows.
 
         Raises:
             StaleWriter: the record file or the journal is not as this writer left them.
@@ -133,7 +154,9 @@ class Journal:
         self._check_journal(doing)
         self._check_token(doing)
         meta = image.meta()
-        meta["journal_seq"], meta["checkpoint"] = self.seq, new_token()
+        seq = self.seq + 1 if bump else self.seq
+        meta["journal_seq"], meta["checkpoint"] = seq, new_token()
+        sealed = self.seal.seal_checkpoint(image, seq, meta["checkpoint"]) if self.seal else None
         with no_gc():
             encoded = encode(image)
         index = index_path(self.path)
@@ -141,16 +164,29 @@ class Journal:
             index.unlink(missing_ok=True)  # never an index that describes another checkpoint
             written = durable.atomic_write(self.path, encoded.raw, guard=False)
         except OSError as error:
-            meta["checkpoint"] = self.token
+            meta["journal_seq"], meta["checkpoint"] = self.seq, self.token
             raise WriteFailed(self.path, _why(error)) from error
         self._loaded = (written.st_dev, written.st_ino, written.st_size, written.st_mtime_ns)
-        self.token = meta["checkpoint"]
+        self.token, self.seq = meta["checkpoint"], seq
+        if sealed is not None:
+            sealed()
         adopt(image, encoded)
         self._close()
         journal_path(self.path).unlink(missing_ok=True)
         self.entries, self._good, self._dirty = 0, 0, False
         if describe is not None:
             self._write_index(index, describe, encoded)
+
+    def index_only(self, image: Image, describe: Describe) -> None:
+        """Write the sidecar index of the checkpoint on disk, if `image` (read whole, with no
+        save since) encodes to exactly its bytes; else leave it to the next checkpoint."""
+        if self.entries or self._loaded is None or identity(self.path) != self._loaded:
+            return
+        with no_gc():
+            encoded = encode(image)
+        if encoded.raw != image.raw or self.token is None:
+            return  # another program's layout: only a checkpoint can index it
+        self._write_index(index_path(self.path), describe, encoded)
 
     def _write_index(self, index: Path, describe: Describe, encoded: Encoded) -> None:
         try:
@@ -162,11 +198,15 @@ class Journal:
 
     def close(self) -> None:
         self._close()
+        if self.seal is not None:
+            self.seal.close()
 
     # -- the checks ---------------------------------------------------------------------
 
     def _check_alone(self, doing: str) -> None:
         name = self.path.name
+        if self.unsealable is not None:
+            raise KeyMissing(self.path, _refused(doing, self.unsealable))
         if self._lock is not None and not self._lock.intact():
             raise StaleWriter(self.path, _refused(doing, f"its lock file {name}.lock was "
                                                   "deleted or replaced, so another window may "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,10 +22,11 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from mesotui import durable
+from mesotui import clinickey, durable
 from mesotui.errors import CorruptRecordFile, MissingRecordFile, RecordFileError, ValidationError
 from mesotui.image import Background, Change, Encoded, Image, index_path
-from mesotui.sidecar import Foreign, from_index
+from mesotui.sealing import Marked
+from mesotui.sidecar import ALTERED, Foreign, from_index
 
 Describe = Callable[[Encoded, str], bytes]
 """Builds the sidecar index of a checkpoint just encoded (given its token)."""
@@ -59,9 +61,15 @@ def journal_path(path: Path) -> Path:
     return path.with_name(path.name + ".journal")
 
 
-def entry_line(seq: int, checkpoint: str | None, changes: Iterable[Change]) -> bytes:
-    """One journal entry: a checksum, then the entry's number, its checkpoint and changes."""
-    payload = orjson.dumps({"seq": seq, "cp": checkpoint, "w": [list(c) for c in changes]})
+def entry_line(seq: int, checkpoint: str | None, changes: Iterable[Change],
+               mark: dict[str, Any] | None = None) -> bytes:
+    """One journal entry: a checksum, then the entry's number, its checkpoint, its seal (see
+    mesotui/manifest.py) and its changes."""
+    entry: dict[str, Any] = {"seq": seq, "cp": checkpoint}
+    if mark is not None:
+        entry["mf"] = mark
+    entry["w"] = [list(c) for c in changes]
+    payload = orjson.dumps(entry)
     return hashlib.blake2b(payload, digest_size=16).hexdigest().encode() + b" " + payload + b"\n"
 
 
@@ -98,6 +106,8 @@ class Tail:
     good: int = 0
     """Bytes of the journal that hold whole entries; beyond them, only a torn last line."""
     torn: bool = False
+    marks: list[Marked] = field(default_factory=list)
+    """The entries replayed, with their seals."""
 
 
 @dataclass
@@ -108,6 +118,8 @@ class Loaded:
     image: Image | None
     tail: Tail = field(default_factory=Tail)
     identity: Identity | None = None
+    checkpoint_meta: dict[str, Any] = field(default_factory=dict)
+    """The checkpoint's meta table as read, before any journal entry was applied."""
 
 
 def read_checkpoint(path: Path, *, prove: bool = True, use_index: bool = True) -> Image | None:
@@ -153,6 +165,7 @@ def settle(path: Path, image: Image) -> Image:
     whole = _whole(path, image.raw) or Image({})
     whole.notes.append(f"{index_path(path).name} was ignored ({why}); the record file was "
                        "read whole")
+    whole.index_altered = why == ALTERED
     return whole
 
 
@@ -217,7 +230,10 @@ def _from_index(path: Path, file: BinaryIO, size: int, notes: list[str] | None =
             raise RecordFileError(path, "changed while it was being read; open it again")
         return raw
 
-    image.raw = Background(read_rest, lambda raw: prove(raw, None))
+    meta = image.tables.get("meta", {}).get("1", {})
+    clinic = meta.get("clinic_id") if isinstance(meta, dict) else None
+    key = clinickey.load(clinic) if isinstance(clinic, str) else None
+    image.raw = Background(read_rest, lambda raw: prove(raw, key.secret if key else None))
     return image
 
 
@@ -256,7 +272,10 @@ def replay(path: Path, image: Image) -> Tail:
             continue  # already in the checkpoint
         if entry["seq"] != tail.seq + 1 or entry.get("cp", token) != token:
             raise _Raced(number)
-        image.apply(tuple(change) for change in entry["w"])  # type: ignore[misc]
+        changes = [tuple(change) for change in entry["w"]]
+        image.apply(changes)  # type: ignore[arg-type]
+        tail.marks.append(Marked(entry["seq"], entry.get("cp"), changes,  # type: ignore[arg-type]
+                                 entry.get("mf")))
         tail.seq += 1
         tail.entries += 1
         tail.good = offset
@@ -303,6 +322,8 @@ def load(path: Path, *, prove: bool = True, use_index: bool = True) -> Loaded:
                                               "existed: restore it (mesotui restore) rather "
                                               "than start an empty clinic over them")
             return Loaded(None)
+        meta = image.tables.get("meta", {}).get("1", {})
+        checkpoint_meta = dict(meta) if isinstance(meta, dict) else {}
         try:
             tail = replay(path, image)
         except _Raced as raced:
@@ -313,7 +334,7 @@ def load(path: Path, *, prove: bool = True, use_index: bool = True) -> Loaded:
                                     "copied over?); nothing was replayed; restore a backup "
                                     "with mesotui restore") from None
         if identity(path) == before:
-            return Loaded(image, tail, before)
+            return Loaded(image, tail, before, checkpoint_meta)
     raise RecordFileError(path, "kept changing while being read; try again")
 
 
@@ -328,3 +349,24 @@ def evidence(path: Path) -> str:
     if any(path.parent.glob(f"{path.stem}.replaced-*{path.suffix}")):
         found.append("a replaced copy kept by a restore")
     return " and ".join(found)
+
+
+_JOURNAL_SEQ = re.compile(rb'"journal_seq":(\d+)')
+
+
+def newest_seq(path: Path) -> int:
+    """The newest save number on disk now: the journal's last whole entry, else the
+    checkpoint's. A reader that met a writer mid-save asks this before crying rollback."""
+    newest = 0
+    try:
+        with path.open("rb") as handle:
+            found = _JOURNAL_SEQ.search(handle.read(65536))
+        newest = int(found.group(1)) if found else 0
+        lines = journal_path(path).read_bytes().split(b"\n")[:-1]
+    except OSError:
+        return newest
+    for line in reversed(lines):
+        entry = _entry(line.partition(b" ")[2])
+        if entry is not None:
+            return max(newest, entry["seq"])
+    return newest

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mesotui import durable, recordfile
+from mesotui import durable, recordfile, sealing
 from mesotui.errors import CorruptRecordFile, MesoError, RecordFileError
 from mesotui.image import Image, encode, index_path, new_token
 from mesotui.journal import WriterLock
@@ -76,42 +76,52 @@ def restore(path: Path, backup: Path) -> Path | None:
         RecordFileError: the backup does not open as a record file; nothing was changed.
         RecordFileLocked: the file is open in a mesotui window.
     """
-    path = record_path(path)
+    path, backup = record_path(path), record_path(backup)
     try:
-        restored = Store.open(backup, readonly=True)
+        Store.open(backup, readonly=True).close()  # every record parses
+        loaded = recordfile.load(backup, use_index=False)
     except MesoError as error:
         raise RecordFileError(backup, f"is not a sound backup ({error})") from None
+    assert loaded.image is not None
+    state, _seal = sealing.inspect(backup, loaded.image, loaded.checkpoint_meta,
+                                   loaded.tail.marks, whole=True, against_seen=False)
     durable.make_private_dir(path.parent)
     lock = acquire_lock(path)  # never swap the file under another window
     try:
-        seq = _fold(path, lock)
-        image = Image(restored._image.to_dict())
-        return _swap_in(path, image, seq, Path(backup).name)
+        seq, clinic = _fold(path, lock)
+        image = Image(loaded.image.to_dict())
+        seal = sealing.for_restore(image, state, clinic,
+                                   max(seq, recordfile.journal_seq(image)))
+        return _swap_in(path, image, seal.seq if seal else seq + 1, Path(backup).name, seal)
     finally:
         lock.release()
 
 
-def _fold(path: Path, lock: WriterLock) -> int:
+def _fold(path: Path, lock: WriterLock) -> tuple[int, str | None]:
     """Fold the old file's journal into it, if the file can be read; return its last save's
-    number (0 if unknown). A file that cannot be read is kept with its journal as they are."""
+    number (0 if unknown) and its clinic (None if unknown). A file that cannot be read is
+    kept with its journal as they are."""
     if not path.exists():
-        return 0
+        return 0, None
     try:
         old = Store.open(path, lock=lock)
     except (CorruptRecordFile, RecordFileError):
-        return 0
+        return 0, None
     seq = old._backend.journal.seq if old._backend else 0  # type: ignore[union-attr]
+    clinic = old.integrity.clinic or None
     old.close()  # folds a pending journal: the old file then holds every save alone
-    return seq
+    return seq, clinic
 
 
-def _swap_in(path: Path, image: Image, seq: int, source: str) -> Path | None:
+def _swap_in(path: Path, image: Image, seq: int, source: str,
+             seal: sealing.Seal | None) -> Path | None:
     meta = image.meta()
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    meta["journal_seq"] = max(seq, recordfile.journal_seq(image)) + 1
+    meta["journal_seq"] = seq
     meta["checkpoint"] = new_token()  # no entry of any old journal can follow this file
     meta["restored"] = [*(meta.get("restored") or [])[-KEEP_RESTORES + 1:],
-                        {"at": now, "from": source, "journal_seq": meta["journal_seq"]}]
+                        {"at": now, "from": source, "journal_seq": seq}]
+    sealed = seal.seal_checkpoint(image, seq, meta["checkpoint"]) if seal else None
     tmp, _written = durable.write_temp(path, encode(image).raw)
     journal = recordfile.journal_path(path)
     kept: Path | None = None
@@ -126,6 +136,9 @@ def _swap_in(path: Path, image: Image, seq: int, source: str) -> Path | None:
         if kept is not None:
             _unkeep(path, journal, kept)
         raise
+    if sealed is not None:
+        sealed()  # the high-water mark: this restore is the newest file seen
+        seal.close()  # type: ignore[union-attr]
     return kept
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from mesotui import __version__
-from mesotui.image import LAZY, Encoded, Image
+from mesotui.image import DEFERRED, LAZY, Encoded, Image
 from mesotui.models import Card
 from mesotui.schedule import Standing
 
@@ -31,6 +31,7 @@ CHUNK = 1000
 INDEX_FORMAT = 2
 """2 added the MAC line and the checkpoint's digest."""
 MAGIC = b"mesotui-index"
+ALTERED = "it was altered or damaged"
 
 
 def seal(body: bytes | memoryview, key: bytes | None) -> bytes:
@@ -121,6 +122,8 @@ def index_bytes(encoded: Encoded, token: str, patients: list[list[Any]],
     head = {"format": "mesotui-index", "version": INDEX_FORMAT, "app": __version__,
             "size": len(encoded.raw), "token": token, "digest": digest(encoded.raw),
             "order": list(encoded.spans), "spans": encoded.spans, "next_doc": next_doc,
+            "places": {table: encoded.places[table] for table in DEFERRED
+                       if table in encoded.places},
             "patients": [[doc_id, pid, *places[doc_id], card.to_data(),
                           standing.to_data() if standing else None]
                          for doc_id, pid, card, standing in patients]}
@@ -167,7 +170,7 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes]
         raise Foreign("the index is for another checkpoint")
     tables: dict[str, dict[str, Any]] = {}
     for table in head["order"]:
-        if table in LAZY:
+        if table in LAZY or table in DEFERRED:
             tables[table] = {}
             continue
         start, end = head["spans"][table]
@@ -181,6 +184,9 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes]
         raise Foreign("the index is for another checkpoint")
     patients = head["patients"]
     stored = {"patients": {doc_id: (start, end) for doc_id, _pid, start, end, *_ in patients}}
+    for table, places in head["places"].items():
+        stored[table] = {doc_id: (int(start), int(end)) for doc_id, (start, end) in
+                         places.items() if 0 <= int(start) <= int(end) <= size}
     image = Image(tables, b"", stored, list(head["order"]))
     image.catalogue = Catalogue(
         [[doc_id, pid, Card.from_data(pid, card), Standing.from_data(standing) if standing
@@ -190,9 +196,11 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes]
     expected = str(head["digest"])
 
     def prove(raw: bytes, key: bytes | None) -> str | None:
+        keyed = sealed.startswith(b"hmac-sha256:")
+        if keyed and key is None:
+            return "it is sealed with a clinic key this machine does not have"
         if not hmac.compare_digest(seal(body, key), sealed):
-            return "it was altered or damaged" if key is None or sealed.startswith(
-                b"hmac") else "it is not sealed with the clinic key"
+            return ALTERED if keyed or key is None else "it is not sealed with the clinic key"
         if not hmac.compare_digest(digest(raw), expected):
             return "the record file was changed since the index was written"
         return None

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from tinydb.storages import Storage
 
-from mesotui import durable, history, recordfile, schedule, validation
+from mesotui import clinickey, durable, findings, history, recordfile, schedule, sealing, validation
 from mesotui.errors import (
     CorruptRecordFile,
     NotFound,
@@ -78,9 +78,11 @@ Describe = recordfile.Describe
 class _FileBackend:
     """Saves go to the journal; checkpoints rewrite the TinyDB file whole, and its index."""
 
-    def __init__(self, path: Path, loaded: recordfile.Loaded, lock: WriterLock) -> None:
+    def __init__(self, path: Path, loaded: recordfile.Loaded, lock: WriterLock,
+                 seal: sealing.Seal | None, unsealable: str | None) -> None:
         token = recordfile.checkpoint_token(loaded.image) if loaded.image else None
-        self.journal = Journal(path, loaded.tail, token, loaded.identity, lock)
+        self.journal = Journal(path, loaded.tail, token, loaded.identity, lock, seal,
+                               unsealable)
         self.fold_at = recordfile.CHECKPOINT_EVERY
 
     def create(self, image: Image, changes: list[Change]) -> None:
@@ -100,8 +102,8 @@ class _FileBackend:
                 # rather than failing (and retrying) every save while the disk is full.
                 self.fold_at = self.journal.entries + recordfile.CHECKPOINT_EVERY
 
-    def checkpoint(self, image: Image, describe: Describe | None) -> None:
-        self.journal.checkpoint(image, describe)
+    def checkpoint(self, image: Image, describe: Describe | None, bump: bool = False) -> None:
+        self.journal.checkpoint(image, describe, bump=bump)
         self.fold_at = recordfile.CHECKPOINT_EVERY
 
     def pending(self) -> bool:
@@ -127,7 +129,7 @@ class _StorageBackend:
     def settle(self, image: Image, describe: Describe) -> None:
         pass
 
-    def checkpoint(self, image: Image, describe: Describe | None) -> None:
+    def checkpoint(self, image: Image, describe: Describe | None, bump: bool = False) -> None:
         self.storage.write(image.to_dict())
 
     def pending(self) -> bool:
@@ -207,6 +209,9 @@ class Store:
         """Called with the records of each save once it is on disk (the app's undo list)."""
         self.notes: list[str] = list(self._image.notes)
         """What to tell the user about how the record was read (one line each)."""
+        self.integrity = sealing.State()
+        """How far the file's integrity can be told here, and what its seals found."""
+        self._seal: sealing.Seal | None = None
         self._migrate(image is None)
         self._load()
 
@@ -234,22 +239,57 @@ class Store:
             loaded = recordfile.load(path, prove=prove)
             if loaded.image is None:
                 raise RecordFileError(path, "does not exist")
-            return cls(loaded.image, None, clock=clock, path=path)
+            store = cls(loaded.image, None, clock=clock, path=path)
+            store._sealed(*sealing.open_seal(path, loaded))
+            return store
         durable.make_private_dir(path.parent)
         held = lock or acquire_lock(path)
         try:
             durable.remove_stale_temp_files(path)
             loaded = recordfile.load(path, prove=prove)
-            backend = _FileBackend(path, loaded, held)
+            state, seal = (sealing.open_seal(path, loaded) if loaded.image
+                           else (sealing.State(), None))
+            backend = _FileBackend(path, loaded, held, seal, findings.unsealable(state, path))
             store = cls(loaded.image, backend, clock=clock, path=path,
                         lock=None if lock else held)
-            if loaded.image is None:  # a new clinic: its first save creates the file
-                backend.checkpoint(store._image, store._describe)
+            store._sealed(state, seal)
+            if state.status == "unsealed":  # a new clinic, or one from before seals
+                store._seal_first(new=loaded.image is None)
+            elif state.status == "sealed":
+                clinickey.remember_path(path, state.clinic)
             return store
         except BaseException:
             if lock is None:
                 held.release()
             raise
+
+    def _sealed(self, state: sealing.State, seal: sealing.Seal | None) -> None:
+        self.integrity, self._seal = state, seal
+        self.notes.extend(findings.notes(state, self.path or Path("record")))
+        if isinstance(self._backend, _FileBackend):
+            self._backend.journal.seal = seal
+            self._backend.journal.unsealable = findings.unsealable(state, self.path or Path())
+
+    def _seal_first(self, *, new: bool) -> None:
+        """Seal the record file for the first time, in a checkpoint of its own: a new clinic's
+        first save, or (once) a clinic made before seals. If that cannot be written now (a
+        full disk), an old file is sealed at a later open instead."""
+        assert isinstance(self._backend, _FileBackend) and self.path is not None
+        journal = self._backend.journal
+        journal.seal = self._seal = sealing.begin(self.path, self._image, self.integrity,
+                                                  journal.seq + 1)
+        try:
+            self._backend.checkpoint(self._image, self._describe, bump=True)
+        except WriteFailed:
+            if new:
+                raise
+            clinickey.forget(journal.seal.key)
+            journal.seal = self._seal = None
+            self.integrity = sealing.State()
+            return
+        clinickey.remember_path(self.path, self.integrity.clinic)
+        if not new:
+            self.notes.append(findings.first_note(self.path, journal.seal.count))
 
     def prove(self) -> None:
         """Make sure nothing of an unproven start-up index is used (see `open`): if it does not
@@ -268,6 +308,7 @@ class Store:
             raise RecordFileError(self.path, "does not exist")
         self._image = loaded.image
         self.notes.extend(loaded.image.notes)
+        self._sealed(*sealing.open_seal(self.path, loaded))
         if why is not None:
             self.notes.append(f"{self.path.name}.index was ignored ({why}); the record file "
                               "was read whole")
@@ -294,6 +335,10 @@ class Store:
         try:
             if backend is not None and backend.pending():
                 backend.checkpoint(self._image, self._describe)
+            elif isinstance(backend, _FileBackend) and self._image.catalogue is None:
+                # Read whole (no index, or one that failed): leave an index for the next
+                # start, written beside the file as it is; the file itself is not rewritten.
+                backend.journal.index_only(self._image, self._describe)
         except StaleWriter:
             raise
         except WriteFailed:
@@ -570,7 +615,7 @@ class Store:
         self._image = image
         try:
             self._load()  # first, so the new checkpoint's index describes the new records
-            self._backend.checkpoint(image, self._describe)
+            self._backend.checkpoint(image, self._describe, bump=True)
         except BaseException:
             self._image = previous
             self._load()
@@ -687,8 +732,11 @@ class Store:
                     for record_id, expected in reversed(changes)]
 
     def altered(self, record_id: str) -> list[str]:
-        """What is wrong with a record's revision chain: non-empty if edited outside mesotui."""
-        return history.verify(self._record(record_id).history)
+        """What is wrong with a record: its revision chain, and what the file's seals found
+        about it (for a patient, about records of theirs gone from the file too); non-empty if
+        it was changed outside mesotui."""
+        return history.verify(self._record(record_id).history) + findings.about(
+            self.integrity, record_id, patient=record_id in self._cards)
 
     def _record(self, record_id: str) -> Record:
         if record_id in self._cards:
@@ -833,7 +881,8 @@ class Store:
             data["meta"] = {"1": meta_doc}
             self._image = Image(data)
             if self._backend is not None:
-                self._backend.checkpoint(self._image, None)  # the old file is kept as a backup
+                # the old file is kept as a backup
+                self._backend.checkpoint(self._image, None, bump=True)
             return
         if self._backend is None:
             raise ReadOnlyStore(self._read_only_message())
@@ -996,7 +1045,8 @@ class Store:
             sessions = [summary.to_row(self._doc_ids[summary.id], pid)
                         for pid, summaries in self._sessions_by_patient().items()
                         for summary in summaries.values()]
-            return index_bytes(encoded, token, patients, sessions)
+            key = self._seal.key.secret if self._seal else None  # the index is sealed too
+            return index_bytes(encoded, token, patients, sessions, key)
 
 
 class _IndexRowsUnusable(Exception):

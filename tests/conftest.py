@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +15,10 @@ from mesotui.evaluation import Consent
 from mesotui.models import Patient, Session
 from mesotui.store import Store
 from mesotui.vocab import Sex
+
+# No test, fixture or child process ever keeps a clinic key in the user's config folder: each
+# test gets a folder of its own (`clinic_keys`), and this one covers what runs outside a test.
+os.environ["MESOTUI_KEYS"] = tempfile.mkdtemp(prefix="mesotui-test-keys-")
 
 TODAY = date(2026, 1, 15)
 """The fixed "today" of every test: tests never read the real clock."""
@@ -27,6 +33,18 @@ class FixedClock:
     def __call__(self) -> datetime:
         self.now += timedelta(minutes=1)
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def clinic_keys(tmp_path_factory: pytest.TempPathFactory,
+                monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test keeps its clinic keys in a folder of its own, never the user's config
+    folder (subprocesses inherit it through the environment)."""
+    from mesotui.clinickey import ENV_KEYS
+
+    folder = tmp_path_factory.mktemp("keys")
+    monkeypatch.setenv(ENV_KEYS, str(folder))
+    return folder
 
 
 @pytest.fixture

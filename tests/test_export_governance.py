@@ -98,6 +98,7 @@ def version_1(document: dict[str, Any]) -> dict[str, Any]:
     """The same export as mesotui wrote it before version 2: no evaluations, overrides, consents."""
     old = json.loads(json.dumps(document))
     old["schema_version"] = 1
+    old.pop("integrity", None)
     for patient in old["patients"]:
         for key in ("evaluations", "consent_in_force"):
             patient.pop(key)

@@ -100,11 +100,14 @@ def test_one_damaged_byte_in_the_index_never_blames_the_record_file(
     damaged = raw[:first_date + 9] + b"x" + raw[first_date + 10:]
     index.write_bytes(damaged)
     for argv in (("export",), ("lot", "DU25-0788"), ("report", "side-effects"),
-                 ("report", "outcomes"), ("due",), ("check",)):
+                 ("report", "outcomes"), ("due",)):
         code, out, err = run(capsys, *argv, "--db", str(clinic))
         assert code == 0, (argv, err)
         assert "unreadable" not in err and "Traceback" not in err
         assert err.count("\n") <= 1
+    code, out, err = run(capsys, "check", "--db", str(clinic))
+    # A damaged index cannot be told from a forged one: check names it (and only it).
+    assert err.count("\n") == 1 and "index" in err and "unreadable" not in err
     assert clinic.exists()
 
 
@@ -159,3 +162,16 @@ async def test_the_app_opens_a_patient_despite_a_damaged_index(clinic: Path) -> 
             assert isinstance(app.screen, RecordScreen)
     finally:
         store.close()
+
+
+def test_a_writer_that_read_the_file_whole_leaves_a_proven_index_without_rewriting_it(
+        clinic: Path) -> None:
+    """No fold on open (a full disk must still open), yet the next start is quick again."""
+    image.index_path(clinic).unlink()
+    before = clinic.read_bytes()
+    with Store.open(clinic, clock=FixedClock()) as writer:
+        assert writer._image.catalogue is None  # read whole
+    assert clinic.read_bytes() == before and image.index_path(clinic).exists()
+    with Store.open(clinic, readonly=True) as again, whole(clinic) as truth:
+        assert again._image.catalogue is not None and again.notes == []
+        assert again.standing("P-00001") == truth.standing("P-00001")

@@ -234,6 +234,7 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
+        os.environ.setdefault("MESOTUI_KEYS", str(Path(folder) / "keys"))  # not the user's
         started = time.monotonic()
         outcome = run(Path(folder) / "clinic.json", args.kills, args.seed)
     kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(outcome.by_kind.items()))

@@ -27,8 +27,12 @@ def run(args: argparse.Namespace, context: Context) -> int:
         return 0 if report.sound else 1
     name = context.db_path
     if report.sound:
+        seals = {"sealed": " and every seal checked with the clinic key",
+                 "unsealed": " (not sealed yet: mesotui seals it when it next opens it to write)"
+                 }.get(report.sealed, "")
         print(f"{name} is sound: {report.patients} patients, {report.sessions} sessions, "
-              f"{report.evaluations} evaluations, {report.revisions} revisions verified.")
+              f"{report.evaluations} evaluations, {report.revisions} revisions verified"
+              f"{seals}.")
         return 0
     for problem in report.problems[:integrity.MAX_REPORTED]:
         print(f"mesotui: {name}: {problem}", file=sys.stderr)

@@ -11,6 +11,7 @@ from mesotui import export
 from mesotui.commands._common import date_arg, print_json, progress_bar, whole_arg
 from mesotui.deidentify import birth_band, unique_patients
 from mesotui.errors import MesoError, RecordFileLocked
+from mesotui.findings import failed_note
 from mesotui.interop import Systems
 from mesotui.interop.render import FORMATS, render
 from mesotui.schedule import given
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if request.pseudonymise:
         _ensure_pseudonym_key(context)
     with context.open_store(readonly=True) as store:
+        if note := failed_note(store.integrity):  # tampered content is never passed as sound
+            print(f"mesotui: note: {note}", file=sys.stderr)
         if request.pseudonymise:
             _report_uniqueness(store, request)
         if args.format == "fhir" and Systems(store.settings.system_base).is_default:

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from mesotui.errors import MesoError
+from mesotui.findings import failed_note
 from mesotui.store import Store
 from mesotui.tui import flows, safe_text
 from mesotui.tui.crash import PlainCrash
@@ -180,8 +181,10 @@ class MesoApp(PlainCrash, App[None]):
             self.call_from_thread(self.notify, f"Export failed: {error}", severity="error",
                                   markup=False)
             return
+        note = failed_note(source.integrity)  # tampered records are named, never hidden
         self.call_from_thread(self._say, f"Exported {tally.patients} patients to "
-                                         f"{request.destination} (readable by you only).")
+                                         f"{request.destination} (readable by you only)."
+                                         + (f" {note[0].upper()}{note[1:]}." if note else ""))
 
     def action_import_spreadsheet(self) -> None:
         from mesotui.tui.screens.import_dialog import ImportDialog

@@ -8,8 +8,9 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
+from mesotui import findings
 from mesotui.errors import MesoError
 from mesotui.models import Card, Patient
 from mesotui.tui import flows
@@ -43,6 +44,7 @@ class PatientsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
+        yield Static(id="tamper", markup=False)
         yield Input(placeholder="Filter by name or id (enter: go to the list, escape: clear)",
                     id="filter", compact=True)
         yield QuickBar({key: (label, QUICK_SHORT[key])
@@ -75,6 +77,11 @@ class PatientsScreen(Screen[None]):
     def _after_change(self) -> None:
         self.query_one("#quick", QuickBar).show_counts(self.patients.counts())
         self._explain_empty()
+        text, kind = findings.banner(self.app.store.integrity)  # tampering: never missed
+        banner = self.query_one("#tamper", Static)
+        banner.update(text)
+        banner.set_class(bool(kind), "-shown")
+        banner.set_class(kind == "unchecked", "-unchecked")
 
     def _explain_empty(self) -> None:
         quick_label = QUICK_FILTERS[self.patients.quick][0]

@@ -1,0 +1,205 @@
+"""The clinic key: a secret made with the record file and kept outside its folder.
+
+Each record file carries a random clinic id in its meta table; the key of that clinic lives
+in the user's config folder (`platformdirs`, 0700; the key file 0600), or in the folder
+`$MESOTUI_KEYS` names. Copying or editing the record folder alone therefore cannot forge the
+seals made with it (mesotui/manifest.py). Beside each key, a high-water mark remembers the
+newest save this machine has seen of that clinic, so a file rolled back to an older copy, or
+a journal deleted or truncated, is noticed; and a list of the record paths each clinic was
+sealed at notices a sealed file replaced by an unsealed one.
+
+Moving a clinic to a new laptop moves its key: `mesotui key export FILE` there, `mesotui key
+import FILE` here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import platformdirs
+
+from mesotui import durable
+from mesotui.errors import MesoError
+
+ENV_KEYS = "MESOTUI_KEYS"
+FORMAT = "mesotui-clinic-key"
+_SEEN_WIDTH = 96
+"""The high-water file is one fixed-width line, rewritten in place by one small write."""
+
+
+def keys_dir() -> Path:
+    """Where clinic keys are kept: `$MESOTUI_KEYS`, else the user's config folder."""
+    chosen = os.environ.get(ENV_KEYS)
+    if chosen:
+        return Path(chosen).expanduser()
+    return platformdirs.user_config_path("mesotui", appauthor=False) / "keys"
+
+
+def new_clinic_id() -> str:
+    return secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class ClinicKey:
+    """A clinic's id and secret."""
+
+    clinic: str
+    secret: bytes
+
+    @property
+    def fingerprint(self) -> str:
+        """A short, non-secret name for the key (to compare two machines' copies by eye)."""
+        import hashlib
+
+        return hashlib.sha256(b"mesotui-fingerprint" + self.secret).hexdigest()[:16]
+
+    def to_data(self) -> dict[str, str]:
+        return {"format": FORMAT, "version": "1", "clinic": self.clinic,
+                "key": self.secret.hex(), "saved": datetime.now(UTC).isoformat(
+                    timespec="seconds")}
+
+
+def _key_file(clinic: str) -> Path:
+    if not (len(clinic) == 32 and all(c in "0123456789abcdef" for c in clinic)):
+        raise MesoError(f"{clinic!r} is not a clinic id")
+    return keys_dir() / f"{clinic}.key"
+
+
+def load(clinic: str) -> ClinicKey | None:
+    """This machine's key of `clinic`, or None when it has none (or an unreadable one)."""
+    try:
+        data = json.loads(_key_file(clinic).read_text("utf-8"))
+        key = parse(data)
+    except (OSError, ValueError, MesoError):
+        return None
+    return key if key.clinic == clinic else None
+
+
+def parse(data: object) -> ClinicKey:
+    """A key from its file's JSON.
+
+    Raises:
+        MesoError: it is not a mesotui clinic key.
+    """
+    try:
+        assert isinstance(data, dict) and data.get("format") == FORMAT
+        clinic, secret = str(data["clinic"]), bytes.fromhex(str(data["key"]))
+        assert len(secret) == 32
+        _key_file(clinic)
+    except (AssertionError, KeyError, ValueError):
+        raise MesoError("not a mesotui clinic key file") from None
+    return ClinicKey(clinic, secret)
+
+
+def create(clinic: str | None = None) -> ClinicKey:
+    """Make and keep a new clinic key (0600, in a 0700 folder)."""
+    key = ClinicKey(clinic or new_clinic_id(), secrets.token_bytes(32))
+    save(key)
+    return key
+
+
+def save(key: ClinicKey) -> None:
+    """Keep `key` on this machine; an existing key of the same clinic must be the same.
+
+    Raises:
+        MesoError: this machine holds another key under the same clinic id.
+    """
+    held = load(key.clinic)
+    if held is not None:
+        if held.secret != key.secret:
+            raise MesoError(f"this machine already holds another key for clinic {key.clinic}; "
+                            "nothing was changed")
+        return
+    folder = keys_dir()
+    durable.make_private_dir(folder)
+    payload = (json.dumps(key.to_data(), indent=2) + "\n").encode()
+    durable.atomic_write(_key_file(key.clinic), payload, keep_backup=False, guard=False)
+
+
+def forget(key: ClinicKey) -> None:
+    """Remove a key just made whose first use failed (never a key in use)."""
+    _key_file(key.clinic).unlink(missing_ok=True)
+
+
+class HighWater:
+    """The newest save this machine has seen of a clinic: its number and its seal.
+
+    Written after every save and checkpoint with one small in-place write: a process killed
+    at any point leaves the old line or the new one, and the journal line it follows was
+    already fsynced, so the mark is never ahead of the file. It is not fsynced itself: after
+    a power cut it may lag (never lead), which only delays noticing a rollback.
+    """
+
+    def __init__(self, clinic: str) -> None:
+        self.path = keys_dir() / f"{clinic}.seen"
+        self._fd: int | None = None
+        self._last: int | None = None
+        """The number this writer last wrote (it alone writes while it holds the lock)."""
+
+    def read(self) -> tuple[int, str]:
+        """(save number, its seal) seen last; (0, "") if none, or if the mark is unreadable."""
+        try:
+            line = self.path.read_text("ascii").strip()
+            seq, mac = line.split(" ")[:2]
+            return int(seq), mac
+        except (OSError, ValueError, UnicodeDecodeError):
+            return 0, ""
+
+    def raise_to(self, seq: int, mac: str) -> None:
+        """Remember save `seq` (with its seal) unless a newer one was seen; never fails a save."""
+        if seq < (self._last if self._last is not None else self.read()[0]):
+            return
+        line = f"{seq} {mac}".ljust(_SEEN_WIDTH - 1)[:_SEEN_WIDTH - 1] + "\n"
+        try:
+            if self._fd is None:
+                durable.make_private_dir(self.path.parent)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+            if hasattr(os, "pwrite"):
+                os.pwrite(self._fd, line.encode("ascii"), 0)
+            else:  # Windows
+                os.lseek(self._fd, 0, os.SEEK_SET)
+                os.write(self._fd, line.encode("ascii"))
+            self._last = seq
+        except OSError:
+            self.close()  # the next save tries again; the seals in the file are what count
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _paths_file() -> Path:
+    return keys_dir() / "paths.json"
+
+
+def sealed_at(path: Path) -> str | None:
+    """The clinic this machine last sealed at record path `path`, if any."""
+    try:
+        found = json.loads(_paths_file().read_text("utf-8")).get(str(path))
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
+def remember_path(path: Path, clinic: str) -> None:
+    """Note that `clinic` is sealed at record path `path` (once per path; failures ignored)."""
+    if sealed_at(path) == clinic:
+        return
+    try:
+        known = json.loads(_paths_file().read_text("utf-8"))
+        known = known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        known = {}
+    known[str(path)] = clinic
+    try:
+        durable.make_private_dir(keys_dir())
+        durable.atomic_write(_paths_file(), (json.dumps(known, indent=1) + "\n").encode(),
+                             keep_backup=False, guard=False)
+    except OSError:
+        pass
