@@ -14,6 +14,7 @@ from mesotui.commands import (
     governance,
     import_csv,
     importing,
+    key,
     lot,
     report,
     restore,
@@ -21,7 +22,7 @@ from mesotui.commands import (
 )
 
 MODULES = (where, export, importing, import_csv, clinic_url, due, lot, entry, governance,
-           course, check, report, restore)
+           course, check, report, restore, key)
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -1,0 +1,88 @@
+"""`mesotui key`: show, export and import the clinic key that seals the record file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mesotui import clinickey, durable
+from mesotui.errors import MesoError
+from mesotui.store import Store, record_path
+
+if TYPE_CHECKING:
+    from mesotui.cli import Context
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "key", parents=[common],
+        help="the clinic key that seals the record file: show, export or import it")
+    actions = parser.add_subparsers(dest="key_action", metavar="ACTION", required=True)
+    actions.add_parser("show", parents=[common],
+                       help="which clinic the record file is, and whether its key is here")
+    out = actions.add_parser("export", parents=[common],
+                             help="copy the clinic key to FILE (0600), to take to a new laptop")
+    out.add_argument("file", metavar="FILE", type=Path)
+    into = actions.add_parser("import", parents=[common],
+                              help="keep a clinic key exported from another machine")
+    into.add_argument("file", metavar="FILE", type=Path)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    if args.key_action == "import":
+        return _import(args.file)
+    clinic = _clinic_of(context.db_path)
+    key = clinickey.load(clinic) if clinic else None
+    if args.key_action == "show":
+        print(f"Record file:  {record_path(context.db_path)}")
+        if clinic is None:
+            print("Clinic:       not sealed yet (mesotui seals it when it next opens it to write)")
+            return 0
+        print(f"Clinic:       {clinic}")
+        print(f"Key folder:   {clinickey.keys_dir()}")
+        print(f"Key:          {'here, fingerprint ' + key.fingerprint if key else 'NOT HERE'}")
+        return 0 if key else 1
+    if key is None:
+        raise MesoError(f"{context.db_path.name}: its clinic key is not on this machine, so it "
+                        "cannot be exported from here")
+    destination = args.file.expanduser()
+    if destination.exists():
+        raise MesoError(f"{destination}: already exists; choose a new file (nothing written)")
+    seen, mac = clinickey.HighWater(clinic).read()
+    payload = (json.dumps({**key.to_data(), "seen": [seen, mac]}, indent=2) + "\n").encode()
+    try:
+        durable.atomic_write(destination, payload, keep_backup=False)
+    except OSError as error:
+        raise MesoError(f"{destination}: could not be written ({error.strerror or error})"
+                        ) from None
+    print(f"Exported the key of clinic {clinic} (fingerprint {key.fingerprint}) to "
+          f"{destination}.\nIt unlocks the seals of every copy of this record: keep it apart "
+          "from them, and import it on the new laptop with `mesotui key import FILE`.")
+    return 0
+
+
+def _import(file: Path) -> int:
+    try:
+        data = json.loads(file.expanduser().read_text("utf-8"))
+        key = clinickey.parse(data)
+    except OSError as error:
+        raise MesoError(f"{file}: cannot be read ({error.strerror or error})") from None
+    except (ValueError, MesoError):
+        raise MesoError(f"{file}: is not a mesotui clinic key file") from None
+    clinickey.save(key)
+    seen = data.get("seen")
+    if isinstance(seen, list) and len(seen) == 2 and isinstance(seen[0], int):
+        high = clinickey.HighWater(key.clinic)  # the newest save the old laptop had seen
+        high.raise_to(seen[0], str(seen[1]))
+        high.close()
+    print(f"The key of clinic {key.clinic} (fingerprint {key.fingerprint}) is kept in "
+          f"{clinickey.keys_dir()}: this machine can now check and save its record file.")
+    return 0
+
+
+def _clinic_of(path: Path) -> str | None:
+    with Store.open(path, readonly=True) as store:
+        return store.integrity.clinic or None
