@@ -146,7 +146,8 @@ def clinic_file(workdir: Path, patients: int, sessions: int, timeout: float
 
     package = Path(mesotui.__file__).parent
     source = b"".join((package / name).read_bytes()
-                      for name in ("demo.py", "store.py", "recordfile.py", "image.py")
+                      for name in ("demo.py", "store.py", "recordfile.py", "image.py",
+                                   "sidecar.py", "journal.py", "sealing.py", "manifest.py")
                       if (package / name).exists())
     digest = hashlib.sha256(source).hexdigest()[:10]
     folder = workdir / f"clinic-{patients}x{sessions}-{digest}"

@@ -35,6 +35,9 @@ FIGURES = (
     Figure("save_p95_ms", "durable save (fsync) p95", "ms"),
     Figure("save_max_ms", "  slowest of the saves", "ms"),
     Figure("close_after_saves_ms", "  closing the store after them", "ms"),
+    # Issue 14: the same saves with the seal left out, interleaved in the same process.
+    Figure("unsealed_save_p50_ms", "  the same saves unsealed, p50", "ms", growth=None),
+    Figure("seal_cost_ratio", "  sealed / unsealed save p50", "x", 2.0, growth=None),
     # Plain TinyDB is the yardstick, not mesotui: its growth is not judged.
     Figure("tinydb_insert_p50_ms", "plain TinyDB insert p50", "ms", growth=None),
     Figure("tinydb_insert_p95_ms", "plain TinyDB insert p95", "ms", growth=None),

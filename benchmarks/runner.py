@@ -295,8 +295,11 @@ def _key_name(char: str) -> str:
     return _character_to_key(char)
 
 
-def saves(store_copy: str, tinydb_copy: str, count: str, budget: str) -> None:
-    """Durable `Store.log_session` against plain TinyDB `insert` of the same documents."""
+def saves(store_copy: str, unsealed_copy: str, tinydb_copy: str, count: str,
+          budget: str) -> None:
+    """Durable `Store.log_session` against plain TinyDB `insert` of the same documents; and,
+    interleaved with them (so a busy moment hurts both alike), the same saves with the seal
+    left out, to show what sealing each save costs (issue 14: within 2x)."""
     from dataclasses import replace
 
     from tinydb import TinyDB
@@ -305,11 +308,14 @@ def saves(store_copy: str, tinydb_copy: str, count: str, budget: str) -> None:
     from mesotui.store import Store
     from mesotui.vocab import Area
 
-    timings: dict[str, list[float]] = {"save_s": [], "tinydb_insert_s": []}
+    timings: dict[str, list[float]] = {"save_s": [], "unsealed_save_s": [], "tinydb_insert_s": []}
     if TinyDB(tinydb_copy).table("sessions").get(doc_id=1) is None:  # reads the file whole
         raise SystemExit("plain TinyDB does not see the clinic's sessions in the copy")
     docs = []
-    store = Store.open(store_copy)
+    store, unsealed = Store.open(store_copy), Store.open(unsealed_copy)
+    if store._backend.journal.seal is None:  # type: ignore[union-attr]
+        raise SystemExit("the benchmark clinic is not sealed")
+    unsealed._backend.journal.seal = None  # type: ignore[union-attr]  # the yardstick only
     try:
         consented = [p for p in store.patients() if p.consent_on(TODAY) is not None]
         template = Session(id="", patient_id="", date=TODAY, product="Dutasteride 0.01% solution",
@@ -322,12 +328,17 @@ def saves(store_copy: str, tinydb_copy: str, count: str, budget: str) -> None:
             started = time.perf_counter()
             saved = store.log_session(replace(template, patient_id=patient.id), TODAY)
             timings["save_s"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            unsealed.log_session(replace(template, patient_id=patient.id), TODAY)
+            timings["unsealed_save_s"].append(time.perf_counter() - started)
             docs.append({"id": saved.id + "-T", "patient_id": saved.patient_id,
                          "history": [r.to_doc() for r in saved.history]})
     finally:
         started = time.perf_counter()
         store.close()  # a journalling store folds its journal into the file here
         timings["close_s"] = [time.perf_counter() - started]
+        unsealed._backend.close()  # type: ignore[union-attr]  # never folded: it is thrown away
+        unsealed._lock.release()  # type: ignore[union-attr]
     db = TinyDB(tinydb_copy)
     table = db.table("sessions")
     deadline = time.perf_counter() + float(budget)
