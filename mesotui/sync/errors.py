@@ -12,7 +12,8 @@ class SyncError(MesoError):
     (a plain-HTTP or otherwise unacceptable address), "credentials", "forbidden",
     "unreachable", "timeout", "rejected" (the server refused a document), "full" (the server
     has no space), "server" (it answered with an error or something that is not CouchDB),
-    "key" (the clinic key is missing or wrong).
+    "key" (the clinic key is missing or wrong), "local" (what was pulled could not be saved
+    in the record file; nothing of it was).
     """
 
     def __init__(self, kind: str, message: str) -> None:
