@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from mesotui import __version__
 from mesotui.errors import CorruptRecordFile, MesoError
-from mesotui.parse import parse_date
+from mesotui.parse import DateText, resolve_date
 from mesotui.paths import ENV_DB, resolve_db_path
 from mesotui.store import Store
 from mesotui.terminal import guarded_streams, safe
@@ -49,9 +50,20 @@ class Context:
 
 def _today(text: str) -> date:
     try:
-        return parse_date(text, "--today")
+        return resolve_date(text, "--today", date.today())
     except MesoError as error:
         raise argparse.ArgumentTypeError(str(error).removeprefix("--today: ")) from None
+
+
+def resolve_dates(args: argparse.Namespace, today: date) -> None:
+    """Relative dates given to a command (--date -1d) read against its today, each said on
+    stderr as it is read ("--date -1d → 2026-01-14"), so a script's log shows it."""
+    for key, value in vars(args).items():
+        if isinstance(value, DateText):
+            day = resolve_date(value, f"--{key.replace('_', '-')}", today)
+            setattr(args, key, day)
+            print(f"mesotui: --{key.replace('_', '-')} {value} \u2192 {day.isoformat()}",
+                  file=sys.stderr)
 
 
 def global_options(suppress: bool) -> argparse.ArgumentParser:
@@ -64,8 +76,9 @@ def global_options(suppress: bool) -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH", default=default,
                         help=f"the record file (default: ${ENV_DB}, else clinic.json in the "
                              "user data folder)")
-    parser.add_argument("--today", metavar="YYYY-MM-DD", type=_today, default=default,
-                        help="treat this date as today (demos, planning, tests)")
+    parser.add_argument("--today", metavar="DATE", type=_today, default=default,
+                        help="treat this date as today (demos, planning, tests); every date "
+                             "option also takes today, yesterday, -3d, +2w, +2m, mon, +fri")
     return parser
 
 
@@ -100,8 +113,20 @@ def opens_the_app(argv: list[str]) -> bool:
     return True
 
 
+def _joined_offsets(argv: list[str]) -> list[str]:
+    """`--date -1d` as `--date=-1d`: argparse would read "-1d" as an option of its own."""
+    joined: list[str] = []
+    for token in argv:
+        if (joined and joined[-1].startswith("--") and "=" not in joined[-1]
+                and re.fullmatch(r"-\d{1,4}[dwmy]?", token)):
+            joined[-1] += "=" + token
+        else:
+            joined.append(token)
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = _joined_offsets(sys.argv[1:] if argv is None else argv)
     parser = build_parser(with_commands=not opens_the_app(argv))
     with guarded_streams():  # argparse echoes what was typed: never raw
         args = parser.parse_args(argv)
@@ -109,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace, Context], int] | None = getattr(args, "handler", None)
     if handler is None:
         return _guarded(run_app, context)  # the app makes its own screen safe (tui/safe_text)
+    def command(context: Context) -> int:
+        resolve_dates(args, context.today)  # --date -1d read against --today
+        return handler(args, context)
+
     with guarded_streams():  # no record's text reaches the terminal raw, whatever prints it
-        return _guarded(lambda c: handler(args, c), context)
+        return _guarded(command, context)
 
 
 def _guarded(run: Callable[[Context], int], context: Context) -> int:

@@ -11,15 +11,19 @@ from datetime import date
 from typing import Any
 
 from mesotui.errors import MesoError
-from mesotui.parse import parse_date
+from mesotui.parse import DateText, is_relative, parse_date, resolve_date
 
 PROGRESS_FROM = 50
 """Fewer records than this finish before a bar could be read."""
 
 
-def date_arg(text: str) -> date:
-    """An argparse type: a real calendar date written YYYY-MM-DD (else exit 2, one line)."""
+def date_arg(text: str) -> date | DateText:
+    """An argparse type: a real calendar date written YYYY-MM-DD, or a relative one (today,
+    -1d, +2m, mon...) that `mesotui.cli` resolves against --today; else exit 2, one line."""
     try:
+        if is_relative(text):
+            resolve_date(text, "date", date.today())  # it can be read: resolved later
+            return DateText(text.strip())
         return parse_date(text, "date")
     except MesoError as error:
         raise argparse.ArgumentTypeError(str(error).removeprefix("date: ")) from None

@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     course.add_argument("patient_id", metavar="PATIENT_ID")
     course.add_argument("action", choices=list(ACTIONS))
     course.add_argument("--reason", default="", help="why (kept in the record's history)")
-    course.add_argument("--on", metavar="YYYY-MM-DD", type=date_arg, help="default: today")
+    course.add_argument("--on", metavar="DATE", type=date_arg, help="default: today")
     course.add_argument("--json", action="store_true", help="print JSON for scripts")
     course.set_defaults(handler=run_course)
 

@@ -32,19 +32,19 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     add = subparsers.add_parser("add-patient", parents=[common], help="add a patient")
     add.add_argument("--name", required=True)
     add.add_argument("--sex", required=True, choices=[s.value for s in Sex])
-    add.add_argument("--dob", required=True, metavar="YYYY-MM-DD", type=date_arg)
+    add.add_argument("--dob", required=True, metavar="DATE", type=date_arg)
     add.add_argument("--phone", default="")
     add.add_argument("--email", default="")
     add.add_argument("--notes", default="")
     add.add_argument("--treatment", action="append", default=[],
                      help="a concurrent treatment (repeat for more)")
-    add.add_argument("--planned-start", metavar="YYYY-MM-DD", type=date_arg)
+    add.add_argument("--planned-start", metavar="DATE", type=date_arg)
     add.add_argument("--json", action="store_true", help="print JSON for scripts")
     add.set_defaults(handler=run_add_patient)
 
     log = subparsers.add_parser("log", parents=[common], help="log a session given to a patient")
     log.add_argument("patient_id", metavar="PATIENT_ID")
-    log.add_argument("--date", metavar="YYYY-MM-DD", type=date_arg, help="default: today")
+    log.add_argument("--date", metavar="DATE", type=date_arg, help="default: today")
     log.add_argument("--anaesthesia", required=True, choices=[a.value for a in AnaesthesiaType])
     log.add_argument("--agent", help="anaesthetic agent, e.g. 'lidocaine 2%%'")
     log.add_argument("--amount", default="", help="e.g. '1 mL ring block'")
@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     log.add_argument("--volume-ml", type=number_arg)
     log.add_argument("--lot", default="", help="the product lot (required unless the clinic's "
                      "settings make it optional)")
-    log.add_argument("--lot-expiry", metavar="YYYY-MM-DD", type=date_arg,
+    log.add_argument("--lot-expiry", metavar="DATE", type=date_arg,
                      help="the lot's expiry (required with the lot)")
     log.add_argument("--confirm-expired-lot", action="store_true",
                      help="log a lot past its expiry on the session date")

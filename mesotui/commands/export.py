@@ -31,9 +31,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         help="write to FILE (mode 0600) instead of stdout")
     parser.add_argument("--patient", metavar="ID", action="append", default=[],
                         help="only this patient (repeat for more)")
-    parser.add_argument("--since", metavar="YYYY-MM-DD", type=date_arg,
+    parser.add_argument("--since", metavar="DATE", type=date_arg,
                         help="only sessions on or after this day")
-    parser.add_argument("--until", metavar="YYYY-MM-DD", type=date_arg,
+    parser.add_argument("--until", metavar="DATE", type=date_arg,
                         help="only sessions on or before this day")
     parser.add_argument("--pseudonymise", "--pseudonymize", action="store_true",
                         help="remove names, contacts and notes; stable pseudonymous ids")

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "consent", parents=[common],
         help="record (or withdraw) consent to off-label dutasteride mesotherapy")
     consent.add_argument("patient_id", metavar="PATIENT_ID")
-    consent.add_argument("--date", metavar="YYYY-MM-DD", type=date_arg, help="default: today")
+    consent.add_argument("--date", metavar="DATE", type=date_arg, help="default: today")
     consent.add_argument("--form-version", default="",
                          help="the consent form's version or reference")
     consent.add_argument("--taken-by", default="", help="who took the consent")
@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "evaluate", parents=[common],
         help="record a course evaluation: outcome measures and the decision")
     evaluate.add_argument("patient_id", metavar="PATIENT_ID")
-    evaluate.add_argument("--date", metavar="YYYY-MM-DD", type=date_arg, help="default: today")
+    evaluate.add_argument("--date", metavar="DATE", type=date_arg, help="default: today")
     evaluate.add_argument("--decision", required=True, choices=[d.value for d in Decision])
     evaluate.add_argument("--maintenance-months", type=whole_arg,
                           help="interval from now on (maintenance; default 4)")

@@ -12,6 +12,7 @@ from textual.widgets import Input, Select, Static
 
 from mesotui.evaluation import Consent
 from mesotui.models import Patient
+from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.field import Field, FormScreen
 from mesotui.tui.widgets.practitioner import PractitionerSelect
 
@@ -50,7 +51,7 @@ class ConsentDialog(FormScreen[Patient | None]):
         yield Field("Change", Select(choices, value=choices[0][1], allow_blank=False,
                                      id="change", compact=True, classes="scale"),
                     keys=("change", "consent"))
-        yield Field("Date", Input(self.today.isoformat(), id="on", compact=True),
+        yield Field("Date", DateInput(self.today.isoformat(), id="on"),
                     keys=("on", "given_on", "consents"))
         yield Field("Form version", Input(last.form_version if last else DEFAULT_FORM,
                                           id="form-version", compact=True),

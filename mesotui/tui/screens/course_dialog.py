@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select, Static
 
 from mesotui.models import Patient
+from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.field import Field, FormScreen
 from mesotui.vocab import CourseStatus
 
@@ -35,7 +36,7 @@ class CourseDialog(FormScreen[Patient | None]):
                      classes="prompt")
         yield Field("Change", Select(choices, value=choices[0][1], allow_blank=False,
                                      id="status", compact=True), keys=("status",))
-        yield Field("From", Input(self.today.isoformat(), id="on", compact=True), keys=("on",))
+        yield Field("From", DateInput(self.today.isoformat(), id="on"), keys=("on",))
         yield Field("Reason", Input(placeholder="e.g. travelling for three months", id="reason",
                                     compact=True), keys=("reason", "course"))
 

@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, Select, Static
 from mesotui import validation
 from mesotui.evaluation import DEFAULT_MAINTENANCE_MONTHS, Evaluation, Photo
 from mesotui.models import Patient
+from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.field import Field, FormScreen, Question
 from mesotui.tui.widgets.practitioner import PractitionerSelect
 from mesotui.validation import plural
@@ -61,7 +62,7 @@ class EvaluationForm(FormScreen[Evaluation | None]):
 
     def compose_fields(self) -> ComposeResult:
         e = self.base
-        yield Field("Date", Input(e.date.isoformat(), id="date", compact=True), keys=("date",))
+        yield Field("Date", DateInput(e.date.isoformat(), id="date"), keys=("date",))
         yield Field("Hair count", Input(_num(e.hair_count_per_cm2), id="hair-count",
                                         compact=True),
                     Label("per cm², site", classes="inline-label"),

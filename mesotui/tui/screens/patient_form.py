@@ -14,6 +14,7 @@ from textual.widgets import Checkbox, Input, Select
 from mesotui import validation
 from mesotui.models import Patient, Protocol
 from mesotui.tui import fmt
+from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.field import Field, FormScreen
 from mesotui.tui.widgets.protocol_fields import protocol_fields, read_protocol
 from mesotui.tui.widgets.ticks import Tick
@@ -35,8 +36,8 @@ class PatientForm(FormScreen[Patient | None]):
         yield Field("Name", Input(p.name if p else "", id="name", compact=True), keys=("name",))
         yield Field("Sex", Select([(s.label, s) for s in Sex], value=p.sex if p else Select.NULL,
                                   id="sex", compact=True, prompt="choose"), keys=("sex",))
-        yield Field("Date of birth", Input(fmt.day(p.date_of_birth) if p else "",
-                                           placeholder="YYYY-MM-DD", id="dob", compact=True),
+        yield Field("Date of birth", DateInput(fmt.day(p.date_of_birth) if p else "",
+                                               placeholder="YYYY-MM-DD", id="dob"),
                     keys=("date_of_birth",))
         yield Field("Phone", Input(p.phone if p else "", id="phone", compact=True),
                     keys=("phone",))
@@ -46,9 +47,10 @@ class PatientForm(FormScreen[Patient | None]):
                                         id="treatments", compact=True,
                                         placeholder="e.g. oral minoxidil 1 mg daily; biotin"),
                     keys=("concurrent_treatments",), hint="concurrent treatments, separated by ;")
-        yield Field("Planned start", Input(fmt.day(p.planned_start) if p and p.planned_start
-                                           else "", placeholder="YYYY-MM-DD (optional)",
-                                           id="start", compact=True), keys=("planned_start",))
+        start = fmt.day(p.planned_start) if p and p.planned_start else ""
+        yield Field("Planned start", DateInput(start, id="start",
+                                               placeholder="optional: YYYY-MM-DD, +2w, +mon\u2026"),
+                    keys=("planned_start",))
         yield Field("Notes", Input(p.notes if p else "", id="notes", compact=True),
                     keys=("notes",))
         own = bool(p and p.protocol)

@@ -13,9 +13,12 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
 
 from mesotui import validation
+from mesotui.errors import ValidationError
 from mesotui.models import Anaesthesia, Patient, Protocol, Session
+from mesotui.parse import resolve_date
 from mesotui.settings import Settings
 from mesotui.tui import fmt
+from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.effects import SideEffectsField
 from mesotui.tui.widgets.field import Field, FormScreen, Question
 from mesotui.tui.widgets.practitioner import PractitionerSelect
@@ -77,7 +80,7 @@ class SessionForm(FormScreen[Session | None]):
         s = self.base
         for text, style in self.course.banners:
             yield Static(text, classes=f"form-banner {style}", markup=False)
-        yield Field("Date", Input(s.date.isoformat(), id="date", compact=True),
+        yield Field("Date", DateInput(s.date.isoformat(), id="date"),
                     keys=("date",))
         yield Field("Anaesthesia",
                     Select([(t.label, t) for t in AnaesthesiaType], value=s.anaesthesia.type,
@@ -121,8 +124,7 @@ class SessionForm(FormScreen[Session | None]):
         yield Field("Lot", Input(s.lot, id="lot", compact=True, placeholder="type or scan",
                                  suggester=SuggestFromList(list(self.lots), case_sensitive=False)),
                     Label("expiry", classes="inline-label"),
-                    Input(fmt.day(s.lot_expiry) if s.lot_expiry else "", placeholder="YYYY-MM-DD",
-                          id="expiry", compact=True),
+                    DateInput(fmt.day(s.lot_expiry) if s.lot_expiry else "", id="expiry"),
                     keys=("lot", "lot_expiry"),
                     hint=(f"Recent: {recent}" if recent else "") + optional)
         if self.last_lot:
@@ -200,8 +202,8 @@ class SessionForm(FormScreen[Session | None]):
 
     def _quiet_date(self, selector: str) -> date | None:
         try:
-            return date.fromisoformat(self.text(selector))
-        except ValueError:
+            return resolve_date(self.text(selector), "date", self.today)
+        except ValidationError:
             return None
 
     # -- saving ---------------------------------------------------------------------------

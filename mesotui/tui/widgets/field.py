@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
 from mesotui.errors import MesoError, ValidationError
-from mesotui.parse import parse_date
+from mesotui.parse import resolve_date
 from mesotui.tui.widgets.practitioner import PractitionerSelect
 
 T = TypeVar("T")
@@ -118,10 +118,10 @@ class FormScreen(ModalScreen[T], Generic[T]):
         raw = self.text(selector)
         if not raw:
             if required:
-                self.problems[key] = "is required (YYYY-MM-DD)"
+                self.problems[key] = "is required (YYYY-MM-DD, or today, -1d, mon\u2026)"
             return None
         try:
-            return parse_date(raw, key)
+            return resolve_date(raw, key, getattr(self.app, "today", None) or date.today())
         except ValidationError as error:
             self.problems.update(error.problems)
             return None
