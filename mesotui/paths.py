@@ -24,5 +24,7 @@ def resolve_db_path(flag: str | None) -> Path:
 
 
 def default_export_dir() -> Path:
-    """The user's documents folder, where exports go unless told otherwise."""
-    return platformdirs.user_documents_path()
+    """Where exports and screenshots go unless told otherwise: the user's documents folder
+    (Documents on every system), or the home folder where there is none."""
+    documents = platformdirs.user_documents_path()
+    return documents if documents.is_dir() else Path.home()

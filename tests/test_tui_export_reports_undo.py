@@ -40,8 +40,9 @@ async def test_e_exports_the_open_patient_without_freezing_the_screen(tmp_path: 
         exported = json.loads(target.read_text(encoding="utf-8"))
         assert [p["id"] for p in exported["patients"]] == [patient.id]
         assert (target.stat().st_mode & 0o777) == 0o600
-        assert any(f"Exported 1 patients to {target}" in n.message
-                   for n in app._notifications)  # noqa: SLF001
+        sessions = len(app.store.sessions_for(patient.id))
+        said = f"Exported 1 patient and {sessions} sessions (JSON) to {target}"
+        assert any(said in n.message for n in app._notifications)  # noqa: SLF001
 
 
 async def test_r_opens_the_reports_and_escape_returns() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
@@ -14,7 +15,6 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from mesotui.errors import MesoError
-from mesotui.findings import failed_note
 from mesotui.store import Store
 from mesotui.tui import flows, safe_text
 from mesotui.tui.crash import PlainCrash
@@ -24,8 +24,8 @@ from mesotui.tui.undo import UndoList
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS
 
 if TYPE_CHECKING:
-    from mesotui.export import ExportRequest
     from mesotui.spreadsheet import Plan
+    from mesotui.tui.screens.export_dialog import ExportChoice
     from mesotui.tui.screens.record import RecordScreen
 
 
@@ -154,37 +154,29 @@ class MesoApp(PlainCrash, App[None]):
         patient_id = record.patient_id if (record := self.shown_record) else None
         self.push_screen(ExportDialog(self.today, patient_id), self._export)
 
-    def _export(self, request: ExportRequest | None) -> None:
-        if request is None:
-            return
-        if request.pseudonymise:
-            try:  # the clinic's pseudonym key is made once, here, where the file is writable
-                self.store.pseudonym_key()
-            except MesoError as error:
-                self.notify(f"Export failed: {error}", severity="error", markup=False)
-                return
-        self._say(f"Exporting to {request.destination}...")
-        self.run_export(request)
+    def _export(self, choice: ExportChoice | None) -> None:
+        if choice is not None:
+            from mesotui.tui.exporting import ExportJob
 
-    @work(thread=True, exclusive=True, group="export")
-    def run_export(self, request: ExportRequest) -> None:
-        """Export off the main thread, from a fresh read-only view of the file on disk."""
+            ExportJob(self, choice).start()
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot: saved where exports go (a folder that exists), readable
+        by this user only (it shows patient data), and the app says where."""
         from mesotui import export
+        from mesotui.paths import default_export_dir
 
+        name = filename or f"mesotui-screenshot-{datetime.now():%Y-%m-%d-%H%M%S}.svg"
+        target = Path(path) if path else default_export_dir()
         try:
-            source = (Store.open(self.store.path, readonly=True) if self.store.path
-                      else self.store)
-            tally = export.Tally()
-            export.write_bytes(export.stream(source, self.today, request, tally=tally),
-                               request.destination)  # type: ignore[arg-type]
-        except (MesoError, OSError) as error:
-            self.call_from_thread(self.notify, f"Export failed: {error}", severity="error",
-                                  markup=False)
-            return
-        note = failed_note(source.integrity)  # tampered records are named, never hidden
-        self.call_from_thread(self._say, f"Exported {tally.patients} patients to "
-                                         f"{request.destination} (readable by you only)."
-                                         + (f" {note[0].upper()}{note[1:]}." if note else ""))
+            export.write_bytes(self.export_screenshot().encode("utf-8"), target / name)
+        except MesoError as error:
+            self.notify(f"Screenshot not saved: {error}", severity="error", markup=False)
+            return None
+        self.notify(f"Screenshot saved to {target / name} (readable by you only: it shows "
+                    "patient data).", title="Screenshot", timeout=10, markup=False)
+        return str(target / name)
 
     def action_import_spreadsheet(self) -> None:
         from mesotui.tui.screens.import_dialog import ImportDialog
@@ -217,7 +209,8 @@ class MesoApp(PlainCrash, App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Keys", "Every key, per screen (?)", self.action_help)
-        yield SystemCommand("Export", "Records as a JSON file (e)", self.action_export)
+        yield SystemCommand("Export", "Records as JSON, FHIR, a calendar or CSV (e)",
+                            self.action_export)
         yield SystemCommand("Import a spreadsheet", "Patients and past sessions from a CSV "
                             "file, checked first", self.action_import_spreadsheet)
         yield SystemCommand("Reports", "Side effects, due calendar, lot recall, outcomes (r)",
