@@ -21,6 +21,7 @@ from mesotui.tui.crash import PlainCrash
 from mesotui.tui.keygate import KeyGate
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.undo import UndoList
+from mesotui.tui.widgets.keybar import MORE_KEY, KeyBar
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class MesoApp(PlainCrash, App[None]):
         Binding("e", "export", "Export"),
         Binding("r", "reports", "Reports"),
         Binding("ctrl+z", "undo", "Undo"),
+        Binding(MORE_KEY, "more_keys", "More keys", show=False),
     ]
 
     def __init__(self, store: Store, today: date, db_label: str = "") -> None:
@@ -116,6 +118,14 @@ class MesoApp(PlainCrash, App[None]):
             self.home.reload()
         if record := self.shown_record:
             record.refresh_record()
+
+    def action_more_keys(self) -> None:
+        """The bottom line's next page of keys (when they do not all fit its width)."""
+        bars = [bar for bar in self.screen.query(KeyBar) if len(bar.pages()) > 1]
+        for bar in bars:
+            bar.next_page()
+        if not bars:
+            self.bell()  # every key is shown already
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Export, reports and undo act from the list and the record, never under a form."""

@@ -50,9 +50,9 @@ class RecordScreen(Screen[None]):
         Binding("k", "consent", "Consent"),
         Binding("a", "amend", "Amend"),
         Binding("v", "void", "Void"),
-        Binding("d", "edit", "Edit details"),
-        Binding("c", "course", "Pause/stop/resume"),
-        Binding("x", "archive", "Archive", show=False),
+        Binding("d", "edit", "Details"),
+        Binding("c", "course", "Course"),
+        Binding("x", "archive", "Archive"),
     ]
     table = getters.query_one("#sessions", RecordTable)
     evaluations_table = getters.query_one("#evaluations", RecordTable)

@@ -27,11 +27,16 @@ class Hint(NamedTuple):
     enabled: bool
 
 
+MORE_KEY = "m"
+"""Shows the next page of keys when they do not all fit (the app binds it)."""
+
+
 class KeyBar(Widget, can_focus=False):
     """Every key the screen shows in its footer, then the command palette's key at the right.
 
-    Keys that are not available now are dimmed. Clicking a key presses it. Keys that do not fit
-    the width are left out whole, from the right, so the first keys (help first) always show.
+    Keys that are not available now are dimmed. Clicking a key presses it. Keys that do not
+    fit the width go on further pages, whole: the last key shown is then `m More 1/2`, which
+    shows the next page, so every key is reachable from the bar at any width.
     """
 
     ALLOW_SELECT = False
@@ -41,6 +46,8 @@ class KeyBar(Widget, can_focus=False):
         super().__init__(id=id)
         self._spans: list[tuple[int, int, Hint]] = []
         """(first cell, end cell, hint) of each key drawn, for clicks."""
+        self.page = 0
+        """Which page of keys is shown, when they need more than one."""
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -69,6 +76,33 @@ class KeyBar(Widget, can_focus=False):
     def _hint(self, binding: Binding, enabled: bool) -> Hint:
         return Hint(binding.key, self.app.get_key_display(binding), binding.description, enabled)
 
+    @staticmethod
+    def _cells(hint: Hint) -> int:
+        return cell_len(f" {hint.shown_key} ") + cell_len(f"{hint.description} ")
+
+    def pages(self, room: int | None = None) -> list[list[Hint]]:
+        """The keys in pages that each fit `room` cells (with room left for "More")."""
+        shown, palette = self.hints()
+        if room is None:
+            room = self.size.width - (self._cells(palette) + 1 if palette else 0)
+        if sum(self._cells(h) for h in shown) <= room:
+            return [shown]
+        more = self._cells(Hint(MORE_KEY, MORE_KEY, "More 9/9", True))
+        pages: list[list[Hint]] = [[]]
+        used = 0
+        for hint in shown:
+            cells = self._cells(hint)
+            if used + cells > room - more and pages[-1]:
+                pages.append([])
+                used = 0
+            pages[-1].append(hint)
+            used += cells
+        return pages
+
+    def next_page(self) -> None:
+        self.page += 1
+        self.refresh()
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base = self.rich_style
@@ -77,17 +111,22 @@ class KeyBar(Widget, can_focus=False):
         key_style = base + self.get_component_rich_style("keybar--key")
         text_style = base + self.get_component_rich_style("keybar--description")
         dim = Style(dim=True)
-        shown, palette = self.hints()
+        _shown, palette = self.hints()
         right: list[Segment] = []
         if palette is not None:
             right = [Segment("\u258f", base + Style(dim=True)),
                      Segment(f" {palette.shown_key} ", key_style),
                      Segment(f"{palette.description} ", text_style)]
         room = width - sum(cell_len(s.text) for s in right)
+        pages = self.pages(room)
+        page = pages[self.page % len(pages)]
+        if len(pages) > 1:
+            page = [*page, Hint(MORE_KEY, MORE_KEY,
+                                f"More {self.page % len(pages) + 1}/{len(pages)}", True)]
         segments: list[Segment] = []
         spans: list[tuple[int, int, Hint]] = []
         x = 0
-        for hint in shown:
+        for hint in page:
             key_text, description = f" {hint.shown_key} ", f"{hint.description} "
             cells = cell_len(key_text) + cell_len(description)
             if x + cells > room:
