@@ -298,7 +298,7 @@ async def test_opening_a_session_shows_its_full_record_and_revisions() -> None:
         await pilot.press("enter")
         await settle(pilot)
         text = screen_text(pilot.app)
-        assert "Revision history" in text and "1. " in text and "create" in text
+        assert "Revision history" in text and "1. " in text and "logged" in text
         assert "Lot" in text and "Side effects" in text
 
 

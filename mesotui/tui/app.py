@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import getpass
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -132,13 +133,26 @@ class MesoApp(PlainCrash, App[None]):
         if action in ("export", "reports", "undo"):
             if not isinstance(self.screen, PatientsScreen) and not self.shown_record:
                 return False
-            if action == "undo" and not self.undo_list.changes:
-                return None  # shown dimmed: nothing to undo yet
         return True
 
-    def action_undo(self) -> None:
+    @property
+    def user(self) -> str:
+        """Who works in this window, for the history: the clinic's default practitioner, else
+        the computer's login name."""
+        if self.store.settings.default_practitioner:
+            return self.store.settings.default_practitioner
         try:
-            change = self.undo_list.undo()
+            return getpass.getuser()
+        except (OSError, KeyError, ImportError):  # no login name to be had
+            return ""
+
+    def action_undo(self) -> None:
+        """Undo the newest change made in this window, and say what was undone, every time."""
+        if not self.undo_list.changes:
+            self._say("Nothing to undo: no change made in this window is left to undo.")
+            return
+        try:
+            change = self.undo_list.undo(by=self.user)
         except MesoError as error:
             self.notify(f"Nothing was undone: {error}", severity="error", markup=False)
             return
@@ -148,7 +162,11 @@ class MesoApp(PlainCrash, App[None]):
         if record := self.shown_record:
             record.refresh_record()
         self.refresh_bindings()
-        self._say(f"Undone: {change.summary}. The record keeps both versions.")
+        kept = ("It stays in the record, marked UNDONE." if " logged" in change.summary
+                or " recorded" in change.summary else "The record keeps both versions.")
+        left = len(self.undo_list.changes)
+        more = f" ctrl+z again undoes {self.undo_list.changes[-1].summary}." if left else ""
+        self._say(f"Undone: {change.summary}. {kept}{more}")
 
     # Screens other than the list and the record are imported when first opened, so that
     # starting the app pays only for what it shows first.

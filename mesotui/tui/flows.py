@@ -60,7 +60,7 @@ def _practitioner_adder(app: MesoApp) -> Callable[[str], tuple[str, ...]]:
 
             raise ValidationError({"reason": "is already on the list"})
         app.store.save_settings(replace(held, practitioners=(*held.practitioners, name)),
-                                reason=f"practitioner added: {name}")
+                                reason=f"practitioner added: {name}", by=app.user)
         return app.store.settings.practitioners
     return add
 
@@ -113,7 +113,7 @@ def void_session(app: MesoApp, session: Session, done: Done) -> None:
         f"Void the session of {session.date}?",
         "A voided session stays in the record, struck through, and no longer counts "
         "toward the schedule.",
-        lambda reason: store.void_session(session.id, reason=reason),
+        lambda reason: store.void_session(session.id, reason=reason, by=app.user),
         placeholder="e.g. entered twice")
     app.push_screen(dialog, _after(app, session.patient_id, done, lambda: (
         f"Session of {session.date} voided; {_next_due(app, session.patient_id)}.")))
@@ -129,7 +129,7 @@ def add_patient(app: MesoApp, done: Callable[[Patient], None]) -> None:
             app.patient_changed(saved.id)
             done(saved)
 
-    app.push_screen(PatientForm(None, lambda p, _reason: store.add_patient(p, today),
+    app.push_screen(PatientForm(None, lambda p, _reason: store.add_patient(p, today, by=app.user),
                                 today=today, default_protocol=store.settings.protocol), finish)
 
 
@@ -138,7 +138,7 @@ def edit_patient(app: MesoApp, patient_id: str, done: Done) -> None:
 
     store, today = app.store, app.today
     form = PatientForm(store.patient(patient_id), lambda p, reason: store.update_patient(
-        p, today, reason=reason or "details edited"), today=today,
+        p, today, reason=reason or "details edited", by=app.user), today=today,
         default_protocol=store.settings.protocol)
     app.push_screen(form, _after(app, patient_id, done, lambda: "Patient details saved."))
 
@@ -150,7 +150,8 @@ def change_course(app: MesoApp, patient_id: str, done: Done) -> None:
     patient = store.patient(patient_id)
 
     def save(status: CourseStatus, on: date, reason: str) -> Patient:
-        return store.set_course_status(patient_id, status, on, reason=reason, today=app.today)
+        return store.set_course_status(patient_id, status, on, reason=reason, today=app.today,
+                                       by=app.user)
 
     app.push_screen(CourseDialog(patient, save, today=app.today), _after(
         app, patient_id, done, lambda: (
@@ -168,7 +169,8 @@ def toggle_archive(app: MesoApp, patient_id: str, done: Done) -> None:
                "nothing is deleted." if archive else "The patient returns to the active list.")
     dialog = ReasonDialog[Patient](f"{verb} {patient.name}?", explain,
                                    lambda reason: store.set_archived(patient_id, archive,
-                                                                     reason=reason))
+                                                                     reason=reason,
+                                                                     by=app.user))
     app.push_screen(dialog, _after(app, patient_id, done, lambda: f"{verb}d {patient.name}."))
 
 
@@ -182,7 +184,8 @@ def edit_settings(app: MesoApp, done: Done) -> None:
             app.settings_changed()
             done("Settings saved.")
 
-    app.push_screen(SettingsForm(store.settings, lambda s: store.save_settings(s)), finish)
+    app.push_screen(SettingsForm(store.settings, lambda s: store.save_settings(s, by=app.user)),
+                    finish)
 
 
 def consent(app: MesoApp, patient_id: str, done: Done) -> None:
@@ -192,10 +195,10 @@ def consent(app: MesoApp, patient_id: str, done: Done) -> None:
     patient = store.patient(patient_id)
 
     def record(given: Consent) -> Patient:
-        return store.record_consent(patient_id, given, today)
+        return store.record_consent(patient_id, given, today, by=given.taken_by or app.user)
 
     def withdraw(on: date, reason: str) -> Patient:
-        return store.withdraw_consent(patient_id, on, today, reason=reason)
+        return store.withdraw_consent(patient_id, on, today, reason=reason, by=app.user)
 
     def said() -> str:
         held = store.patient(patient_id)
@@ -253,7 +256,8 @@ def void_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
         f"Void the evaluation of {evaluation.date}?",
         "A voided evaluation stays in the record, struck through; its decision no longer "
         "drives the schedule. (A course it stopped stays stopped: resume it with c.)",
-        lambda reason: store.void_evaluation(evaluation.id, reason=reason),
+        lambda reason: store.void_evaluation(evaluation.id, reason=reason,
+                                            by=app.user),
         placeholder="e.g. entered for the wrong patient")
     app.push_screen(dialog, _after(app, evaluation.patient_id, done, lambda: (
         f"Evaluation of {evaluation.date} voided; {_next_due(app, evaluation.patient_id)}.")))

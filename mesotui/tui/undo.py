@@ -8,6 +8,9 @@ from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.store import Record, Store
 
+UNDO_REASON = "undone with ctrl+z"
+"""The reason an undo records: the record then shows "UNDONE", at once and after reopening."""
+
 ACTION_WORDS = {"create": "added", "amend": "amended", "void": "voided", "restore": "restored",
                 "status": "course changed", "archive": "archived", "unarchive": "unarchived",
                 "undo": "undone"}
@@ -22,14 +25,23 @@ class Change:
     summary: str
 
 
-def describe(record: Record) -> str:
+def describe(record: Record, whose: str = "") -> str:
+    """The change in words: 'the session of 2026-01-15 logged for Ana Ruiz'."""
     action = record.history[-1].action
+    for_whom = f" for {whose}" if whose else ""
     if isinstance(record, Session):
         verb = "logged" if action == "create" else ACTION_WORDS.get(action, action)
-        return f"session of {record.date} {verb}"
+        return f"the session of {record.date} {verb}{for_whom}"
     if isinstance(record, Evaluation):
-        return f"evaluation of {record.date} {ACTION_WORDS.get(action, action)}"
+        verb = "recorded" if action == "create" else ACTION_WORDS.get(action, action)
+        return f"the evaluation of {record.date} {verb}{for_whom}"
     return f"{record.name} {ACTION_WORDS.get(action, action)}"
+
+
+def is_undone(record: Record) -> bool:
+    """Whether the record's last revision is an undo of its creation (a void by ctrl+z)."""
+    return bool(record.history) and record.history[-1].action == "void" and (
+        record.history[-1].reason == UNDO_REASON)
 
 
 class UndoList:
@@ -46,8 +58,9 @@ class UndoList:
             return
         first = records[0]
         patient_id = first.id if isinstance(first, Patient) else first.patient_id
+        whose = "" if isinstance(first, Patient) else self.store.patient(patient_id).name
         self.changes.append(Change(tuple((r.id, r.history[-1].hash) for r in records),
-                                   patient_id, describe(first)))
+                                   patient_id, describe(first, whose)))
 
     def undo(self, by: str = "") -> Change | None:
         """Undo the newest change still standing; None when there is nothing to undo.
@@ -60,7 +73,7 @@ class UndoList:
         change = self.changes[-1]
         self._undoing = True
         try:
-            self.store.revert_all(list(change.records), by=by, reason="undone (ctrl+z)")
+            self.store.revert_all(list(change.records), by=by, reason=UNDO_REASON)
         finally:
             self._undoing = False
         self.changes.pop()

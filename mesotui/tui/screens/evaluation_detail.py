@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from mesotui.evaluation import Evaluation
 from mesotui.tui import fmt
-from mesotui.tui.screens.session_detail import revisions
+from mesotui.tui.screens.session_detail import revisions, state_text
 from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.vocab import Change, Decision
 
@@ -31,11 +31,7 @@ def decision_text(evaluation: Evaluation) -> str:
 
 def describe(evaluation: Evaluation) -> list[str]:
     """The evaluation as plain lines, measures first, then the decision."""
-    state = ""
-    if evaluation.voided:
-        state = f"  [VOIDED ({evaluation.history[-1].reason})]"
-    elif evaluation.amended:
-        state = "  [amended]"
+    state = f"  [{state_text(evaluation)}]" if state_text(evaluation) else ""
     count = fmt.number(evaluation.hair_count_per_cm2, "hairs/cm²")
     site = f" at {evaluation.hair_count_site}" if evaluation.hair_count_site else ""
     photos = [f"  {p.path}" + (f"  ({p.angle})" if p.angle else "") for p in evaluation.photos]

@@ -25,6 +25,7 @@ from mesotui.tui.screens.record_text import (
     safety_text,
     standing_text,
 )
+from mesotui.tui.undo import is_undone
 from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.outcome_chart import chart_lines
 from mesotui.tui.widgets.record_table import RecordTable
@@ -159,7 +160,8 @@ class RecordScreen(Screen[None]):
         for session in reversed(sessions):
             effects = ("none" if session.no_side_effects else
                        ", ".join(r.effect.label for r in session.side_effects) or "not assessed")
-            state = "VOIDED" if session.voided else "amended" if session.amended else ""
+            state = ("UNDONE" if is_undone(session) else "VOIDED" if session.voided
+                     else "amended" if session.amended else "")
             if session.id in self.altered:
                 state = f"ALTERED {state}".strip()
             if session.consent_override:
@@ -177,7 +179,8 @@ class RecordScreen(Screen[None]):
         table.clear()
         self.evaluation_ids = [e.id for e in reversed(evaluations)]
         for evaluation in reversed(evaluations):
-            state = "VOIDED" if evaluation.voided else "amended" if evaluation.amended else ""
+            state = ("UNDONE" if is_undone(evaluation) else "VOIDED" if evaluation.voided
+                     else "amended" if evaluation.amended else "")
             table.add_row(*evaluation_cells(evaluation), state, key=evaluation.id,
                           struck=evaluation.voided)
         if evaluations:

@@ -13,13 +13,24 @@ from textual.widgets import Static
 from mesotui.evaluation import Evaluation
 from mesotui.models import Session
 from mesotui.tui import fmt
+from mesotui.tui.history_text import revision_lines
+from mesotui.tui.undo import is_undone
 from mesotui.tui.widgets.keybar import KeyBar
+
+
+def product_text(session: Session) -> str:
+    """The product with its concentration, said once: 'Dutasteride 0.01% solution', not
+    'Dutasteride 0.01% solution, 0.01 %'."""
+    concentration = fmt.number(session.concentration_pct, "%")
+    if session.concentration_pct is None or concentration.replace(" ", "") in (
+            session.product.replace(" ", "")):
+        return session.product or "-"
+    return f"{session.product or 'product not named'} at {concentration}"
 
 
 def describe(session: Session, number: int | None) -> list[str]:
     """The session as plain lines, as a practitioner would read it aloud."""
-    state = (f"VOIDED ({session.void_reason})" if session.voided else
-             "amended" if session.amended else "")
+    state = state_text(session)
     title = f"Session {number or '-'} on {session.date}" + (f"  [{state}]" if state else "")
     lot = f"{session.lot or '-'}, expiry {fmt.day(session.lot_expiry)}"
     if session.lot_expired:
@@ -30,7 +41,7 @@ def describe(session: Session, number: int | None) -> list[str]:
     return [
         title, "",
         f"Anaesthesia    {session.anaesthesia.describe()}",
-        f"Product        {session.product or '-'}, {fmt.number(session.concentration_pct, '%')}",
+        f"Product        {product_text(session)}",
         f"Volume / dose  {fmt.number(session.volume_ml, 'mL')} = "
         f"{fmt.number(session.dose_mg, 'mg')}",
         f"Lot            {lot}",
@@ -46,21 +57,18 @@ def describe(session: Session, number: int | None) -> list[str]:
     ]
 
 
+def state_text(record: Session | Evaluation) -> str:
+    """How the record stands, the same words on the record's table and in its detail."""
+    if is_undone(record):
+        return "UNDONE (ctrl+z)"
+    if record.voided:
+        return f"VOIDED ({record.history[-1].reason})"
+    return "amended" if record.amended else ""
+
+
 def revisions(record: Session | Evaluation) -> list[str]:
-    """Each revision: number, when, what, by whom, why, and the fields it changed."""
-    lines: list[str] = []
-    previous: dict[str, object] = {}
-    for revision in record.history:
-        changed = [key for key, value in revision.data.items()
-                   if previous and previous.get(key) != value]
-        line = f"{revision.number}. {revision.at[:16].replace('T', ' ')}  {revision.action}"
-        line += f" by {revision.by}" if revision.by else ""
-        line += f": {revision.reason}" if revision.reason else ""
-        if changed:
-            line += f"  (changed: {', '.join(changed)})"
-        lines.append(line)
-        previous = dict(revision.data)
-    return lines or ["(no revisions)"]
+    """Each revision in the clinic's words, with what changed, old → new."""
+    return revision_lines(record)
 
 
 class SessionDetail(ModalScreen[None]):
