@@ -22,6 +22,7 @@ from mesotui.store import Store
 from mesotui.terminal import guarded_streams, safe
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+ENV_TODAY = "MESOTUI_TODAY"
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ def global_options(suppress: bool) -> argparse.ArgumentParser:
                         help=f"the record file (default: ${ENV_DB}, else clinic.json in the "
                              "user data folder)")
     parser.add_argument("--today", metavar="DATE", type=_today, default=default,
-                        help="treat this date as today (demos, planning, tests); every date "
-                             "option also takes today, yesterday, -3d, +2w, +2m, mon, +fri")
+                        help=f"treat this date as today (demos, planning, tests; default: "
+                             f"${ENV_TODAY}, else today); every date option also takes today, "
+                             "yesterday, -3d, +2w, +2m, mon, +fri")
     return parser
 
 
@@ -90,7 +92,8 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
                     "Without a command, opens the clinic's patient list.")
     parser.add_argument("--version", action="version", version=f"mesotui {__version__}")
     parser.add_argument("--demo", action="store_true",
-                        help="open a throwaway copy of a synthetic demo clinic")
+                        help="work on a throwaway copy of a synthetic demo clinic (the app, "
+                             "or any command: mesotui --demo due)")
     if with_commands:
         from mesotui import commands
 
@@ -130,12 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(with_commands=not opens_the_app(argv))
     with guarded_streams():  # argparse echoes what was typed: never raw
         args = parser.parse_args(argv)
-    context = Context(resolve_db_path(args.db), args.today or date.today(), demo=args.demo)
+    today = args.today or _env_today() or date.today()
+    context = Context(resolve_db_path(args.db), today, demo=args.demo)
     handler: Callable[[argparse.Namespace, Context], int] | None = getattr(args, "handler", None)
     if handler is None:
         return _guarded(run_app, context)  # the app makes its own screen safe (tui/safe_text)
     def command(context: Context) -> int:
         resolve_dates(args, context.today)  # --date -1d read against --today
+        if args.demo:
+            return _on_a_demo_copy(handler, args, context)
         return handler(args, context)
 
     with guarded_streams():  # no record's text reaches the terminal raw, whatever prints it
@@ -161,6 +167,33 @@ def _guarded(run: Callable[[Context], int], context: Context) -> int:
             raise
         print(plain_report(error), file=sys.stderr)
         return EXIT_DATA
+
+
+def _env_today() -> date | None:
+    """$MESOTUI_TODAY, as --today (a demo or a script fixes its day once)."""
+    text = os.environ.get(ENV_TODAY, "").strip()
+    if not text:
+        return None
+    try:
+        return resolve_date(text, f"${ENV_TODAY}", date.today())
+    except MesoError as error:
+        print(f"mesotui: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _on_a_demo_copy(handler: Callable[[argparse.Namespace, Context], int],
+                    args: argparse.Namespace, context: Context) -> int:
+    """`mesotui --demo COMMAND`: the command on a throwaway copy of the demo clinic."""
+    import tempfile
+    from dataclasses import replace
+
+    folder = Path(tempfile.mkdtemp(prefix="mesotui-demo-"))
+    try:
+        path = folder / "clinic.json"
+        demo_store(path, context).close()
+        return handler(args, replace(context, db_path=path))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_app(context: Context) -> int:

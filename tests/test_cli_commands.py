@@ -159,7 +159,7 @@ def test_export_to_a_file_then_import_elsewhere(db: Path, tmp_path: Path, capsys
     patient_id = add(db, capsys)
     out = tmp_path / "export.json"
     assert main(["export", "-o", str(out), "--patient", patient_id, "--db", str(db)]) == 0
-    assert "Exported 1 patients and 0 sessions" in capsys.readouterr().out
+    assert "Exported 1 patient and 0 sessions" in capsys.readouterr().out
     assert (out.stat().st_mode & 0o777) == 0o600
     other = tmp_path / "other.json"
     assert mesotui(other, "import", str(out)) == 0

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from mesotui.commands._common import days_arg, print_json
 from mesotui.terminal import safe
+from mesotui.textfit import column, shorten
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -41,11 +42,12 @@ def run(args: argparse.Namespace, context: Context) -> int:
         print(f"Nobody is overdue or due within {within} days of {today}.")
         return 0
     print(f"Due on or before {today + timedelta(days=within)} (today {today}):")
-    width = max(len(safe(patient.name)) for patient, _ in rows)
+    # One line a patient within 80 columns: a long name is cut at a word, the phone last.
+    print(f"  {'Due':<10}  {'When':<13} {'Patient':<10} {'Name':<20} {'#':>3}  Phone")
     for patient, view in rows:
         days = view.days_until_due or 0
         when = f"{-days} d overdue" if days < 0 else ("today" if days == 0 else f"in {days} d")
-        print(f"  {view.next_due}  {when:<13} {safe(patient.id):<12} "
-              f"{safe(patient.name):<{width}}  session {view.next_number:<3} "
-              f"{safe(patient.phone)}".rstrip())
+        print(f"  {view.next_due}  {when:<13} {safe(patient.id):<10} "
+              f"{column(safe(patient.name), 20)} {view.next_number:>3}  "
+              f"{shorten(safe(patient.phone), 16)}".rstrip())
     return 0

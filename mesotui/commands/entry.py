@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mesotui import schedule, validation
 from mesotui.commands._common import date_arg, number_arg, print_json, whole_arg
-from mesotui.errors import ValidationError
+from mesotui.errors import MesoError, ValidationError
 from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
 from mesotui.vocab import AnaesthesiaType, Area, Severity, Sex, SideEffect
 
@@ -41,6 +42,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     add.add_argument("--planned-start", metavar="DATE", type=date_arg)
     add.add_argument("--json", action="store_true", help="print JSON for scripts")
     add.set_defaults(handler=run_add_patient)
+
+    demo = subparsers.add_parser("demo", parents=[common],
+                                 help="write the synthetic demo clinic to a new record file")
+    demo.add_argument("file", metavar="FILE", type=Path,
+                      help="the record file to create (refused if it exists)")
+    demo.add_argument("--patients", type=whole_arg, default=36,
+                      help="how many synthetic patients (default 36)")
+    demo.set_defaults(handler=run_demo)
 
     log = subparsers.add_parser("log", parents=[common], help="log a session given to a patient")
     log.add_argument("patient_id", metavar="PATIENT_ID")
@@ -85,6 +94,20 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                           "(the override is recorded on the session)")
     log.add_argument("--json", action="store_true", help="print JSON for scripts")
     log.set_defaults(handler=run_log)
+
+
+def run_demo(args: argparse.Namespace, context: Context) -> int:
+    """A record file to try the commands on: the demo clinic as of --today."""
+    from mesotui.cli import demo_store
+
+    if args.file.exists():
+        raise MesoError(f"{args.file}: already exists; the demo clinic goes into a new file")
+    if not 1 <= args.patients <= 20_000:
+        raise ValidationError({"patients": "must be 1 to 20,000"})
+    demo_store(args.file, context, args.patients).close()
+    print(f"{args.file}: the demo clinic as of {context.today} ({args.patients} synthetic "
+          f"patients). Try: MESOTUI_DB={args.file} MESOTUI_TODAY={context.today} mesotui due")
+    return 0
 
 
 def run_add_patient(args: argparse.Namespace, context: Context) -> int:

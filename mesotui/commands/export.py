@@ -16,6 +16,7 @@ from mesotui.interop import Systems
 from mesotui.interop.render import FORMATS, render
 from mesotui.schedule import given
 from mesotui.terminal import write_data
+from mesotui.validation import plural
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser("export", parents=[common],
-                                   help="write the records as JSON (stdout unless -o)")
+                                   help="write the records as JSON, FHIR, iCalendar, CSV or JSON "
+                                        "lines (stdout unless -o)")
     parser.add_argument("-o", "--output", metavar="FILE", type=Path,
                         help="write to FILE (mode 0600) instead of stdout")
     parser.add_argument("--patient", metavar="ID", action="append", default=[],
@@ -88,7 +90,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
                     "sessions": sessions, "pseudonymised": request.pseudonymise})
     else:
         kind = "pseudonymised " if request.pseudonymise else ""
-        print(f"Exported {patients} patients and {sessions} sessions "
+        print(f"Exported {plural(patients, 'patient', count=True)} and "
+              f"{plural(sessions, 'session', count=True)} "
               f"({kind}{args.format.upper()}) to {args.output}")
     return 0
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from mesotui.commands._common import print_json
 from mesotui.terminal import safe
+from mesotui.textfit import column, shorten
+from mesotui.validation import plural
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -33,10 +35,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
         print(f"No session received lot {safe(args.lot)}.")
         return 0
     patients = len({p.id for p, _ in hits})
-    print(f"Lot {safe(args.lot)}: {len(hits)} sessions, {patients} patients")
-    width = max(len(safe(patient.name)) for patient, _ in hits)
+    print(f"Lot {safe(args.lot)}: {plural(len(hits), 'session', count=True)}, "
+          f"{plural(patients, 'patient', count=True)}")
+    # One line a session within 80 columns: a long name is cut at a word, the phone last.
     for patient, session in hits:
-        void = "  (voided)" if session.voided else ""
-        print(f"  {session.date}  {safe(session.id):<14} {safe(patient.id):<12} "
-              f"{safe(patient.name):<{width}}  {safe(patient.phone)}{void}".rstrip())
+        contact = "(voided)" if session.voided else shorten(safe(patient.phone), 16)
+        print(f"  {session.date}  {safe(session.id):<10}  {safe(patient.id):<10}  "
+              f"{column(safe(patient.name), 20)}  {contact}".rstrip())
     return 0

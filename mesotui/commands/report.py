@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from mesotui import reports
 from mesotui.store import Store
 from mesotui.terminal import safe
+from mesotui.textfit import column, shorten
+from mesotui.validation import plural
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -63,13 +65,15 @@ def _side_effects(store: Store, args: argparse.Namespace, context: Context) -> B
     lines = [f"Side effects over {found.sessions} sessions (voided sessions not counted)",
              f"  None recorded: {found.with_none} ({none:.0%})"
              f"   with side effects: {found.with_effects}   not yet assessed: {found.not_assessed}",
-             "", f"{'Effect':<30}{'Total':>6}{'Share':>7}{'Mild':>6}{'Mod.':>6}{'Sev.':>6}  "
-             + "".join(f"{'#' + str(n):>5}" for n in numbers)]
+             "", f"{'Effect':<24}{'Total':>6}{'Share':>6}{'Mild':>5}{'Mod.':>5}{'Sev.':>5}  "
+             + "".join(f"{label:>4}" for label, _ in _number_columns(numbers))]
+    # Within 80 columns: the effect cut at a word, session numbers past the room summed.
     for e in found.effects:
-        sev = "".join(f"{e.by_severity[s]:>6}" for s in e.by_severity)
+        sev = "".join(f"{e.by_severity[s]:>5}" for s in e.by_severity)
         part = reports.share(e.total, found.sessions)
-        lines.append(f"{e.effect.label:<30}{e.total:>6}{part:>7.0%}"
-                     f"{sev}  " + "".join(f"{e.by_number.get(n, 0):>5}" for n in numbers))
+        lines.append(f"{shorten(e.effect.label, 23):<24}{e.total:>6}{part:>6.0%}{sev}  "
+                     + "".join(f"{sum(e.by_number.get(n, 0) for n in group):>4}"
+                               for _, group in _number_columns(numbers)))
     if not found.effects:
         lines.append("  (no side effect recorded)")
     lines += ["", f"{'Session number':<16}{'Sessions':>9}{'With effects':>14}{'None':>6}"]
@@ -78,13 +82,21 @@ def _side_effects(store: Store, args: argparse.Namespace, context: Context) -> B
     return facts, lines
 
 
+def _number_columns(numbers: list[int], room: int = 6) -> list[tuple[str, list[int]]]:
+    """Session-number columns that fit: #1 ... #5, then '#6+' for the rest."""
+    if len(numbers) <= room:
+        return [(f"#{n}", [n]) for n in numbers]
+    return [(f"#{n}", [n]) for n in numbers[:room - 1]] + [
+        (f"#{numbers[room - 1]}+", numbers[room - 1:])]
+
+
 def _entry(entry: reports.DueEntry) -> dict[str, Any]:
     return {"patient_id": entry.patient.id, "name": entry.patient.name, "session": entry.number,
             "due": entry.due.isoformat(), "status": entry.status.value}
 
 
 def _due_line(entry: reports.DueEntry) -> str:
-    return (f"  {entry.due:%a %d %b}  {entry.patient.id:<12} {entry.patient.name:<28} "
+    return (f"  {entry.due:%a %d %b}  {entry.patient.id:<10}  {column(entry.patient.name, 24)}  "
             f"session {entry.number}")
 
 
@@ -119,16 +131,19 @@ def _lot(store: Store, args: argparse.Namespace, context: Context) -> Built:
     if not found.rows:
         return facts, [f"No session was given from lot {found.lot}."]
     voided = len(found.rows) - found.sessions
-    lines = [f"Lot {found.lot}: {found.sessions} sessions given to {len(found.patients)} patients"
+    lines = [f"Lot {found.lot}: {plural(found.sessions, 'session', count=True)} given to "
+             f"{plural(len(found.patients), 'patient', count=True)}"
              + (f" ({voided} voided {'entry' if voided == 1 else 'entries'} listed, not counted)"
                 if voided else ""), "",
-             f"{'Date':<12}{'Session':<14}{'#':>3}  {'Patient':<12}{'Name':<28}Contact"]
+             f"{'Date':<11} {'Session':<10} {'#':>2}  {'Patient':<10}  {'Name':<22}  Contact"]
+    # Within 80 columns: a long name is cut at a word; the email, if any, on a line below.
     for r in found.rows:
         number = "-" if r.number is None else str(r.number)
-        contact = "  ".join(part for part in (r.patient.phone, r.patient.email) if part)
-        contact = "(voided entry)" if r.session.voided else contact
-        lines.append(f"{r.session.date.isoformat():<12}{r.session.id:<14}{number:>3}  "
-                     f"{r.patient.id:<12}{r.patient.name:<28}{contact}".rstrip())
+        contact = "(voided entry)" if r.session.voided else shorten(r.patient.phone, 16)
+        lines.append(f"{r.session.date.isoformat():<11} {r.session.id:<10} {number:>2}  "
+                     f"{r.patient.id:<10}  {column(r.patient.name, 22)}  {contact}".rstrip())
+        if r.patient.email and not r.session.voided:
+            lines.append(f"{'':<39}{shorten(r.patient.email, 41)}")
     return facts, lines
 
 
@@ -146,13 +161,13 @@ def _outcomes(store: Store, args: argparse.Namespace, context: Context) -> Built
              "Sessions completed  Patients"]
     lines += [f"{n:>18}  {c:>8}" for n, c in found.by_sessions.items()]
     lines += ["", f"Evaluation due ({len(found.evaluations_due)})"]
-    lines += [f"  {p.id:<12} {p.name:<28} {n} sessions"
+    lines += [f"  {p.id:<10}  {column(p.name, 24)}  {plural(n, 'session', count=True)}"
               + ("  (past the protocol's limit)" if p in found.evaluations_overdue else "")
               for p, n in found.evaluations_due]
     for key, rows in halted.items():
         lines += ["", f"Courses {key} ({len(rows)})"]
-        lines += [f"  {on.isoformat()}  {p.id:<12} {p.name:<28} {why or '(no reason given)'}"
-                  for p, on, why in rows]
+        lines += [f"  {on.isoformat()}  {p.id:<10}  {column(p.name, 22)}  "
+                  f"{shorten(why or '(no reason given)', 28)}" for p, on, why in rows]
     return facts, lines
 
 

@@ -35,7 +35,8 @@ class CourseDialog(FormScreen[Patient | None]):
         yield Static("A paused or stopped course has no next due date until it is resumed.",
                      classes="prompt")
         yield Field("Change", Select(choices, value=choices[0][1], allow_blank=False,
-                                     id="status", compact=True), keys=("status",))
+                                     id="status", compact=True, classes="scale"),
+                    keys=("status",))
         yield Field("From", DateInput(self.today.isoformat(), id="on"), keys=("on",))
         yield Field("Reason", Input(placeholder="e.g. travelling for three months", id="reason",
                                     compact=True), keys=("reason", "course"))

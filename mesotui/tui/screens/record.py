@@ -73,17 +73,19 @@ class RecordScreen(Screen[None]):
         yield Static(id="consent", markup=False)
         yield Static(id="altered", markup=False)
         with VerticalScroll(id="record"):
+            # Sessions first, so the latest are above the fold even at 80x24.
             yield Static(id="standing", markup=False)
-            yield Static(id="details", markup=False)
+            yield Static("Sessions (enter opens one; a amends, v voids)", classes="section-title")
+            yield RecordTable(id="sessions")
+            yield Static("Evaluations (tab here; enter opens one; a amends, v voids)",
+                         classes="section-title", id="evaluations-title")
+            yield RecordTable(id="evaluations")
             yield Static("Course timeline", classes="section-title")
             yield Timeline(id="timeline")
             yield Static("Outcomes (E records an evaluation)", classes="section-title")
             yield Static(id="outcomes", markup=False)
-            yield Static("Sessions (enter opens one; a amends, v voids)", classes="section-title")
-            yield RecordTable(id="sessions")
-            yield Static("Evaluations (tab here; enter opens one; a amends, v voids)",
-                         classes="section-title")
-            yield RecordTable(id="evaluations")
+            yield Static("Details", classes="section-title")
+            yield Static(id="details", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -186,6 +188,7 @@ class RecordScreen(Screen[None]):
         if evaluations:
             table.move_cursor(row=min(keep, len(evaluations) - 1), scroll=False)
         table.display = bool(evaluations)
+        self.query_one("#evaluations-title").display = bool(evaluations)
 
     # -- actions --------------------------------------------------------------------------
 

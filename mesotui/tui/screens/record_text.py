@@ -8,6 +8,7 @@ from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Protocol, Session
 from mesotui.schedule import Outlook
 from mesotui.tui import fmt
+from mesotui.validation import plural
 from mesotui.vocab import CourseStatus, Decision, Sex
 
 DECISION_SHORT = {Decision.CONTINUE: "cont", Decision.MAINTENANCE: "maint", Decision.STOP: "stop"}
@@ -58,7 +59,8 @@ def standing_text(patient: Patient, view: Outlook) -> str:
     if patient.status_event and patient.status is not CourseStatus.ACTIVE:
         event = patient.status_event
         status += f" since {event.on}" + (f" ({event.reason})" if event.reason else "")
-    parts = [status, view.status.label, f"{view.sessions_given} session(s) given"]
+    parts = [status, view.status.label,
+             f"{plural(view.sessions_given, 'session', count=True)} given"]
     if view.next_due:
         parts.append(f"next: session {view.next_number} due {fmt.next_due(view)}")
     if patient.archived:

@@ -15,8 +15,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
 
 from mesotui import reports
+from mesotui.textfit import shorten
 from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.titlebar import TitleBar
+from mesotui.validation import plural
 from mesotui.vocab import Severity
 
 if TYPE_CHECKING:
@@ -130,15 +132,18 @@ class ReportsScreen(Screen[None]):
         self.query_one("#due-summary", Static).update(Content(
             f"{found.due} due in the next {len(found.weeks)} weeks, "
             f"{len(found.overdue)} overdue (today {today:%a %d %b %Y})"))
-        columns = [(f"Overdue ({len(found.overdue)})", found.overdue, "overdue")]
-        columns += [(f"{w.start:%d %b} – {w.end:%d %b} ({len(w.entries)})", w.entries, "week")
-                    for w in found.weeks]
+        columns = [(f"Overdue\n{plural(len(found.overdue), 'patient', count=True)}",
+                    found.overdue, "overdue")]
+        columns += [(f"{w.start.day} {w.start:%b}\u2013{w.end.day} {w.end:%b}\n"
+                     f"{len(w.entries)} due", w.entries, "week") for w in found.weeks]
+        # Each column's text fits its width: names cut at a word, never wrapped mid-word.
+        room = max(8, self.app.size.width // len(columns) - 2)
         weeks = self.query_one("#weeks", Horizontal)
         for heading, entries, kind in columns:
-            body = lines(Content.assemble(e.patient.name, (f"\n  {e.due:%a %d %b} · session "
-                                                           f"{e.number}", "$text-muted"))
-                         for e in entries)
-            weeks.mount(Vertical(Label(heading, classes="heading"),
+            body = lines(Content.assemble(shorten(e.patient.name, room), (
+                f"\n  {e.due:%a %d %b} \u00b7 #{e.number}" if room >= 20 else
+                f"\n  {e.due:%d %b} \u00b7 #{e.number}", "$text-muted")) for e in entries)
+            weeks.mount(Vertical(Static(heading, classes="heading", markup=False),
                                  Static(body or Content("nobody"), classes="due-list"),
                                  classes=f"week {kind}"))
 
@@ -169,8 +174,9 @@ class ReportsScreen(Screen[None]):
                                    Text(r.patient.name), Text(r.patient.phone),
                                    Text(r.patient.email))
         voided = len(found.rows) - found.sessions
-        summary = (f"Lot {found.lot}: {found.sessions} sessions given to {len(found.patients)} "
-                   f"patients" + (f", {voided} voided listed" if voided else "")
+        summary = (f"Lot {found.lot}: {plural(found.sessions, 'session', count=True)} given to "
+                   f"{plural(len(found.patients), 'patient', count=True)}"
+                   + (f", {voided} voided listed" if voided else "")
                    + f".  Export: mesotui report lot {found.lot} --json"
                    if found.rows else f"No session was given from lot {found.lot}.")
         self.query_one("#lot-summary", Static).update(Content(summary))

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
@@ -19,6 +18,7 @@ from textual.strip import Strip
 from mesotui import schedule
 from mesotui.models import Card
 from mesotui.schedule import Outlook
+from mesotui.textfit import column
 from mesotui.tui import fmt, safe_text
 from mesotui.vocab import CourseStatus, DueStatus
 
@@ -72,10 +72,8 @@ def matches(row: Row, quick: str, needle: str) -> bool:
 
 
 def _fit(value: str, width: int, right: bool = False) -> str:
-    """Pad or cut `value` to exactly `width` cells, with an ellipsis when cut."""
-    if cell_len(value) > width:
-        return set_cell_size(value, max(width - 1, 0)) + "…" if width else ""
-    return set_cell_size(value, width) if not right else " " * (width - cell_len(value)) + value
+    """Pad or cut `value` to exactly `width` cells: cut at a word, with an ellipsis."""
+    return column(value, width, right=right)
 
 
 class PatientList(ScrollView, can_focus=True):

@@ -96,15 +96,25 @@ class Timeline(Widget):
         return Text("\n").join(lines)
 
     def _months(self, canvas: _Canvas, start: date, end: date, x: object, width: int) -> None:
-        month, count = start, 0
+        """Month labels at a regular step (every month, or every 2, 3, 4, 6 or 12, whichever
+        is the finest that fits), January and the first one with their year."""
+        months = []
+        month = start
         while month <= end:
-            label = month.strftime("%b") + (month.strftime(" %Y") if month.month == 1 or
-                                            month == start else "")
-            where = x(month)  # type: ignore[operator]
-            if (canvas.free(max(where - 1, 0), len(label) + 2)
-                    and canvas.put(where, label, "timeline--label")):
-                count += 1
+            months.append(month)
             month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        for step in (1, 2, 3, 4, 6, 12):
+            chosen = [m for m in months if (m.month - 1) % step == 0] or months[:1]
+            labels = [(x(m), m.strftime("%b") + (m.strftime(" %Y") if m.month == 1 or  # type: ignore[operator]
+                                                   m == chosen[0] else ""))
+                      for m in chosen]
+            ends = [where + len(label) for where, label in labels]
+            if all(end_ < next_ for end_, (next_, _) in zip(ends, labels[1:], strict=False)) \
+                    and ends[-1] <= width:
+                for where, label in labels:
+                    canvas.put(where, label, "timeline--label")
+                return
+        canvas.put(0, months[0].strftime("%b %Y"), "timeline--label")
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)

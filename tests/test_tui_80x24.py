@@ -1,0 +1,111 @@
+"""80x24 that fits, and the wording fixes: what a practitioner reads on a small terminal."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from textual.widgets import Input, TabbedContent
+
+from mesotui.models import Session
+from mesotui.tui.screens.record import RecordScreen
+from mesotui.tui.screens.session_detail import product_text
+from mesotui.vocab import SideEffect
+from tests.test_tui_support import demo_app, demo_store, screen_text, until_settled
+
+
+async def test_a_record_at_80x24_shows_its_first_sessions_above_the_fold() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_settled(pilot)
+        await pilot.press("slash", *"P-00006", "enter", "enter")
+        await until_settled(pilot)
+        assert isinstance(app.screen, RecordScreen)
+        text = screen_text(app)
+        assert "3  2025-11-15" in text and "1  2025-07-15" in text  # every session row
+        assert "3 sessions given" in text and "session(s)" not in text
+
+
+async def test_the_due_calendar_at_80x24_has_whole_headers_and_names_cut_at_a_word() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_settled(pilot)
+        await pilot.press("r")
+        await until_settled(pilot)
+        app.screen.query_one(TabbedContent).active = "due"
+        await until_settled(pilot)
+        text = screen_text(app)
+        assert "12 Jan\u201318 Jan" in text and "3 due" in text and "6 patients" in text
+        names = {p.name for p in app.store.patients()}
+        for cell in re.findall(r"│([^│]+)│", text):
+            word = cell.strip()
+            if word and not word[0].isdigit() and word not in ("nobody", "Overdue"):
+                assert word in names or (word.endswith("\u2026") and any(
+                    n.startswith(word[:-1]) for n in names)), word
+
+
+async def test_a_long_name_on_the_list_is_cut_at_a_word_with_an_ellipsis() -> None:
+    app = demo_app()
+    async with app.run_test(size=(60, 24)) as pilot:
+        await until_settled(pilot)
+        await pilot.press("slash", *"ngstr", "enter")
+        await until_settled(pilot)
+        text = screen_text(app)
+    assert "Priya Ångström-…" in text or "Priya…" in text or "Priya Ångström-Núñez" in text
+    assert not re.search(r"Ångström-Nú[^ñ]", text)
+
+
+async def test_wording_fixes_severity_beside_its_effect_and_course_choices_whole() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_settled(pilot)
+        await pilot.press("l")
+        await until_settled(pilot)
+        app.screen.query_one("#effects").select(SideEffect.PAIN)  # type: ignore[attr-defined]
+        await until_settled(pilot)
+        app.screen.query_one(".effect-row").scroll_visible(animate=False)
+        await until_settled(pilot)
+        assert "Pain/discomfortMild" not in screen_text(app)
+        assert re.search(r"Pain/discomfort +Mild", screen_text(app))
+        app.screen.query_one("#product", Input).scroll_visible(animate=False)
+        await until_settled(pilot)
+        assert "Dutasteride 0.01% solution " in screen_text(app)  # not "solutio"
+        await pilot.press("escape", "y", "enter", "c")
+        await until_settled(pilot)
+        assert "Pause the course" in screen_text(app)
+
+
+def test_the_product_and_its_concentration_are_said_once() -> None:
+    session = Session(id="", patient_id="P", date=date(2026, 1, 15),
+                      product="Dutasteride 0.01% solution", concentration_pct=0.01)
+    assert product_text(session) == "Dutasteride 0.01% solution"
+    assert product_text(Session(id="", patient_id="P", date=date(2026, 1, 15),
+                                product="Dutasteride solution", concentration_pct=0.05)) == (
+        "Dutasteride solution at 0.05 %")
+
+
+async def test_lot_recall_and_timeline_read_right() -> None:
+    store = demo_store()
+    app = demo_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        await pilot.press("slash", *"P-00006", "enter", "enter")
+        await until_settled(pilot)
+        timeline = app.screen.query_one("#timeline")
+        labels = screen_text(app).splitlines()[timeline.region.y + 2]
+        months = re.findall(r"[A-Z][a-z]{2}", labels)
+        order = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                 "Dec"]
+        steps = {(order.index(b) - order.index(a)) % 12 for a, b in zip(months, months[1:])}
+        assert len(steps) == 1, labels  # a label every n months, n the same throughout
+        await pilot.press("escape", "r")
+        await until_settled(pilot)
+        app.screen.query_one(TabbedContent).active = "lot"
+        await until_settled(pilot)
+        lot = app.screen.query_one("#lot-input", Input)
+        lot.focus()
+        lot.value = store.sessions_for("P-00006")[0].lot
+        await pilot.press("enter")
+        await until_settled(pilot)
+        assert re.search(r"Lot \S+: \d+ sessions? given to \d+ patients?", screen_text(app))
+        assert not re.search(r"\b1 (sessions|patients)\b", screen_text(app))
