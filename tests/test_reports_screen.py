@@ -53,7 +53,7 @@ async def test_due_calendar_shows_overdue_then_each_week() -> None:
         await pilot.pause()
         columns = [str(s.content) for s in app.screen.query(".due-list").results(Static)]
         assert len(columns) == 5
-        assert "Amelia Fletcher" in columns[0] and "Sat 03 Jan · session 4" in columns[0]
+        assert "Amelia Fletcher" in columns[0] and "Sat 03 Jan · #4" in columns[0]
         assert columns[1] == "nobody"
         assert "Chloe Moreau" in columns[2] and "Nora Haddad" in columns[2]
         assert "Omar Okafor" in columns[3] and columns[4] == "nobody"

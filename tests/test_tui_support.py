@@ -55,7 +55,14 @@ def burst(app: MesoApp, *keys: str) -> None:
 
 
 async def until_settled(pilot, rounds: int = 12) -> None:  # type: ignore[no-untyped-def]
-    """Let a burst of keys, and the screens they open, be handled to the end."""
+    """Let a burst of keys, and the screens they open, be handled to the end (on a loaded
+    machine the keys still waiting in the app's gate are waited for, up to 20 s)."""
+    import time
+
+    gate = getattr(pilot.app, "keys", None)
+    deadline = time.monotonic() + 20
+    while gate is not None and not gate.idle and time.monotonic() < deadline:
+        await pilot.pause(0.02)
     for _ in range(rounds):
         await pilot.pause(0.02)
 

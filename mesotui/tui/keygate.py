@@ -53,6 +53,11 @@ class KeyGate:
         self._busy = False
         self._watch: asyncio.Task[None] | None = None
 
+    @property
+    def idle(self) -> bool:
+        """No key is being handled or waiting."""
+        return not self._busy and not self._waiting
+
     def admit(self, event: events.Key) -> bool:
         """Whether to handle `event` now; otherwise it is kept and handed on in its turn."""
         if id(event) in self._released:

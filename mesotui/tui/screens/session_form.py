@@ -89,12 +89,12 @@ class SessionForm(FormScreen[Session | None]):
                     Input(s.anaesthesia.amount, placeholder="amount", id="amount", compact=True),
                     keys=("anaesthesia.agent", "anaesthesia.amount"),
                     hint="choosing a type offers its usual agent")
-        yield Field("Product", Input(s.product, id="product", compact=True), keys=("product",))
-        yield Field("Volume mL", Input(_num(s.volume_ml), id="volume", compact=True),
+        yield Field("Product", Input(s.product, id="product", compact=True),
                     Label("conc. %", classes="inline-label"),
                     Input(_num(s.concentration_pct), id="concentration", compact=True),
-                    Static("", id="dose", markup=False),
-                    keys=("volume_ml", "concentration_pct"))
+                    keys=("product", "concentration_pct"))
+        yield Field("Volume mL", Input(_num(s.volume_ml), id="volume", compact=True),
+                    Static("", id="dose", markup=False), keys=("volume_ml",))
         yield from self._lot_fields()
         yield Field("Areas", TickList[Area](
             *[(area.label, area, area in s.areas) for area in Area], id="areas", compact=True),
