@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
-from tests.test_tui_support import demo_app, empty_app
+from tests.test_tui_support import demo_app, empty_app, until_settled
 
 Steps = Callable[[Any], Any]
 
@@ -30,7 +31,9 @@ def steps(*keys: str, typed: dict[str, Any] | None = None) -> Steps:
         for selector, value in (typed or {}).items():
             pilot.app.screen.query_one(selector).value = value
             await pilot.pause()
-        await pilot.pause()
+        await until_settled(pilot)  # every handler run, on a loaded machine too
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # the cursor drawn the same whenever the shot is taken
         await pilot.pause()
 
     return run_before

@@ -61,8 +61,10 @@ async def until_settled(pilot, rounds: int = 12) -> None:  # type: ignore[no-unt
 
     gate = getattr(pilot.app, "keys", None)
     deadline = time.monotonic() + 20
-    while gate is not None and not gate.idle and time.monotonic() < deadline:
+    calm = 0
+    while gate is not None and calm < 3 and time.monotonic() < deadline:
         await pilot.pause(0.02)
+        calm = calm + 1 if gate.idle and gate.settled() else 0
     for _ in range(rounds):
         await pilot.pause(0.02)
 

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.message_pump import MessagePump
 
-SETTLE_LIMIT = 1.0
-"""Seconds a key waits at most for the previous one: past that it is handed on anyway."""
+SETTLE_LIMIT = 3.0
+"""Seconds a key waits at most for the previous one: past that it is handed on anyway (a
+screen that takes longer than that to open is broken, and keys must never stop)."""
 
 
 def _busy(pump: MessagePump) -> bool:
