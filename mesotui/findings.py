@@ -11,6 +11,7 @@ from typing import Any
 
 from mesotui import clinickey
 from mesotui.sealing import State
+from mesotui.terminal import safe
 
 
 def first_note(path: Path, records: int) -> str:
@@ -24,14 +25,15 @@ def unsealable(state: State, path: Path) -> str | None:
     if state.status != "no-key":
         return None
     return (f"this machine does not have the clinic key {path.name} is sealed with; bring it "
-            "with mesotui key import FILE")
+            "with mesotui key import FILE (if it is lost for good: mesotui key new --reason R)")
 
 
 def notes(state: State, path: Path) -> list[str]:
     if state.status == "no-key":
         return [f"{path.name} is sealed with a clinic key this machine does not have: its "
                 "integrity cannot be checked here, and saves are refused until the key is "
-                "imported (mesotui key import FILE)"]
+                "imported (mesotui key import FILE), or a new one made if it is lost for good "
+                "(mesotui key new --reason TEXT)"]
     return []
 
 
@@ -72,7 +74,8 @@ def banner(state: State) -> tuple[str, str]:
                 "compare with a backup before relying on them.", "tampered")
     if state.status == "no-key":
         return ("⚠ INTEGRITY CANNOT BE CHECKED on this machine: the clinic key of this record "
-                "file is not here, so saving is refused (mesotui key import FILE).", "unchecked")
+                "file is not here, so saving is refused (mesotui key import FILE; if it is lost "
+                "for good, mesotui key new).", "unchecked")
     return "", ""
 
 
@@ -85,3 +88,12 @@ def failed_note(state: State) -> str:
     what = f"{len(failed)} records failed the integrity check ({shown})" if failed else \
         "the record file failed the integrity check"
     return f"{what}: the export's header says so; run mesotui check"
+
+
+def reseals(meta: dict[str, Any]) -> list[str]:
+    """Each time the file was sealed anew without its earlier key, in words (for `check`)."""
+    found = meta.get("resealed")
+    return [f"sealed anew on {r.get('at', '?')[:10]} with a new key, the old one lost "
+            f"({safe(str(r.get('reason', '')))}): changes made outside mesotui before then "
+            "cannot be detected"
+            for r in (found if isinstance(found, list) else []) if isinstance(r, dict)]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mesotui import clinickey, history, recordfile, sealing
+from mesotui import clinickey, findings, history, ids, recordfile, sealing
 from mesotui.errors import RecordFileError, ValidationError
 from mesotui.evaluation import Evaluation
 from mesotui.image import index_path
@@ -14,6 +14,7 @@ from mesotui.models import Patient, Session
 from mesotui.settings import Settings
 from mesotui.sidecar import ALTERED, Foreign, from_index
 from mesotui.store import SCHEMA_VERSION, record_path
+from mesotui.terminal import safe
 
 MAX_REPORTED = 50
 """A badly damaged file could list thousands of problems; the first ones say enough."""
@@ -31,6 +32,8 @@ class Report:
     problems: list[str] = field(default_factory=list)
     sealed: str = "unsealed"
     """sealed (its seals checked with the clinic key), no-key, or unsealed."""
+    notes: list[str] = field(default_factory=list)
+    """What the seals cannot tell, though nothing is wrong (a reseal after a lost key)."""
 
     @property
     def sound(self) -> bool:
@@ -42,7 +45,7 @@ class Report:
     def to_data(self) -> dict[str, Any]:
         return {"record_file": str(self.path), "sound": self.sound, "patients": self.patients,
                 "sessions": self.sessions, "evaluations": self.evaluations,
-                "revisions": self.revisions, "integrity": self.sealed,
+                "revisions": self.revisions, "integrity": self.sealed, "notes": self.notes,
                 "problems": self.problems[:MAX_REPORTED], "problem_count": len(self.problems)}
 
 
@@ -81,11 +84,13 @@ def _check_seals(path: Path, loaded: recordfile.Loaded, report: Report) -> None:
                                    loaded.tail.marks, whole=True,
                                    index_forged=_index_forged(path, loaded.image.raw, key))
     report.sealed = state.status
+    report.notes.extend(findings.reseals(loaded.checkpoint_meta))
     for finding in state.ledger.findings():
         report.add(finding.line())
     if state.status == "no-key":
         report.add("its integrity cannot be checked on this machine: the clinic key it is "
-                   "sealed with is not here (mesotui key import FILE)")
+                   "sealed with is not here (mesotui key import FILE; if it is lost for good, "
+                   "mesotui key new --reason TEXT)")
 
 
 def _index_forged(path: Path, raw: bytes, key: clinickey.ClinicKey | None) -> bool:
@@ -126,6 +131,9 @@ def _check_table(data: dict[str, Any], table: str, model: Model,
         where = f"{kind} #{doc_id}"
         if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not doc["id"]:
             report.add(f"{where}: has no id")
+            continue
+        if bad := ids.problem(doc["id"], kind):
+            report.add(f"{where}: its id {safe(doc['id'])!r} {bad}")
             continue
         record_id = doc["id"]
         record = _parse(model, doc, record_id, report)

@@ -40,6 +40,9 @@ class Protocol:
         return self.maintenance_months
 
     def describe(self) -> str:
+        """The plan in words; a maintenance-only plan (no induction intervals) says just that."""
+        if not self.intervals_months:
+            return f"maintenance: one session every {self.maintenance_months} months"
         steps = ", ".join(str(m) for m in self.intervals_months)
         return (f"every {steps} months, then {self.maintenance_months}-monthly; "
                 f"evaluate after {self.evaluate_after}-{self.evaluate_by}")

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 from mesotui import clinickey, durable, findings, history, recordfile, schedule, sealing, validation
 from mesotui.errors import (
     CorruptRecordFile,
+    MesoError,
     NotFound,
     ReadOnlyStore,
     RecordFileError,
@@ -43,6 +44,8 @@ from mesotui.sidecar import index_bytes
 from mesotui.vocab import CourseStatus, Decision
 
 SCHEMA_VERSION = 1
+RESEALS_KEPT = 20
+"""Reseals remembered in the record's meta (each one says when and why)."""
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {}
 """Upgrades of raw file data, keyed by the version they upgrade *from* (1 → 2 is MIGRATIONS[1])."""
 
@@ -290,6 +293,51 @@ class Store:
         clinickey.remember_path(self.path, self.integrity.clinic)
         if not new:
             self.notes.append(findings.first_note(self.path, journal.seal.count))
+
+    def reseal(self, reason: str) -> str:
+        """Seal the record anew with a new clinic key, when its own key is lost for good.
+
+        The file is sealed as it stands, in a checkpoint of its own, and the new seal records
+        when, why and which key it replaced (meta `resealed`): changes made outside mesotui
+        before now can no longer be detected, and `check` says so.
+
+        Returns:
+            The new key's fingerprint.
+
+        Raises:
+            MesoError: the file's key is on this machine (nothing to do), or it is not sealed.
+            ValidationError: no reason was given.
+            WriteFailed: the new seal could not be written; nothing changed.
+        """
+        if not isinstance(self._backend, _FileBackend) or self.path is None:
+            raise ReadOnlyStore(self._read_only_message())
+        if self.integrity.status != "no-key":
+            raise MesoError(f"{self.path.name}: its clinic key is on this machine (or it is not "
+                            "sealed yet), so it needs no new key; nothing was changed")
+        if not reason.strip():
+            raise ValidationError({"reason": "say why the old key cannot be brought here"})
+        journal, lost = self._backend.journal, self.integrity.clinic
+        meta = self._image.meta()
+        before = meta.get("resealed")
+        meta["resealed"] = [*(before or [])[-RESEALS_KEPT + 1:],
+                            {"at": self._now().isoformat(timespec="seconds"),
+                             "from_clinic": lost, "reason": reason.strip()}]
+        journal.unsealable, self.integrity = None, sealing.State()
+        try:
+            self._seal_first(new=True)
+        except BaseException:
+            if journal.seal is not None:
+                clinickey.forget(journal.seal.key)
+            journal.seal = self._seal = None
+            if before is None:
+                meta.pop("resealed", None)
+            else:
+                meta["resealed"] = before
+            self.integrity = sealing.State(status="no-key", clinic=lost)
+            journal.unsealable = findings.unsealable(self.integrity, self.path)
+            raise
+        assert journal.seal is not None
+        return journal.seal.key.fingerprint
 
     def prove(self) -> None:
         """Make sure nothing of an unproven start-up index is used (see `open`): if it does not

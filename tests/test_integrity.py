@@ -82,3 +82,21 @@ def test_the_json_report_lists_problems_for_scripts(demo_store: Store,
     report = json.loads(capsys.readouterr().out)
     assert report["sound"] is False and report["problem_count"] == 1
     assert integrity.check(path).problems == report["problems"]
+
+
+def test_an_id_of_the_wrong_shape_in_the_file_is_a_finding_shown_escaped(
+        demo_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    """A record file poisoned outside mesotui (an id carrying an escape code) fails `check`,
+    which names the id visibly escaped instead of sending the code to the terminal."""
+    path = demo_store.path
+    demo_store.close()
+
+    def poison(data: dict) -> None:
+        next(iter(data["patients"].values()))["id"] = "P-1\x1b]52;c;cm0gLXJmIH4K\x07"
+
+    tamper(path, poison)
+    (path.parent / "clinic.json.index").unlink(missing_ok=True)
+    code, out, err = check(path, capsys)
+    assert code == 1
+    assert "is not a patient id" in err and "\\u001b" in err
+    assert "\x1b" not in out + err

@@ -126,3 +126,12 @@ def test_a_session_survives_its_own_serialisation(doc: dict) -> None:
 def test_a_patient_survives_its_own_serialisation(name: str, dob: date) -> None:
     patient = make_patient(id="P-1", name=name, date_of_birth=dob)
     assert Patient.from_data("P-1", patient.to_data()) == patient
+
+
+def test_a_maintenance_only_protocol_reads_as_a_sentence() -> None:
+    """A plan with no induction intervals (maintenance from the first session) once read
+    "every  months, then 4-monthly" on the record screen."""
+    from mesotui.models import Protocol
+
+    assert Protocol((), 4).describe() == "maintenance: one session every 4 months"
+    assert Protocol().describe().startswith("every 2, 2, 2, 4, 4 months, then 4-monthly")

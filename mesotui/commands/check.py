@@ -33,6 +33,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
         print(f"{name} is sound: {report.patients} patients, {report.sessions} sessions, "
               f"{report.evaluations} evaluations, {report.revisions} revisions verified"
               f"{seals}.")
+        for note in report.notes:
+            print(f"Note: {note}.")
         return 0
     for problem in report.problems[:integrity.MAX_REPORTED]:
         print(f"mesotui: {name}: {problem}", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,12 +29,20 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     into = actions.add_parser("import", parents=[common],
                               help="keep a clinic key exported from another machine")
     into.add_argument("file", metavar="FILE", type=Path)
+    new = actions.add_parser(
+        "new", parents=[common],
+        help="seal the record file with a new key when its own key is lost for good")
+    new.add_argument("--reason", required=True, metavar="TEXT",
+                     help="why the old key cannot be brought here (recorded in the file)")
+    new.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
     if args.key_action == "import":
         return _import(args.file)
+    if args.key_action == "new":
+        return _new(context, args.reason, confirmed=args.yes)
     clinic = _clinic_of(context.db_path)
     key = clinickey.load(clinic) if clinic else None
     if args.key_action == "show":
@@ -86,3 +95,30 @@ def _import(file: Path) -> int:
 def _clinic_of(path: Path) -> str | None:
     with Store.open(path, readonly=True) as store:
         return store.integrity.clinic or None
+
+
+def _new(context: Context, reason: str, *, confirmed: bool) -> int:
+    """A new clinic key for a record file whose own key is lost: sealed anew as it stands."""
+    with context.open_store() as store:
+        if store.integrity.status != "no-key":
+            raise MesoError(f"{store.path.name if store.path else 'the record'}: its clinic key "
+                            "is on this machine (or it is not sealed yet), so it needs no new "
+                            "key; nothing was changed")
+        print(f"Seal {store.path} with a new clinic key?\n"
+              "Do this only when the old key is lost for good: with it, `mesotui key import "
+              "FILE` keeps every\nseal. From now on changes made outside mesotui are detected "
+              "again, but those made before now\ncan no longer be, and `mesotui check` will say "
+              "so.")
+        if not confirmed:
+            if not sys.stdin.isatty():
+                print("mesotui: a new key needs a confirmation: run it in a terminal or pass "
+                      "--yes", file=sys.stderr)
+                return 2
+            if input("Type 'yes' to make a new key: ").strip().lower() != "yes":
+                print("Nothing was changed.")
+                return 1
+        fingerprint = store.reseal(reason)
+        print(f"Sealed anew with the key of clinic {store.integrity.clinic} (fingerprint "
+              f"{fingerprint}), kept in {clinickey.keys_dir()}.\nKeep a copy apart from the "
+              "record: mesotui key export FILE.")
+    return 0
