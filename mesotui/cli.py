@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from mesotui import __version__
-from mesotui.errors import CorruptRecordFile, MesoError
+from mesotui.errors import CorruptRecordFile, MesoError, RecordFileLocked
 from mesotui.parse import DateText, resolve_date
 from mesotui.paths import ENV_DB, resolve_db_path
 from mesotui.store import Store
@@ -32,6 +32,7 @@ class Context:
     db_path: Path
     today: date
     demo: bool = False
+    view_only: bool = False
 
     def clock(self) -> datetime:
         """Now, moved to `today` when --today is given, so revision stamps agree with it."""
@@ -91,6 +92,10 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         description="Keep the record of dutasteride mesotherapy courses. "
                     "Without a command, opens the clinic's patient list.")
     parser.add_argument("--version", action="version", version=f"mesotui {__version__}")
+    parser.add_argument("--view-only", "--read-only", action="store_true",
+                        help="open the app without changing anything: a second window on a "
+                             "file open elsewhere, which shows that window's saves as they "
+                             "are made")
     parser.add_argument("--demo", action="store_true",
                         help="work on a throwaway copy of a synthetic demo clinic (the app, "
                              "or any command: mesotui --demo due)")
@@ -111,7 +116,8 @@ def opens_the_app(argv: list[str]) -> bool:
         token = rest.pop(0)
         if token in ("--db", "--today") and rest and not rest[0].startswith("-"):
             rest.pop(0)
-        elif token != "--demo" and not token.startswith(("--db=", "--today=")):
+        elif token not in ("--demo", "--view-only", "--read-only") and not token.startswith(
+                ("--db=", "--today=")):
             return False
     return True
 
@@ -134,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     with guarded_streams():  # argparse echoes what was typed: never raw
         args = parser.parse_args(argv)
     today = args.today or _env_today() or date.today()
-    context = Context(resolve_db_path(args.db), today, demo=args.demo)
+    context = Context(resolve_db_path(args.db), today, demo=args.demo,
+                      view_only=getattr(args, "view_only", False))
     handler: Callable[[argparse.Namespace, Context], int] | None = getattr(args, "handler", None)
     if handler is None:
         return _guarded(run_app, context)  # the app makes its own screen safe (tui/safe_text)
@@ -220,16 +227,51 @@ def run_app(context: Context) -> int:
 
 
 def _run_main(context: Context) -> int:
-    with _opened(context) as (store, label):
-        # Textual is imported while a thread reads the record file and proves its index; the
-        # app shows nothing before that proof (or the whole read that replaces it).
-        from mesotui.tui.app import MesoApp
+    if context.view_only and not context.demo:
+        return _run_view_only(context)
+    try:
+        with _opened(context) as (store, label):
+            return _run_app_on(store, label, context)
+    except RecordFileLocked as error:
+        if not _wants_view_only(error):
+            raise
+    return _run_view_only(context)
 
-        store.prove()
-        app = MesoApp(store=store, today=context.today, db_label=label)
-        for note in store.notes:
-            app.call_later(app.notify, note, markup=False)  # type: ignore[arg-type]
+
+def _wants_view_only(error: RecordFileLocked) -> bool:
+    """The file is open for changes elsewhere: offer a view-only window (on a terminal)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        error.args = (f"{error}; mesotui --view-only opens it to look, without changing it",)
+        return False
+    print(f"mesotui: {error}.\nOpen it view only? That window shows the other one's saves as "
+          "they are made, and changes nothing. [Y/n] ", end="", flush=True)
+    try:
+        answer = sys.stdin.readline().strip().lower()
+    except (OSError, KeyboardInterrupt):
+        return False
+    return answer in ("", "y", "yes")
+
+
+def _run_view_only(context: Context) -> int:
+    from mesotui.tui.app import MesoApp
+
+    with Store.open(context.db_path, readonly=True, clock=context.clock) as store:
+        app = MesoApp(store=store, today=context.today, db_label=str(context.db_path),
+                      view_only=True)
         app.run()
+    return app.return_code or EXIT_OK
+
+
+def _run_app_on(store: Store, label: str, context: Context) -> int:
+    # Textual is imported while a thread reads the record file and proves its index; the
+    # app shows nothing before that proof (or the whole read that replaces it).
+    from mesotui.tui.app import MesoApp
+
+    store.prove()
+    app = MesoApp(store=store, today=context.today, db_label=label)
+    for note in store.notes:
+        app.call_later(app.notify, note, markup=False)  # type: ignore[arg-type]
+    app.run()
     return app.return_code or EXIT_OK
 
 

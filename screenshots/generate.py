@@ -63,12 +63,32 @@ async def shoot(name: str, keys: tuple[str, ...], typed: dict[str, object],
         app.save_screenshot(f"{name}.svg", path=str(HERE))
 
 
+async def shoot_view_only() -> None:
+    """A second window on a file another window has open: view only, following its saves."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="mesotui-shot-"))
+    db = folder / "clinic.json"
+    clock = lambda: datetime(2026, 1, 15, 9, 30, tzinfo=UTC)  # noqa: E731
+    generate(TODAY).load_into(Store.open(db, clock=clock)).close()
+    app = MesoApp(store=Store.open(db, readonly=True, clock=clock), today=TODAY,
+                  db_label="clinic.json", view_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for key in ("enter",):
+            await pilot.pause()
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        app.save_screenshot("view-only.svg", path=str(HERE))
+
+
 async def main() -> None:
     for name, (keys, typed) in SHOTS.items():
         await shoot(name, keys, typed)
         print(HERE / f"{name}.svg")
     await shoot("patients-80x24", (), {}, size=(80, 24))
     print(HERE / "patients-80x24.svg")
+    await shoot_view_only()
+    print(HERE / "view-only.svg")
 
 
 if __name__ == "__main__":

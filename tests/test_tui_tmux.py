@@ -96,3 +96,37 @@ def test_a_withdrawal_typed_in_one_burst_is_saved_with_its_reason(terminal: Term
     with Store.open(terminal.db, readonly=True) as store:
         last = store.patient("P-00001").consents[-1]
     assert (last.withdrawn_on, last.withdrawal_reason) == (TODAY, "moved abroad")
+
+
+def test_a_second_window_opens_view_only_and_follows_the_writer(tmp_path: Path) -> None:
+    """Two real processes: this test holds the file open for changes, as the first window
+    does; a second `mesotui` in tmux is offered a view-only window, and shows a session the
+    writer saves within 2 s of the save."""
+    from datetime import date
+
+    from mesotui.models import Session
+
+    db = tmp_path / "clinic.json"
+    writer = generate(TODAY).load_into(Store.open(db, clock=clock))
+    term = Terminal(f"mesotui-test-view-{os.getpid()}", db)
+    os.environ.setdefault("TERM", "xterm-256color")
+    try:
+        term.start()
+        asked = term.wait_for(lambda s: "Open it view only?" in s)
+        assert "clinic.json is open in another mesotui window" in asked
+        term.keys("y", "Enter")
+        shown = term.wait_for(lambda s: "VIEW ONLY" in s and "Sofia Brennan" in s)
+        assert "VIEW ONLY: clinic.json is open for changes in another window" in shown
+        assert "Log session" not in shown.splitlines()[-1]
+        term.keys("/", "P-00001", "Enter", "Enter")
+        term.wait_for(lambda s: "Sofia Brennan · P-00001" in s)
+        start = time.monotonic()
+        writer.log_session(Session(id="", patient_id="P-00001", date=TODAY, volume_ml=1.0,
+                                   concentration_pct=0.01, no_side_effects=True, lot="SEEN-1",
+                                   lot_expiry=date(2027, 1, 1)), TODAY)
+        seen = term.wait_for(lambda s: "SEEN-1" in s, timeout=5)
+        took = time.monotonic() - start
+        assert "SEEN-1" in seen and took < 2, f"{took:.1f} s"
+    finally:
+        subprocess.run(["tmux", "-L", term.socket, "kill-server"], capture_output=True)
+        writer.close()

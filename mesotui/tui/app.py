@@ -17,13 +17,12 @@ from textual.screen import Screen
 
 from mesotui.errors import MesoError
 from mesotui.store import Store
-from mesotui.tui import flows, safe_text
+from mesotui.tui import safe_text
 from mesotui.tui.crash import PlainCrash
 from mesotui.tui.keygate import KeyGate
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.undo import UndoList
 from mesotui.tui.widgets.keybar import MORE_KEY, KeyBar
-from mesotui.tui.widgets.patient_list import QUICK_FILTERS
 
 if TYPE_CHECKING:
     from mesotui.spreadsheet import Plan
@@ -46,13 +45,18 @@ class MesoApp(PlainCrash, App[None]):
         Binding(MORE_KEY, "more_keys", "More keys", show=False),
     ]
 
-    def __init__(self, store: Store, today: date, db_label: str = "") -> None:
+    def __init__(self, store: Store, today: date, db_label: str = "", *,
+                 view_only: bool = False) -> None:
         safe_text.install()  # every text drawn shows control characters escaped
         super().__init__()
         self.store = store
         self.today = today
+        self.view_only = view_only
+        """A second window on a file open for changes elsewhere: it shows, never writes."""
         self.db_label = db_label or (str(store.path) if store.path else "in memory")
-        self.sub_title = f"{self.db_label} · today {today:%a %d %b %Y}"
+        self.sub_title = (("VIEW ONLY · " if view_only else "")
+                          + f"{self.db_label} · today {today:%a %d %b %Y}")
+        self.set_class(view_only, "-view-only")
         self.undo_list = UndoList(store)
         self.keys = KeyGate(self)
 
@@ -69,6 +73,11 @@ class MesoApp(PlainCrash, App[None]):
     def on_mount(self) -> None:
         self.push_screen(PatientsScreen())
         self.call_after_refresh(self._started)
+        if self.view_only:
+            from mesotui.tui.viewonly import Follower
+
+            self.follower = Follower(self)
+            self.follower.start()
 
     def _started(self) -> None:
         """The list is on screen."""
@@ -128,8 +137,16 @@ class MesoApp(PlainCrash, App[None]):
         if not bars:
             self.bell()  # every key is shown already
 
+    def allows(self, action: str) -> bool:
+        """Whether `action` may run here: nothing that changes the record in view-only."""
+        from mesotui.tui.viewonly import WRITES
+
+        return not (self.view_only and action in WRITES)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Export, reports and undo act from the list and the record, never under a form."""
+        if not self.allows(action):
+            return False
         if action in ("export", "reports", "undo"):
             if not isinstance(self.screen, PatientsScreen) and not self.shown_record:
                 return False
@@ -235,50 +252,10 @@ class MesoApp(PlainCrash, App[None]):
         self.notify(message, markup=False)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from mesotui.tui.palette import commands
+
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Keys", "Every key, per screen (?)", self.action_help)
-        yield SystemCommand("Export", "Records as JSON, FHIR, a calendar or CSV (e)",
-                            self.action_export)
-        yield SystemCommand("Import a spreadsheet", "Patients and past sessions from a CSV "
-                            "file, checked first", self.action_import_spreadsheet)
-        yield SystemCommand("Reports", "Side effects, due calendar, lot recall, outcomes (r)",
-                            self.action_reports)
-        if self.undo_list.changes:
-            yield SystemCommand("Undo", f"Undo: {self.undo_list.changes[-1].summary} (ctrl+z)",
-                                self.action_undo)
-        yield SystemCommand("Settings", "Clinic default protocol, due-soon window, product, "
-                            "practitioners", lambda: flows.edit_settings(self, self._say))
-        if isinstance(screen, PatientsScreen):
-            yield SystemCommand("New patient", "Add a patient (n)", screen.action_new)
-            yield SystemCommand("Filter", "Filter the list by name or id (/)", screen.action_filter)
-            if screen.patients.current:
-                name = screen.patients.current.patient.name
-                yield SystemCommand(f"Log session: {name}", "For the highlighted patient (l)",
-                                    screen.action_log)
-            for key, (label, _) in QUICK_FILTERS.items():
-                yield SystemCommand(f"Show: {label}", "Quick filter of the patient list",
-                                    lambda key=key: screen.action_quick(key))  # type: ignore[misc]
-        if isinstance(screen, _record_screen_class()):
-            for title, help_text, action in (
-                    ("Log session", "For this patient (l)", screen.action_log),
-                    ("Record evaluation", "Outcome measures, photos and the decision (E)",
-                     screen.action_evaluate),
-                    ("Consent", "Record or withdraw consent to off-label treatment (k)",
-                     screen.action_consent),
-                    ("Amend evaluation", "The highlighted evaluation, with a reason",
-                     lambda: screen.act_on_evaluation("amend")),
-                    ("Void evaluation", "The highlighted evaluation, with a reason",
-                     lambda: screen.act_on_evaluation("void")),
-                    ("Amend session", "The highlighted session, with a reason (a)",
-                     screen.action_amend),
-                    ("Void session", "The highlighted session, with a reason (v)",
-                     screen.action_void),
-                    ("Edit patient details", "(d)", screen.action_edit),
-                    ("Pause, stop or resume the course", "With date and reason (c)",
-                     screen.action_course),
-                    ("Archive or unarchive the patient", "Never deleted (x)",
-                     screen.action_archive)):
-                yield SystemCommand(title, help_text, action)
+        yield from commands(self, screen)
 
 
 def _record_screen_class() -> type[RecordScreen]:

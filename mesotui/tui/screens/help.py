@@ -23,7 +23,9 @@ EXTRA = {
     "Patient record": [("up/down", "Move in the session history"),
                        ("enter", "Open the session: full record and revisions")],
     "Forms": [("tab / shift+tab", "Next / previous field"), ("enter", "Next field"),
-              ("space", "Tick a box or a list item"), ("enter on a choice", "Open the choice")],
+              ("space", "Tick a box or a list item"), ("enter on a choice", "Open the choice"),
+              ("a date field", "Takes today, yesterday, -3d, +2w, +2m, mon, +fri; shows the "
+                               "date meant (-1d \u2192 2026-01-14); \u2192 takes it")],
 }
 
 

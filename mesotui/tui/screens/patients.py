@@ -17,7 +17,7 @@ from mesotui.tui import flows
 from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS, QUICK_SHORT, PatientList, Row
 from mesotui.tui.widgets.quickbar import QuickBar
-from mesotui.tui.widgets.titlebar import TitleBar
+from mesotui.tui.widgets.titlebar import TitleBar, ViewOnlyBanner
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -44,6 +44,7 @@ class PatientsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
+        yield ViewOnlyBanner()
         yield Static(id="tamper", markup=False)
         yield Input(placeholder="Filter by name or id (enter: go to the list, escape: clear)",
                     id="filter", compact=True)
@@ -51,6 +52,10 @@ class PatientsScreen(Screen[None]):
                         for key, (label, _test) in QUICK_FILTERS.items()}, id="quick")
         yield PatientList(id="patients")
         yield KeyBar()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A view-only window offers nothing that changes the record."""
+        return self.app.allows(action)
 
     def on_mount(self) -> None:
         self.search.display = False

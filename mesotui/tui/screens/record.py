@@ -30,7 +30,7 @@ from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.outcome_chart import chart_lines
 from mesotui.tui.widgets.record_table import RecordTable
 from mesotui.tui.widgets.timeline import Timeline
-from mesotui.tui.widgets.titlebar import TitleBar
+from mesotui.tui.widgets.titlebar import TitleBar, ViewOnlyBanner
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -68,6 +68,7 @@ class RecordScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
+        yield ViewOnlyBanner()
         yield Static(id="identity", markup=False)
         yield Static(id="safety", markup=False)
         yield Static(id="consent", markup=False)
@@ -87,6 +88,10 @@ class RecordScreen(Screen[None]):
             yield Static("Details", classes="section-title")
             yield Static(id="details", markup=False)
         yield KeyBar()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A view-only window offers nothing that changes the record."""
+        return self.app.allows(action)
 
     def on_mount(self) -> None:
         self.table.add_columns("#", "Date", "Dose", "Lot", "Side effects", "By", "State",

@@ -12,6 +12,7 @@ from rich.style import Style
 from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import Static
 
 from mesotui.tui import safe_text
 
@@ -59,3 +60,18 @@ class TitleBar(Widget, can_focus=False):
         if event.x < ICON_CELLS and self.app.ENABLE_COMMAND_PALETTE:
             event.stop()
             self.app.action_command_palette()
+
+
+class ViewOnlyBanner(Static):
+    """Says, on every screen of a view-only window, that it shows and never changes."""
+
+    def __init__(self) -> None:
+        super().__init__("", id="view-only", markup=False)
+
+    def on_mount(self) -> None:
+        app = self.app
+        if getattr(app, "view_only", False):
+            name = app.store.path.name if app.store.path else "the record"  # type: ignore[attr-defined]
+            self.update(f"VIEW ONLY: {name} is open for changes in another window. This one "
+                        "shows its saves within a second and changes nothing; to change the "
+                        "record, use that window (or reopen this one once it is closed).")

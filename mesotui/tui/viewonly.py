@@ -1,0 +1,85 @@
+"""A view-only window on a record file another mesotui has open for changes: it follows
+the writer's saves within a second, and never takes a lock, so it never blocks or slows it.
+
+Each half second it compares the identity of the record file and of its journal (device,
+inode, size, modification time: two `stat` calls, no read). When either changed, it reads
+the file again, read-only and off the app's thread, and shows the new reading.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mesotui import recordfile
+from mesotui.errors import MesoError
+from mesotui.store import Store
+
+if TYPE_CHECKING:
+    from mesotui.tui.app import MesoApp
+
+POLL_SECONDS = 0.5
+"""How often the files are looked at: a save shows within about this (plus its reading)."""
+
+WRITES = frozenset({"log", "new", "settings", "amend", "void", "consent", "evaluate", "edit",
+                    "course", "archive", "undo", "import_spreadsheet"})
+"""Actions that change the record: not offered in a view-only window."""
+
+Identity = tuple[tuple[int, int, int, int] | None, ...]
+
+
+def identity(path: Path) -> Identity:
+    """What tells a changed file: (device, inode, size, mtime) of the record and journal."""
+    found = []
+    for each in (path, recordfile.journal_path(path)):
+        try:
+            st = os.stat(each)
+        except OSError:
+            found.append(None)
+            continue
+        found.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(found)
+
+
+class Follower:
+    """Re-reads the record file when the writer saves, and hands the app the new reading."""
+
+    def __init__(self, app: MesoApp) -> None:
+        self.app = app
+        assert app.store.path is not None
+        self.path = app.store.path
+        self.seen = identity(self.path)
+        self.reading = False
+        self.reloads = 0
+        """How many new readings were shown (tests and the benchmark count them)."""
+
+    def start(self) -> None:
+        self.app.set_interval(POLL_SECONDS, self.poll, name="view-only poll")
+
+    def poll(self) -> None:
+        if self.reading:
+            return
+        now = identity(self.path)
+        if now != self.seen:
+            self.reading = True
+            self.app.run_worker(lambda: self._read(now), thread=True, group="view-only",
+                                exclusive=True, exit_on_error=False)
+
+    def _read(self, seen: Identity) -> None:
+        """In a thread: a fresh read-only store (a reader meeting a fold reads again)."""
+        try:
+            store = Store.open(self.path, readonly=True, clock=self.app.store.clock)
+        except MesoError:
+            store = None  # mid-save: the next poll reads again
+        self.app.call_from_thread(self._show, store, seen)
+
+    def _show(self, store: Store | None, seen: Identity) -> None:
+        self.reading = False
+        if store is None:
+            return
+        self.seen = seen
+        old, self.app.store = self.app.store, store
+        old.close()
+        self.reloads += 1
+        self.app.settings_changed()  # every row and the record shown are read again

@@ -1,0 +1,124 @@
+"""A second window on a file open elsewhere: offered view-only, marked so, following the
+writer's saves within 2 s, and never holding a lock the writer would wait for."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mesotui import cli
+from mesotui.demo import generate
+from mesotui.models import Session
+from mesotui.store import Store
+from mesotui.tui.app import MesoApp
+from mesotui.tui.screens.record import RecordScreen
+from tests.test_tui_support import TODAY, clock, screen_text, until_settled
+
+
+def new_session(lot: str) -> Session:
+    return Session(id="", patient_id="P-00001", date=TODAY, volume_ml=1.0,
+                   concentration_pct=0.01, no_side_effects=True, lot=lot,
+                   lot_expiry=date(2027, 1, 1))
+
+
+@pytest.fixture
+def writer(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The demo clinic, held open for changes (its lock taken) as the first window holds it."""
+    store = generate(TODAY).load_into(Store.open(tmp_path / "clinic.json", clock=clock))
+    yield store
+    store.close()
+
+
+async def test_the_viewer_shows_a_save_made_by_the_writer_within_two_seconds(
+        writer: Store) -> None:
+    assert writer.path is not None
+    app = MesoApp(Store.open(writer.path, readonly=True, clock=clock), TODAY,
+                  str(writer.path), view_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        assert "VIEW ONLY" in screen_text(app)
+        await pilot.press("enter")
+        await until_settled(pilot)
+        assert isinstance(app.screen, RecordScreen)
+        for lot in ("NEWLOT-1", "NEWLOT-2"):  # one save, then another
+            start = time.monotonic()
+            writer.log_session(new_session(lot), TODAY, reason="second one that day")
+            while lot not in screen_text(app) and time.monotonic() - start < 2:
+                await pilot.pause(0.05)
+            assert lot in screen_text(app), f"not shown {time.monotonic() - start:.1f} s on"
+        assert app.follower.reloads >= 2
+
+
+async def test_a_view_only_window_offers_nothing_that_changes_the_record(writer: Store) -> None:
+    assert writer.path is not None
+    app = MesoApp(Store.open(writer.path, readonly=True, clock=clock), TODAY,
+                  str(writer.path), view_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        keys = screen_text(app).splitlines()[-1]
+        assert "Log session" not in keys and "New patient" not in keys and "Undo" not in keys
+        for key in ("l", "n", "s", "ctrl+z"):
+            await pilot.press(key)
+            await until_settled(pilot, 3)
+            assert app.screen is app.home
+        await pilot.press("enter")
+        await until_settled(pilot)
+        for key in ("l", "a", "v", "k", "E", "d", "c", "x"):
+            await pilot.press(key)
+            await until_settled(pilot, 3)
+            assert isinstance(app.screen, RecordScreen), key
+        assert "VIEW ONLY: clinic.json is open for changes in another window" in screen_text(app)
+    assert len(writer.sessions_for("P-00001")) == len(
+        Store.open(writer.path, readonly=True).sessions_for("P-00001"))
+
+
+def test_a_viewer_never_holds_up_the_writer(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.json"
+    generate(TODAY).load_into(Store.open(db, clock=clock)).close()
+    with Store.open(db, readonly=True) as viewer:  # a view-only window is open...
+        with Store.open(db, clock=clock) as store:  # ...and the writer opens and saves at once
+            store.log_session(new_session("W-1"), TODAY)
+        assert viewer.readonly
+
+
+def test_a_second_mesotui_offers_to_open_the_file_view_only(
+        writer: Store, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    opened: list[bool] = []
+    monkeypatch.setattr(MesoApp, "run", lambda self: opened.append(self.view_only))
+    argv = ["--db", str(writer.path), "--today", TODAY.isoformat()]
+    # Not on a terminal (a script): refused, saying how to look.
+    assert cli.main(argv) == 1
+    assert "--view-only opens it to look" in capsys.readouterr().err and opened == []
+    # On a terminal: asked, and yes opens a view-only window.
+    terminal = io.StringIO("y\n")
+    terminal.isatty = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr("sys.stdin", terminal)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert cli.main(argv) == 0
+    assert "Open it view only?" in capsys.readouterr().out and opened == [True]
+    # --view-only asks nothing.
+    assert cli.main([*argv, "--view-only"]) == 0 and opened == [True, True]
+
+
+def test_the_viewer_benchmark_runs_and_reports_both_save_times(tmp_path: Path) -> None:
+    """benchmarks/viewer.py at a tiny size (no timing judged): the writer's saves without and
+    with a real view-only window following them, and how long the viewer took."""
+    import json
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "viewer.py"
+    out = tmp_path / "viewer.json"
+    done = subprocess.run([sys.executable, str(script), "--patients", "30", "--saves", "8",
+                           "--blocks", "1", "--json", str(out)],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(out.read_text())
+    assert figures["saves_per_kind"] == 8
+    assert figures["save_p50_ms_without_viewer"] > 0 and figures["save_p50_ms_with_viewer"] > 0
+    assert figures["viewer_readings"] >= 1 and figures["viewer_lag_max_s"] < 2
