@@ -64,7 +64,8 @@ def test_a_locked_file_gives_one_clear_line_and_exit_1(tmp_path: Path,
         assert main(["--db", str(context.db_path)]) == 1
     err = capsys.readouterr().err
     assert err.strip() == (f"mesotui: clinic.json is open in another mesotui window "
-                           f"({context.db_path})")
+                           f"({context.db_path}); mesotui --view-only opens it to look, "
+                           "without changing it")
 
 
 def test_context_clock_follows_today(tmp_path: Path) -> None:

@@ -115,7 +115,7 @@ def test_a_second_window_opens_view_only_and_follows_the_writer(tmp_path: Path) 
         asked = term.wait_for(lambda s: "Open it view only?" in s)
         assert "clinic.json is open in another mesotui window" in asked
         term.keys("y", "Enter")
-        shown = term.wait_for(lambda s: "VIEW ONLY" in s and "Sofia Brennan" in s)
+        shown = term.wait_for(lambda s: "VIEW ONLY: clinic.json" in s and "Sofia Brennan" in s)
         assert "VIEW ONLY: clinic.json is open for changes in another window" in shown
         assert "Log session" not in shown.splitlines()[-1]
         term.keys("/", "P-00001", "Enter", "Enter")
