@@ -83,6 +83,12 @@ class Plan:
     held: list[str] = field(default_factory=list)
     problems: list[Row] = field(default_factory=list)
 
+    def describe(self, verb: str) -> str:
+        """What it adds, in words: "Would add 1 patient and 2 sessions; 0 rows already held"."""
+        return (f"{verb} {validation.plural(len(self.patients), 'patient', count=True)} and "
+                f"{validation.plural(len(self.sessions), 'session', count=True)}; "
+                f"{validation.plural(len(self.held), 'row', count=True)} already held")
+
 
 def read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """A CSV file's mapped columns and rows (UTF-8 with or without a mark, else Windows-1252;

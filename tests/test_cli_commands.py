@@ -163,7 +163,7 @@ def test_export_to_a_file_then_import_elsewhere(db: Path, tmp_path: Path, capsys
     assert (out.stat().st_mode & 0o777) == 0o600
     other = tmp_path / "other.json"
     assert mesotui(other, "import", str(out)) == 0
-    assert ("Added 1 patients, 0 sessions and 0 evaluations; 0 unchanged; 0 conflicts."
+    assert ("Added 1 patient, 0 sessions and 0 evaluations; 0 unchanged; 0 conflicts."
             in capsys.readouterr().out)
     assert mesotui(db, "export") == 0
     assert json.loads(capsys.readouterr().out)["patients"][0]["id"] == patient_id

@@ -65,6 +65,6 @@ def test_the_conflict_line_says_what_was_held_back(
     assert cli.main(["--db", str(path), "--today", TODAY.isoformat(), "import", str(file),
                      "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "Would add 1 patients, 1 sessions and 0 evaluations" in out
+    assert "Would add 1 patient, 1 session and 0 evaluations" in out
     line = next(x for x in out.splitlines() if "P-00001" in x)
     assert "not imported" in line and "Another Person" not in line

@@ -181,7 +181,7 @@ def test_care_plan_reads_right_in_every_protocol_state(store: Store) -> None:
     plans = by_id(export(store), "CarePlan")
     texts = {key: plan["description"] for key, plan in plans.items()}
     assert texts["P-G-careplan"].startswith("Maintenance: one session every 4 months")
-    assert texts["P-A-careplan"].startswith("3 session(s) given. Induction: sessions 2, 2, 2,")
+    assert texts["P-A-careplan"].startswith("3 sessions given. Induction: sessions 2, 2, 2,")
     assert texts["P-C-careplan"].startswith("Not started (planned to start 2026-01-20)")
     assert texts["P-D-careplan"].startswith("Course stopped on 2025-08-01: moved away")
     assert texts["P-F-careplan"].startswith("Course paused on 2025-11-01: travelling")

@@ -116,7 +116,7 @@ def test_past_sessions_from_a_second_file_join_their_patients_by_id(
                      "visits.csv")
     db = tmp_path / "clinic.json"
     code, out, _ = run(db, str(patients), "--sessions", str(sessions), capsys=capsys)
-    assert code == 0 and "Added 1 patients and 2 sessions" in out
+    assert code == 0 and "Added 1 patient and 2 sessions" in out
     with Store.open(db, readonly=True) as store:
         (kwame,) = store.patients()
         assert [s.history[0].reason for s in store.sessions_for(kwame.id)] == [

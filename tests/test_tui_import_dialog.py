@@ -28,7 +28,7 @@ async def test_importing_a_spreadsheet_from_the_app_checks_first_then_adds_the_r
         await pilot.click("#check")
         await pilot.pause()
         outcome = str(dialog.query_one("#outcome").content)
-        assert "Would add 1 patients and 1 sessions" in outcome and "row 3" in outcome
+        assert "Would add 1 patient and 1 session" in outcome and "row 3" in outcome
         assert dialog.query_one("#import").disabled  # a bad row: nothing may be imported
         sheet.write_text(sheet.read_text(encoding="utf-8").replace("1980-02-30", "1980-02-28"),
                          encoding="utf-8")

@@ -12,6 +12,7 @@ from mesotui import spreadsheet
 from mesotui.commands._common import print_json
 from mesotui.errors import MesoError
 from mesotui.store import Store
+from mesotui.validation import plural
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -80,8 +81,8 @@ def _report(args: argparse.Namespace, found: spreadsheet.Plan) -> int:
                     "imported": not args.dry_run and not refused})
         return 1 if refused else 0
     verb = "Would add" if args.dry_run or refused else "Added"
-    print(f"{verb} {len(found.patients)} patients and {len(found.sessions)} sessions; "
-          f"{len(found.held)} rows already held; {len(found.problems)} rows cannot be imported.")
+    print(f"{found.describe(verb)}; {plural(len(found.problems), 'row', count=True)} "
+          "cannot be imported.")
     if args.dry_run:
         sessions: dict[str, int] = {}
         for session in found.sessions:

@@ -11,6 +11,7 @@ from mesotui import importer
 from mesotui.commands._common import print_json, progress_bar
 from mesotui.store import Store
 from mesotui.terminal import safe
+from mesotui.validation import plural
 
 if TYPE_CHECKING:
     from mesotui.cli import Context
@@ -40,9 +41,10 @@ def run(args: argparse.Namespace, context: Context) -> int:
         print_json({**merge.summary(), "dry_run": args.dry_run})
         return 0
     would = "Would add" if args.dry_run else "Added"
-    print(f"{would} {len(merge.patients)} patients, {len(merge.sessions)} sessions and "
-          f"{len(merge.evaluations)} evaluations; {merge.unchanged} unchanged; "
-          f"{len(merge.conflicts)} conflicts.")
+    print(f"{would} {plural(len(merge.patients), 'patient', count=True)}, "
+          f"{plural(len(merge.sessions), 'session', count=True)} and "
+          f"{plural(len(merge.evaluations), 'evaluation', count=True)}; "
+          f"{merge.unchanged:,} unchanged; {plural(len(merge.conflicts), 'conflict', count=True)}.")
     for conflict in merge.conflicts:
         print(f"  conflict, not overwritten: {safe(conflict)}")
     return 0

@@ -23,6 +23,7 @@ from mesotui.interop.codes import (
 )
 from mesotui.models import Patient, Protocol
 from mesotui.schedule import Outlook
+from mesotui.validation import plural
 from mesotui.vocab import Change, CourseStatus, PullTest
 
 
@@ -228,7 +229,8 @@ def care_plan(ctx: Context, patient: Patient, protocol: Protocol, view: Outlook,
                             text=f"Session {view.next_number}"),
             "status": "not-started", "scheduledPeriod": {"start": view.next_due.isoformat()},
             "description": f"Session {view.next_number} due {view.next_due.isoformat()}"}}]
-    notes = [f"{view.sessions_given} session(s) given as of {view.today.isoformat()}"]
+    given = plural(view.sessions_given, "session", count=True)
+    notes = [f"{given} given as of {view.today.isoformat()}"]
     notes += ["Course evaluation due"] if view.evaluation_due else []
     if view.pregnancy_avoid_until:
         notes.append(f"Avoid pregnancy until {view.pregnancy_avoid_until.isoformat()}")
@@ -244,10 +246,10 @@ def describe_course(patient: Patient, protocol: Protocol, view: Outlook, *,
         why = f": {event.reason}" if event.reason and with_reasons else ""
         verb = "stopped" if patient.status is CourseStatus.STOPPED else "paused"
         return (f"Course {verb} on {event.on.isoformat()}{why}, after "
-                f"{view.sessions_given} session(s); no session is planned.")
+                f"{plural(view.sessions_given, 'session', count=True)}; no session is planned.")
     if not protocol.intervals_months:
         return (f"Maintenance: one session every {protocol.maintenance_months} months, "
-                f"{view.sessions_given} session(s) given.")
+                f"{plural(view.sessions_given, 'session', count=True)} given.")
     steps = ", ".join(str(m) for m in protocol.intervals_months)
     plan = (f"Induction: sessions {steps} months apart, then one every "
             f"{protocol.maintenance_months} months; evaluation after "
@@ -256,4 +258,4 @@ def describe_course(patient: Patient, protocol: Protocol, view: Outlook, *,
         start = (f"planned to start {patient.planned_start.isoformat()}"
                  if patient.planned_start else "no start date planned")
         return f"Not started ({start}). {plan}"
-    return f"{view.sessions_given} session(s) given. {plan}"
+    return f"{plural(view.sessions_given, 'session', count=True)} given. {plan}"

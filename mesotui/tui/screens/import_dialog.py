@@ -70,8 +70,7 @@ class ImportDialog(ModalScreen[spreadsheet.Plan | None]):
         except (OSError, MesoError) as error:
             outcome.update(f"{path}: {getattr(error, 'strerror', None) or error}")
             return
-        lines = [f"Would add {len(found.patients)} patients and {len(found.sessions)} "
-                 f"sessions; {len(found.held)} rows already held."]
+        lines = [found.describe("Would add") + "."]
         lines += [f"Cannot import: {problem}" for problem in found.problems[:8]]
         if len(found.problems) > 8:
             lines.append(f"... and {len(found.problems) - 8} more rows")

@@ -76,9 +76,10 @@ class RecordScreen(Screen[None]):
         with VerticalScroll(id="record"):
             # Sessions first, so the latest are above the fold even at 80x24.
             yield Static(id="standing", markup=False)
-            yield Static("Sessions (enter opens one; a amends, v voids)", classes="section-title")
+            edits = "" if getattr(self.app, "view_only", False) else "; a amends, v voids"
+            yield Static(f"Sessions (enter opens one{edits})", classes="section-title")
             yield RecordTable(id="sessions")
-            yield Static("Evaluations (tab here; enter opens one; a amends, v voids)",
+            yield Static(f"Evaluations (tab here; enter opens one{edits})",
                          classes="section-title", id="evaluations-title")
             yield RecordTable(id="evaluations")
             yield Static("Course timeline", classes="section-title")
