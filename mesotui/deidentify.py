@@ -7,12 +7,17 @@ Method "mesotui-deid" version 1, keyed with the clinic's random secret (kept in 
   and side-effect notes, anaesthesia agent and amount, product, needle, consent form, photo
   paths and angles, the hair count's site;
 - every date of a patient's records (sessions, evaluations, consents, course changes, plans,
-  lot expiry, revision times) moves by one secret number of days per patient (between 30 and
-  395, earlier), so the intervals between them, and so the schedule, stay exact while the
+  revision times) moves by one secret number of days per patient (between 30 and 395,
+  earlier), so the intervals between them, and so the schedule, stay exact while the
   calendar dates do not;
+- lot numbers become keyed pseudonyms (sessions from one batch still share one), and lot
+  expiry dates are dropped: a lot's one real expiry is printed on its vials, so any expiry
+  kept, shifted or not, would give back the patient's shift and so every real date; whether a
+  lot was past its expiry on the session date is kept (`lot_expired`, and the practitioner's
+  `expired_lot_confirmed`);
 - the date of birth is reduced to its decade ("1980-1989").
 Kept: sex, birth decade, counts, doses, concentrations, volumes, areas, side effects and their
-severity, anaesthesia type, lot numbers (batches, not people), evaluation measures.
+severity, anaesthesia type, evaluation measures.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ from mesotui.history import Revision
 from mesotui.models import Anaesthesia, CourseEvent, Patient, Session, SideEffectReport
 from mesotui.schedule import Outlook
 
-METHOD = {"name": "mesotui-deid", "version": 1,
-          "ids": "HMAC-SHA256 pseudonyms keyed with the clinic's secret",
-          "dates": "shifted earlier by a secret 30-395 days per patient; intervals exact",
+METHOD = {"name": "mesotui-deid", "version": 2,
+          "ids": "HMAC-SHA256 pseudonyms keyed with the clinic's secret (lot numbers too)",
+          "dates": "shifted earlier by a secret 30-395 days per patient; intervals exact; "
+                   "lot expiry dropped",
           "birth": "decade only (1980-1989)", "free_text": "dropped"}
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -48,6 +54,10 @@ class Deidentifier:
         value = int.from_bytes(mac[:10], "big")  # 80 bits: collisions are out of reach
         chars = "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(75, -1, -5))
         return f"{prefix}-{chars}"
+
+    def lot(self, lot: str) -> str:
+        """A lot number's pseudonym, the same however the number was typed (case, spaces)."""
+        return self(lot.strip().casefold(), "LX") if lot.strip() else ""
 
     def offset(self, patient_id: str) -> timedelta:
         """The patient's secret shift: the same for all their dates, 30 to 395 days back."""
@@ -86,6 +96,8 @@ class Deidentifier:
         return replace(
             s, id=self(s.id, "SX"), patient_id=self(s.patient_id, "PX"), date=s.date + shift,
             anaesthesia=Anaesthesia(s.anaesthesia.type), product="", needle="", dose_notes="",
+            lot=self.lot(s.lot),
+            # Shifted with the session (so `lot_expired` still holds); no format writes it.
             lot_expiry=s.lot_expiry + shift if s.lot_expiry else None,
             side_effects=tuple(SideEffectReport(e.effect, e.severity) for e in s.side_effects),
             practitioner=self._who(s.practitioner), history=self._history(s.patient_id,

@@ -283,7 +283,7 @@ def pseudonymise(entry: dict[str, Any], pseudo: Pseudonymiser) -> dict[str, Any]
                history=_bare(entry["history"], day))
     out["sessions"] = [
         dict(s, id=pseudo(s["id"], "SX"), patient_id=out["id"], date=day(s["date"]),
-             lot_expiry=day(s["lot_expiry"]), product="", needle="", dose_notes="",
+             lot=pseudo.lot(s["lot"]), lot_expiry=None, product="", needle="", dose_notes="",
              void_reason="", anaesthesia=dict(s["anaesthesia"], agent="", amount=""),
              practitioner=_practitioner(pseudo, s["practitioner"]),
              side_effects=[dict(e, note="") for e in s["side_effects"]],

@@ -225,7 +225,8 @@ class _Builder:
                     "denominator": {"value": 1, "unit": "mL", "system": UCUM, "code": "mL"}}
             resource["ingredient"] = [ingredient]
             batch = {"lotNumber": s.lot} if s.lot else {}
-            batch |= {"expirationDate": s.lot_expiry.isoformat()} if s.lot_expiry else {}
+            if s.lot_expiry and not self.ctx.private:  # a known date: it would undo the shift
+                batch["expirationDate"] = s.lot_expiry.isoformat()
             if batch:
                 resource["batch"] = batch
             self.medications[key] = self.ctx.entry(resource)

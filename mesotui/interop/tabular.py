@@ -20,8 +20,9 @@ COLUMNS = ("session_id", "patient_id", "patient_name", "sex", "session_number", 
            "lot_expiry", "lot_expired", "areas", "injection_points", "needle", "duration_min",
            "side_effects", "no_side_effects", "counselling_given", "practitioner", "dose_notes")
 PRIVATE = frozenset({"patient_name", "void_reason", "anaesthesia_agent", "anaesthesia_amount",
-                     "product", "needle", "practitioner", "dose_notes"})
-"""Columns left out of a pseudonymised export: names and free text."""
+                     "product", "needle", "practitioner", "dose_notes", "lot_expiry"})
+"""Columns left out of a pseudonymised export: names, free text, and the lot's expiry (a date
+known from the vial, which would give back the patient's date shift)."""
 BOM = "\ufeff"
 """Starts every CSV export: Excel needs it to read UTF-8 at all, and LibreOffice then opens the
 file as UTF-8 with its default options; pandas, Python's csv ("utf-8-sig") and R skip it."""
