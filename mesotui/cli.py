@@ -191,16 +191,12 @@ def _env_today() -> date | None:
 def _on_a_demo_copy(handler: Callable[[argparse.Namespace, Context], int],
                     args: argparse.Namespace, context: Context) -> int:
     """`mesotui --demo COMMAND`: the command on a throwaway copy of the demo clinic."""
-    import tempfile
     from dataclasses import replace
 
-    folder = Path(tempfile.mkdtemp(prefix="mesotui-demo-"))
-    try:
+    with _throwaway() as folder:
         path = folder / "clinic.json"
         demo_store(path, context).close()
         return handler(args, replace(context, db_path=path))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_app(context: Context) -> int:
@@ -281,16 +277,23 @@ def _opened(context: Context) -> Iterator[tuple[Store, str]]:
         with Store.open(context.db_path, clock=context.clock, prove=False) as store:
             yield store, str(context.db_path)
         return
+    with _throwaway() as folder, demo_store(folder / "clinic.json", context) as store:
+        yield store, "demo clinic (throwaway copy)"
+
+
+@contextmanager
+def _throwaway() -> Iterator[Path]:
+    """A folder for a throwaway demo clinic, removed afterwards with its clinic key (kept in
+    it, never in the user's key folder)."""
     import tempfile
 
     from mesotui.clinickey import ENV_KEYS
 
     folder = Path(tempfile.mkdtemp(prefix="mesotui-demo-"))
     keys = os.environ.get(ENV_KEYS)
-    os.environ[ENV_KEYS] = str(folder / "keys")  # a throwaway clinic's key goes with it
+    os.environ[ENV_KEYS] = str(folder / "keys")
     try:
-        with demo_store(folder / "clinic.json", context) as store:
-            yield store, "demo clinic (throwaway copy)"
+        yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         if keys is None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from mesotui.demo import generate
 from mesotui.evaluation import Consent
@@ -19,6 +22,13 @@ from mesotui.vocab import Sex
 # No test, fixture or child process ever keeps a clinic key in the user's config folder: each
 # test gets a folder of its own (`clinic_keys`), and this one covers what runs outside a test.
 os.environ["MESOTUI_KEYS"] = tempfile.mkdtemp(prefix="mesotui-test-keys-")
+atexit.register(shutil.rmtree, os.environ["MESOTUI_KEYS"], ignore_errors=True)
+
+# The suite runs on shared, loaded machines (CI included): a slow moment there is not a failure
+# of the property under test, so Hypothesis never fails a test for its own timing.
+settings.register_profile("loaded-machine", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("loaded-machine")
 
 TODAY = date(2026, 1, 15)
 """The fixed "today" of every test: tests never read the real clock."""

@@ -78,7 +78,7 @@ def test_a_differing_record_is_a_conflict_and_is_not_overwritten(tmp_path: Path,
     capsys.readouterr()
     assert run_import(db, file) == 0
     out = capsys.readouterr().out
-    assert "1 conflicts" in out and "P-00001: the record held is newer" in out
+    assert "1 conflict." in out and "P-00001: the record held is newer" in out
     with Store.open(db, readonly=True) as store:
         assert store.patient("P-00001").notes == "changed here"
 

@@ -95,3 +95,12 @@ def test_a_blank_reason_is_refused_and_changes_nothing(key_lost: Path) -> None:
             store.reseal("   ")
         assert store.integrity.status == "no-key"
     assert key_lost.read_bytes() == before
+
+
+def test_a_demo_command_leaves_no_key_behind(clinic_keys: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`mesotui --demo COMMAND` runs on a throwaway clinic: its key goes with it, never into
+    the user's key folder (two runs once left two keys and marks for deleted folders)."""
+    before = sorted(clinic_keys.iterdir())
+    assert run(capsys, "--demo", "--today", TODAY.isoformat(), "due")[0] == 0
+    assert sorted(clinic_keys.iterdir()) == before
