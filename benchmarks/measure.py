@@ -145,10 +145,9 @@ def clinic_file(workdir: Path, patients: int, sessions: int, timeout: float
     import mesotui
 
     package = Path(mesotui.__file__).parent
-    source = b"".join((package / name).read_bytes()
-                      for name in ("demo.py", "store.py", "recordfile.py", "image.py",
-                                   "sidecar.py", "journal.py", "sealing.py", "manifest.py")
-                      if (package / name).exists())
+    source = b"".join(path.read_bytes() for path in sorted(
+        [package / "demo.py", package / "store.py", *(package / "engine").glob("*.py"),
+         *(package / "clinic").glob("*.py")]) if path.exists())
     digest = hashlib.sha256(source).hexdigest()[:10]
     folder = workdir / f"clinic-{patients}x{sessions}-{digest}"
     path, counts = folder / "clinic.json", folder / "counts.json"

@@ -313,9 +313,9 @@ def saves(store_copy: str, unsealed_copy: str, tinydb_copy: str, count: str,
         raise SystemExit("plain TinyDB does not see the clinic's sessions in the copy")
     docs = []
     store, unsealed = Store.open(store_copy), Store.open(unsealed_copy)
-    if store._backend.journal.seal is None:  # type: ignore[union-attr]
+    if not store.engine.sealed:
         raise SystemExit("the benchmark clinic is not sealed")
-    unsealed._backend.journal.seal = None  # type: ignore[union-attr]  # the yardstick only
+    unsealed.engine.unseal()  # the yardstick only
     try:
         consented = [p for p in store.patients() if p.consent_on(TODAY) is not None]
         template = Session(id="", patient_id="", date=TODAY, product="Dutasteride 0.01% solution",
@@ -337,8 +337,7 @@ def saves(store_copy: str, unsealed_copy: str, tinydb_copy: str, count: str,
         started = time.perf_counter()
         store.close()  # a journalling store folds its journal into the file here
         timings["close_s"] = [time.perf_counter() - started]
-        unsealed._backend.close()  # type: ignore[union-attr]  # never folded: it is thrown away
-        unsealed._lock.release()  # type: ignore[union-attr]
+        unsealed.close(fold=False)  # never folded: it is thrown away
     db = TinyDB(tinydb_copy)
     table = db.table("sessions")
     deadline = time.perf_counter() + float(budget)

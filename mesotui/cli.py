@@ -287,7 +287,7 @@ def _throwaway() -> Iterator[Path]:
     it, never in the user's key folder)."""
     import tempfile
 
-    from mesotui.clinickey import ENV_KEYS
+    from mesotui.engine.keys import ENV_KEYS
 
     folder = Path(tempfile.mkdtemp(prefix="mesotui-demo-"))
     keys = os.environ.get(ENV_KEYS)

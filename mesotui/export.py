@@ -10,12 +10,13 @@ from typing import Any
 
 import orjson
 
-from mesotui import __version__, durable
+from mesotui import __version__
 from mesotui.deidentify import METHOD, Deidentifier, birth_band
+from mesotui.engine import durable
+from mesotui.engine.checkpoint import no_gc
 from mesotui.errors import MesoError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
-from mesotui.recordfile import no_gc
 from mesotui.store import Store
 
 FORMAT = "mesotui-export"

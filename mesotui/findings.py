@@ -6,35 +6,10 @@ patient's name.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from mesotui import clinickey
-from mesotui.sealing import State
+from mesotui.engine.seal import State
 from mesotui.terminal import safe
-
-
-def first_note(path: Path, records: int) -> str:
-    return (f"{path.name} is now sealed against changes made outside mesotui: its "
-            f"{records} records were sealed with a new clinic key, kept in "
-            f"{clinickey.keys_dir()}; keep a copy (mesotui key export FILE)")
-
-
-def unsealable(state: State, path: Path) -> str | None:
-    """Why saves cannot be sealed here, or None."""
-    if state.status != "no-key":
-        return None
-    return (f"this machine does not have the clinic key {path.name} is sealed with; bring it "
-            "with mesotui key import FILE (if it is lost for good: mesotui key new --reason R)")
-
-
-def notes(state: State, path: Path) -> list[str]:
-    if state.status == "no-key":
-        return [f"{path.name} is sealed with a clinic key this machine does not have: its "
-                "integrity cannot be checked here, and saves are refused until the key is "
-                "imported (mesotui key import FILE), or a new one made if it is lost for good "
-                "(mesotui key new --reason TEXT)"]
-    return []
 
 
 def about(state: State, record_id: str, *, patient: bool = False) -> list[str]:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mesotui import clinickey, findings, history, ids, recordfile, sealing
+from mesotui import findings, history, ids
+from mesotui.clinic.rows import LAYOUT
+from mesotui.engine import keys, replay, verify
+from mesotui.engine.image import index_path
+from mesotui.engine.index import ALTERED, Foreign, from_index
 from mesotui.errors import RecordFileError, ValidationError
 from mesotui.evaluation import Evaluation
-from mesotui.image import index_path
 from mesotui.models import Patient, Session
 from mesotui.settings import Settings
-from mesotui.sidecar import ALTERED, Foreign, from_index
 from mesotui.store import SCHEMA_VERSION, record_path
 from mesotui.terminal import safe
 
@@ -51,11 +54,11 @@ class Report:
 
 def check(path: Path) -> Report:
     """Verify the record file at `path` without changing it: every record, every revision
-    chain, and, with the clinic key, every seal (mesotui/manifest.py)."""
+    chain, and, with the clinic key, every seal (mesotui/engine/manifest.py)."""
     report = Report(Path(path))
     path = record_path(path)
     try:
-        loaded = recordfile.load(path, use_index=False)
+        loaded = replay.load(path, LAYOUT, use_index=False)
     except RecordFileError as error:
         report.add(error.detail)
         return report
@@ -76,11 +79,11 @@ def check(path: Path) -> Report:
     return report
 
 
-def _check_seals(path: Path, loaded: recordfile.Loaded, report: Report) -> None:
+def _check_seals(path: Path, loaded: replay.Loaded, report: Report) -> None:
     assert loaded.image is not None
     clinic = loaded.checkpoint_meta.get("clinic_id")
-    key = clinickey.load(clinic) if isinstance(clinic, str) else None
-    state, _seal = sealing.inspect(path, loaded.image, loaded.checkpoint_meta,
+    key = keys.load(clinic) if isinstance(clinic, str) else None
+    state, _seal = verify.inspect(path, loaded.image, loaded.checkpoint_meta,
                                    loaded.tail.marks, whole=True,
                                    index_forged=_index_forged(path, loaded.image.raw, key))
     report.sealed = state.status
@@ -93,7 +96,7 @@ def _check_seals(path: Path, loaded: recordfile.Loaded, report: Report) -> None:
                    "mesotui key new --reason TEXT)")
 
 
-def _index_forged(path: Path, raw: bytes, key: clinickey.ClinicKey | None) -> bool:
+def _index_forged(path: Path, raw: bytes, key: keys.ClinicKey | None) -> bool:
     """Whether the start-up index beside the file fails its seal. A stale or foreign index
     (another checkpoint's, another version's) is no finding: it is simply not used."""
     try:
@@ -101,12 +104,12 @@ def _index_forged(path: Path, raw: bytes, key: clinickey.ClinicKey | None) -> bo
     except OSError:
         return False
     try:
-        _image, prove = from_index(index, len(raw), lambda start, end: raw[start:end])
+        _image, prove = from_index(index, len(raw), lambda start, end: raw[start:end], LAYOUT)
     except Foreign:
         return False
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, ValidationError):
         return key is not None  # the right size and token, yet it does not parse
-    why = prove(raw, key.secret if key else None)
+    why = prove(hashlib.sha256(raw).hexdigest(), key.secret if key else None)
     return why in (ALTERED, "it is not sealed with the clinic key")
 
 

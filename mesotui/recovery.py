@@ -22,11 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mesotui import durable, recordfile, sealing
+from mesotui.clinic.rows import LAYOUT
+from mesotui.engine import durable, replay, verify
+from mesotui.engine.image import Encoded, Image, encode, index_path, new_token
+from mesotui.engine.lock import WriterLock
+from mesotui.engine.replay import journal_path
+from mesotui.engine.seal import Seal
 from mesotui.errors import CorruptRecordFile, MesoError, RecordFileError
-from mesotui.image import Image, encode, index_path, new_token
-from mesotui.journal import WriterLock
-from mesotui.store import Store, acquire_lock, record_path
+from mesotui.store import Store, record_path
 
 KEEP_RESTORES = 20
 """Restores remembered in the record's meta table (when, from which file)."""
@@ -79,51 +82,55 @@ def restore(path: Path, backup: Path) -> Path | None:
     path, backup = record_path(path), record_path(backup)
     try:
         Store.open(backup, readonly=True).close()  # every record parses
-        loaded = recordfile.load(backup, use_index=False)
+        loaded = replay.load(backup, LAYOUT, use_index=False)
     except MesoError as error:
         raise RecordFileError(backup, f"is not a sound backup ({error})") from None
     assert loaded.image is not None
-    state, _seal = sealing.inspect(backup, loaded.image, loaded.checkpoint_meta,
+    state, _seal = verify.inspect(backup, loaded.image, loaded.checkpoint_meta,
                                    loaded.tail.marks, whole=True, against_seen=False)
     durable.make_private_dir(path.parent)
-    lock = acquire_lock(path)  # never swap the file under another window
+    lock = WriterLock(path)  # never swap the file under another window
     try:
-        seq, clinic = _fold(path, lock)
-        image = Image(loaded.image.to_dict())
-        seal = sealing.for_restore(image, state, clinic,
-                                   max(seq, recordfile.journal_seq(image)))
+        seq, clinic, feed = _fold(path, lock)
+        image = Image(loaded.image.to_dict(), layout=LAYOUT)
+        meta = image.meta()
+        held = meta.get("feed_seq")
+        meta["feed_seq"] = max(feed, held if isinstance(held, int) else 0)  # numbers only grow
+        seal = verify.for_restore(image, state, clinic, max(seq, replay.journal_seq(image)))
         return _swap_in(path, image, seal.seq if seal else seq + 1, Path(backup).name, seal)
     finally:
         lock.release()
 
 
-def _fold(path: Path, lock: WriterLock) -> tuple[int, str | None]:
+def _fold(path: Path, lock: WriterLock) -> tuple[int, str | None, int]:
     """Fold the old file's journal into it, if the file can be read; return its last save's
-    number (0 if unknown) and its clinic (None if unknown). A file that cannot be read is
-    kept with its journal as they are."""
+    number (0 if unknown), its clinic (None if unknown) and its last change number. A file
+    that cannot be read is kept with its journal as they are."""
     if not path.exists():
-        return 0, None
+        return 0, None, 0
     try:
         old = Store.open(path, lock=lock)
     except (CorruptRecordFile, RecordFileError):
-        return 0, None
-    seq = old._backend.journal.seq if old._backend else 0  # type: ignore[union-attr]
+        return 0, None, 0
+    seq, feed = old.engine.seq, old.engine.feed.seq
     clinic = old.integrity.clinic or None
-    old.close()  # folds a pending journal: the old file then holds every save alone
-    return seq, clinic
+    old.engine.fold()  # the old file then holds every save alone (else the journal is kept)
+    old.close()
+    return seq, clinic, feed
 
 
 def _swap_in(path: Path, image: Image, seq: int, source: str,
-             seal: sealing.Seal | None) -> Path | None:
+             seal: Seal | None) -> Path | None:
     meta = image.meta()
     now = datetime.now(UTC).isoformat(timespec="seconds")
     meta["journal_seq"] = seq
     meta["checkpoint"] = new_token()  # no entry of any old journal can follow this file
+    meta.pop("replica_id", None)  # an older copy: replication starts afresh from it
     meta["restored"] = [*(meta.get("restored") or [])[-KEEP_RESTORES + 1:],
                         {"at": now, "from": source, "journal_seq": seq}]
     sealed = seal.seal_checkpoint(image, seq, meta["checkpoint"]) if seal else None
-    tmp, _written = durable.write_temp(path, encode(image).raw)
-    journal = recordfile.journal_path(path)
+    tmp, _written = durable.write_temp(path, encode(image, Encoded({}, {})))
+    journal = journal_path(path)
     kept: Path | None = None
     try:
         kept = _keep(path, journal)
@@ -150,9 +157,9 @@ def _keep(path: Path, journal: Path) -> Path | None:
     while True:
         kept = path.with_name(f"{path.stem}.replaced-{stamp}-{secrets.token_hex(3)}"
                               f"{path.suffix}")
-        if not kept.exists() and not recordfile.journal_path(kept).exists():
+        if not kept.exists() and not journal_path(kept).exists():
             break
-    for source, target in ((path, kept), (journal, recordfile.journal_path(kept))):
+    for source, target in ((path, kept), (journal, journal_path(kept))):
         if source.exists():
             try:
                 os.link(source, target)  # the same bytes under a second name, no copy
@@ -164,7 +171,7 @@ def _keep(path: Path, journal: Path) -> Path | None:
 
 def _unkeep(path: Path, journal: Path, kept: Path) -> None:
     """A restore that failed before its rename: put the journal back, drop the second names."""
-    kept_journal = recordfile.journal_path(kept)
+    kept_journal = journal_path(kept)
     if kept_journal.exists() and not journal.exists():
         os.link(kept_journal, journal)
     if path.exists():

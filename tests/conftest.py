@@ -50,7 +50,7 @@ def clinic_keys(tmp_path_factory: pytest.TempPathFactory,
                 monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test keeps its clinic keys in a folder of its own, never the user's config
     folder (subprocesses inherit it through the environment)."""
-    from mesotui.clinickey import ENV_KEYS
+    from mesotui.engine.keys import ENV_KEYS
 
     folder = tmp_path_factory.mktemp("keys")
     monkeypatch.setenv(ENV_KEYS, str(folder))

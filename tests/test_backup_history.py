@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mesotui import durable
+from mesotui.engine import durable
 from mesotui.store import Store
 from tests.conftest import TODAY, make_patient
 

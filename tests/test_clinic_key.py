@@ -10,9 +10,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from mesotui import clinickey, image, recovery
+from mesotui import recovery
 from mesotui.cli import main
 from mesotui.demo import generate
+from mesotui.engine import image, keys
 from mesotui.errors import WriteFailed
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock, make_patient
@@ -41,14 +42,14 @@ def test_the_key_is_made_with_the_file_and_kept_outside_its_folder(
     assert key_file.exists() and stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(clinic_keys.stat().st_mode) == 0o700
     folder = b"".join(p.read_bytes() for p in clinic.parent.rglob("*") if p.is_file())
-    assert clinickey.load(clinic_id).secret.hex().encode() not in folder  # type: ignore[union-attr]
+    assert keys.load(clinic_id).secret.hex().encode() not in folder  # type: ignore[union-attr]
 
 
 def test_opening_without_the_key_reads_and_says_integrity_cannot_be_checked(
         clinic: Path, clinic_keys: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     elsewhere = tmp_path / "another-laptop"
-    monkeypatch.setenv(clinickey.ENV_KEYS, str(elsewhere))
+    monkeypatch.setenv(keys.ENV_KEYS, str(elsewhere))
     code, out, err = run(capsys, "due", "--db", str(clinic), "--today", TODAY.isoformat())
     assert code == 0 and "cannot be checked" in err
     with Store.open(clinic, readonly=True) as store:
@@ -68,7 +69,7 @@ async def test_the_app_says_plainly_that_integrity_cannot_be_checked(
     from mesotui.tui.app import MesoApp
     from tests.test_tui_support import screen_text
 
-    monkeypatch.setenv(clinickey.ENV_KEYS, str(tmp_path / "another-laptop"))
+    monkeypatch.setenv(keys.ENV_KEYS, str(tmp_path / "another-laptop"))
     store = Store.open(clinic, clock=FixedClock())
     try:
         app = MesoApp(store=store, today=TODAY)
@@ -90,7 +91,7 @@ def test_moving_a_clinic_to_a_new_laptop_moves_its_key_with_one_command(
     laptop = tmp_path / "new-laptop"
     shutil.copytree(clinic.parent, laptop / "records")
     moved = laptop / "records" / "clinic.json"
-    monkeypatch.setenv(clinickey.ENV_KEYS, str(laptop / "keys"))
+    monkeypatch.setenv(keys.ENV_KEYS, str(laptop / "keys"))
     assert run(capsys, "check", "--db", str(moved))[0] == 1  # no key here yet
     assert run(capsys, "key", "import", str(carried))[0] == 0
     code, out, _err = run(capsys, "check", "--db", str(moved))
@@ -106,7 +107,7 @@ def test_a_restore_without_the_key_changes_nothing(
     with Store.open(clinic, clock=FixedClock()) as store:
         store.add_patient(make_patient(name="One More"), TODAY)
     backup = recovery.sound_backups(clinic)[0].path
-    monkeypatch.setenv(clinickey.ENV_KEYS, str(tmp_path / "another-laptop"))
+    monkeypatch.setenv(keys.ENV_KEYS, str(tmp_path / "another-laptop"))
     before = clinic.read_bytes()
     with pytest.raises(Exception, match="clinic key"):
         recovery.restore(clinic, backup)

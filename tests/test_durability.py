@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mesotui import durable
+from mesotui.engine import durable
 from mesotui.errors import CorruptRecordFile, RecordFileLocked
 from mesotui.store import Store
 from tests import torture

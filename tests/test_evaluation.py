@@ -123,7 +123,7 @@ def test_evaluations_survive_reopening(tmp_path, clock) -> None:  # type: ignore
 def test_a_failed_stop_decision_changes_neither_the_evaluation_nor_the_course(
         tmp_path, clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The evaluation and the course stop are one save: a full disk leaves both unchanged."""
-    from mesotui import durable
+    from mesotui.engine import durable
     from mesotui.errors import WriteFailed
 
     with Store.open(tmp_path / "clinic.json", clock=clock) as opened:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mesotui import durable, export, recordfile
+from mesotui import export
 from mesotui.cli import main
+from mesotui.engine import durable, replay
 from mesotui.errors import MesoError
 from mesotui.store import Store
 from tests.conftest import TODAY, make_patient
@@ -21,13 +22,12 @@ def clinic(tmp_path: Path) -> Path:
             opened.add_patient(make_patient(name=name), TODAY)
     writer = Store.open(path)  # leaves a journal behind, as a killed window would
     writer.add_patient(make_patient(name="Journal"), TODAY)
-    writer._backend.close()  # type: ignore[union-attr]
-    writer._lock.release()  # type: ignore[union-attr]
+    writer.close(fold=False)  # as if killed: the journal keeps every save
     return path
 
 
 def family(path: Path) -> list[Path]:
-    return [path, recordfile.journal_path(path), path.with_name(path.name + ".index"),
+    return [path, replay.journal_path(path), path.with_name(path.name + ".index"),
             path.with_name(path.name + ".lock"), *durable.list_backups(path)]
 
 

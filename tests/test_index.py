@@ -10,8 +10,8 @@ import orjson
 import pytest
 from tinydb import TinyDB
 
-from mesotui import durable, image, recordfile, sidecar
 from mesotui.demo import generate
+from mesotui.engine import backend, durable, image, index, replay
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock, make_session
 
@@ -48,8 +48,8 @@ def read_whole(path: Path) -> Store:
 def test_a_start_with_the_index_shows_what_reading_the_whole_file_shows(clinic: Path) -> None:
     assert image.index_path(clinic).exists()
     with Store.open(clinic, readonly=True) as indexed, read_whole(clinic) as whole:
-        assert indexed._image.catalogue is not None and whole._image.catalogue is None
-        assert not indexed._patients  # nothing parsed yet: the list needs only the cards
+        assert not indexed.read_whole and whole.read_whole
+        assert not indexed.records.patients  # nothing parsed yet: the list needs only the cards
         assert everything(indexed) == everything(whole)
 
 
@@ -67,10 +67,9 @@ def test_saves_after_the_checkpoint_are_replayed_over_the_index_and_change_the_l
     session = writer.log_session(make_session(patient.id, TODAY), TODAY)
     renamed = writer.update_patient(replace(patient, name="Renamed Since"), TODAY, reason="typo")
     # The writer is killed here: its saves are in the journal only, over an indexed checkpoint.
-    writer._backend.close()  # type: ignore[union-attr]
-    writer._lock.release()  # type: ignore[union-attr]
+    writer.close(fold=False)  # as if killed: the journal keeps every save
     with Store.open(clinic, readonly=True) as reader:
-        assert reader._image.catalogue is not None
+        assert not reader.read_whole
         after = reader.outlook(reader.patient(patient.id), LATER)
         assert after.sessions_given == before.sessions_given + 1
         assert after.last_session == TODAY
@@ -85,7 +84,7 @@ def test_an_index_for_another_checkpoint_is_ignored(clinic: Path, clock: FixedCl
         writer.update_patient(replace(patient, name="Changed After"), TODAY, reason="typo")
     image.index_path(clinic).write_bytes(stale)  # say a crash came between the two writes
     with Store.open(clinic, readonly=True) as reader:
-        assert reader._image.catalogue is None  # read whole instead
+        assert reader.read_whole  # read whole instead
         assert reader.patient(patient.id).name == "Changed After"
 
 
@@ -94,8 +93,8 @@ def test_a_file_changed_by_another_tinydb_program_is_read_whole(clinic: Path) ->
     db.table("patients").update({"seen_by": "another program"}, doc_ids=[1])  # rewrites it all
     db.close()
     with Store.open(clinic, readonly=True) as reader, read_whole(clinic) as whole:
-        assert reader._image.catalogue is None
-        assert reader._image.doc("patients", "1")["seen_by"] == "another program"
+        assert reader.read_whole
+        assert reader.engine.doc("patients", "1")["seen_by"] == "another program"
         assert everything(reader) == everything(whole)
 
 
@@ -113,7 +112,7 @@ def test_a_failed_index_write_loses_nothing(clinic: Path, clock: FixedClock,
         patient = writer.patients()[0]
         writer.update_patient(replace(patient, name="Saved Anyway"), TODAY, reason="typo")
     assert not image.index_path(clinic).exists()
-    assert not recordfile.journal_path(clinic).exists()
+    assert not replay.journal_path(clinic).exists()
     monkeypatch.undo()
     with Store.open(clinic, readonly=True) as reader:
         assert reader.patient(patient.id).name == "Saved Anyway"
@@ -121,60 +120,65 @@ def test_a_failed_index_write_loses_nothing(clinic: Path, clock: FixedClock,
 
 def test_a_fold_in_the_middle_of_a_session_writes_an_index_that_holds_the_latest_save(
         clinic: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(recordfile, "CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr(backend, "CHECKPOINT_EVERY", 2)
     with Store.open(clinic, clock=clock) as writer:
         patient = writer.patients()[0]
         first = writer.log_session(make_session(patient.id, TODAY), TODAY)
         second = writer.log_session(make_session(patient.id, TODAY), TODAY)  # folds here
-        assert not recordfile.journal_path(clinic).exists()
+        assert not replay.journal_path(clinic).exists()
         with Store.open(clinic, readonly=True) as reader:
-            assert reader._image.catalogue is not None
+            assert not reader.read_whole
             assert {first.id, second.id} <= {s.id for s in reader.sessions_for(patient.id)}
 
 
 def test_sessions_read_in_steps_are_finished_at_once_by_a_save(
         clinic: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sidecar, "CHUNK", 10)
+    monkeypatch.setattr(index, "CHUNK", 10)
     Store.open(clinic, clock=clock).close()  # rewrites the index in chunks of ten rows
     with Store.open(clinic, clock=clock) as writer, read_whole(clinic) as whole:
         steps = writer.prepare()
         next(steps)
-        assert not writer._sessions_known  # paused between chunks, as between keystrokes
+        assert not writer.records.known  # paused between chunks, as between keystrokes
         patient = writer.patients()[0]
         logged = writer.log_session(make_session(patient.id, TODAY), TODAY)  # needs them all
-        assert writer._sessions_known and list(steps) == []
+        assert writer.records.known and list(steps) == []
         assert logged.id in {s.id for s in writer.sessions_for(patient.id)}
         assert len(writer.sessions()) == len(whole.sessions()) + 1
 
 
 def test_a_checkpoint_read_in_the_background_is_the_file_byte_for_byte(tmp_path: Path) -> None:
+    from mesotui.clinic.rows import LAYOUT
     from mesotui.demo import generate
-    from mesotui.recordfile import read_checkpoint
+    from mesotui.engine.checkpoint import read_checkpoint
 
     path = tmp_path / "clinic.json"
     clinic = generate(TODAY, 40)
     with Store.open(path) as store:
         store.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
-    image = read_checkpoint(path)
+    image = read_checkpoint(path, LAYOUT)
     assert image is not None and image.catalogue is not None  # read through its index
     assert image.raw == path.read_bytes()
+    image.source.close()
 
 
-def test_a_failed_background_read_is_raised_where_the_bytes_are_needed() -> None:
+def test_a_failed_background_read_is_raised_where_the_bytes_are_needed(tmp_path: Path) -> None:
+    from mesotui.engine.source import FileSource
     from mesotui.errors import RecordFileError
-    from mesotui.image import Background, Image
 
-    def fails() -> bytes:
-        raise RecordFileError(Path("clinic.json"), "changed while it was being read")
-
-    image = Image({}, Background(fails))
+    path = tmp_path / "clinic.json"
+    path.write_bytes(b"{}" * 50)
+    source = FileSource(path, path.open("rb"), 200, prove=lambda digest: None)  # cut short
     with pytest.raises(RecordFileError, match="changed while it was being read"):
-        image.raw  # noqa: B018 - the property is the behaviour under test
+        source.why_not()
+    source.close()
 
 
 def test_a_file_rewritten_in_place_while_read_is_refused_not_mixed(tmp_path: Path) -> None:
     import io
+    import threading
 
+    from mesotui.clinic.rows import LAYOUT
+    from mesotui.engine import checkpoint
     from mesotui.errors import RecordFileError
 
     path = tmp_path / "clinic.json"
@@ -185,13 +189,16 @@ def test_a_file_rewritten_in_place_while_read_is_refused_not_mixed(tmp_path: Pat
     token = orjson.loads(raw)["meta"]["1"]["checkpoint"].encode()
 
     class RewrittenMeanwhile(io.BytesIO):
-        """Reads the tables first as they were, then the whole file as rewritten, same size."""
+        """Reads the tables first as they were, then (the proof's reads, on its thread) the
+        file as rewritten in place, same size."""
 
         def read(self, size: int | None = -1) -> bytes:
             data = super().read(size)
-            return data.replace(token, b"f" * len(token)) if size in (-1, None) else data
+            if threading.current_thread() is threading.main_thread():
+                return data
+            return data.replace(token, b"f" * len(token))
 
-    image = recordfile._from_index(path, RewrittenMeanwhile(raw), len(raw))  # type: ignore[arg-type]
+    image = checkpoint._from_index(path, RewrittenMeanwhile(raw), len(raw), LAYOUT)  # type: ignore[arg-type]
     assert image is not None
     with pytest.raises(RecordFileError, match="changed while it was being read"):
-        image.raw  # noqa: B018 - the property is the behaviour under test
+        image.unproven()

@@ -14,9 +14,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from mesotui import image
 from mesotui.cli import main
 from mesotui.demo import generate
+from mesotui.engine import image
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock
 
@@ -170,8 +170,8 @@ def test_a_writer_that_read_the_file_whole_leaves_a_proven_index_without_rewriti
     image.index_path(clinic).unlink()
     before = clinic.read_bytes()
     with Store.open(clinic, clock=FixedClock()) as writer:
-        assert writer._image.catalogue is None  # read whole
+        assert writer.read_whole  # read whole
     assert clinic.read_bytes() == before and image.index_path(clinic).exists()
     with Store.open(clinic, readonly=True) as again, whole(clinic) as truth:
-        assert again._image.catalogue is not None and again.notes == []
+        assert not again.read_whole and again.notes == []
         assert again.standing("P-00001") == truth.standing("P-00001")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tinydb import TinyDB
 
-from mesotui import durable, recordfile
+from mesotui.engine import backend, durable, replay
 from mesotui.errors import CorruptRecordFile, WriteFailed
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock, make_patient, make_session
@@ -21,8 +21,8 @@ def test_a_save_appends_to_the_journal_and_leaves_the_record_file_alone(tmp_path
         checkpoint = path.read_bytes()
         opened.log_session(make_session(patient.id, TODAY), TODAY)
         assert path.read_bytes() == checkpoint
-        assert recordfile.journal_path(path).read_bytes().count(b"\n") == 2
-    assert not recordfile.journal_path(path).exists()  # folded in on close
+        assert replay.journal_path(path).read_bytes().count(b"\n") == 2
+    assert not replay.journal_path(path).exists()  # folded in on close
 
 
 def test_another_reader_sees_every_save_while_the_app_is_open(tmp_path: Path,
@@ -51,13 +51,12 @@ def test_a_torn_last_entry_is_ignored_and_the_rest_replayed(tmp_path: Path,
     path = tmp_path / "clinic.json"
     opened = Store.open(path, clock=clock)
     patient = opened.add_patient(make_patient(), TODAY)
-    opened._backend.close()  # noqa: SLF001 - simulate a crash: no checkpoint on close
-    opened._lock.release()  # noqa: SLF001
-    with recordfile.journal_path(path).open("ab") as journal:
+    opened.close(fold=False)  # as if killed: the journal keeps every save
+    with replay.journal_path(path).open("ab") as journal:
         journal.write(b'0123456789abcdef {"seq": 9, "w": [["patie')  # killed mid-append
     with Store.open(path, clock=clock) as again:
         assert again.patient(patient.id).name == "Test Patient"
-    assert not recordfile.journal_path(path).exists()
+    assert not replay.journal_path(path).exists()
 
 
 def test_damage_inside_the_journal_is_corruption_not_silence(tmp_path: Path,
@@ -66,9 +65,8 @@ def test_damage_inside_the_journal_is_corruption_not_silence(tmp_path: Path,
     opened = Store.open(path, clock=clock)
     opened.add_patient(make_patient(name="A"), TODAY)
     opened.add_patient(make_patient(name="B"), TODAY)
-    opened._backend.close()  # noqa: SLF001
-    opened._lock.release()  # noqa: SLF001
-    journal = recordfile.journal_path(path)
+    opened.close(fold=False)  # as if killed: the journal keeps every save
+    journal = replay.journal_path(path)
     lines = journal.read_bytes().split(b"\n")
     lines[0] = lines[0].replace(b'"A"', b'"Z"')  # edited outside mesotui
     journal.write_bytes(b"\n".join(lines))
@@ -83,7 +81,7 @@ def test_a_failed_append_leaves_the_journal_byte_identical(tmp_path: Path, clock
     path = tmp_path / "clinic.json"
     with Store.open(path, clock=clock) as opened:
         patient = opened.add_patient(make_patient(), TODAY)
-        journal = recordfile.journal_path(path).read_bytes()
+        journal = replay.journal_path(path).read_bytes()
 
         def fail(*args: object) -> None:
             raise OSError(5, "Input/output error")
@@ -91,17 +89,17 @@ def test_a_failed_append_leaves_the_journal_byte_identical(tmp_path: Path, clock
         monkeypatch.setattr(durable, "full_fsync", fail)
         with pytest.raises(WriteFailed, match="Input/output error"):
             opened.log_session(make_session(patient.id, TODAY), TODAY)
-        assert recordfile.journal_path(path).read_bytes() == journal
+        assert replay.journal_path(path).read_bytes() == journal
         monkeypatch.undo()
 
 
 def test_the_journal_is_folded_in_every_so_many_saves(tmp_path: Path, clock: FixedClock,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(recordfile, "CHECKPOINT_EVERY", 3)
+    monkeypatch.setattr(backend, "CHECKPOINT_EVERY", 3)
     path = tmp_path / "clinic.json"
     with Store.open(path, clock=clock) as opened:
         for n in range(3):
             opened.add_patient(make_patient(name=f"P{n}"), TODAY)
-        assert not recordfile.journal_path(path).exists()
+        assert not replay.journal_path(path).exists()
         with TinyDB(path, access_mode="r") as plain:
             assert len(plain.table("patients")) == 3

@@ -8,8 +8,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from mesotui import clinickey
 from mesotui.demo import generate
+from mesotui.engine import keys
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock
 
@@ -33,7 +33,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.fixture
 def key_lost(clinic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The record file on a laptop that never had its key (the old one died with it)."""
-    monkeypatch.setenv(clinickey.ENV_KEYS, str(tmp_path / "new-laptop-keys"))
+    monkeypatch.setenv(keys.ENV_KEYS, str(tmp_path / "new-laptop-keys"))
     return clinic
 
 

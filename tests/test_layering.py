@@ -34,3 +34,62 @@ def test_only_the_store_imports_tinydb() -> None:
     importers = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                        if "tinydb" in imported_modules(p))
     assert importers == ["store.py"]
+
+
+# -- the engine knows no clinic; no module grows past what one reader holds ---------------
+
+CLINIC = {"models", "evaluation", "schedule", "settings", "vocab", "validation", "store",
+          "clinic", "tui", "commands", "cli", "export", "importer", "interop", "demo",
+          "reports", "spreadsheet", "deidentify", "findings", "integrity", "recovery",
+          "paths", "parse"}
+"""The clinic's modules and packages (the first part of their name under mesotui)."""
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def mesotui_imports(path: Path) -> set[str]:
+    """The mesotui modules (or packages) `path` imports at run time, wherever in it (a
+    function's own import too); imports only for type checkers are left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                   and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+    modules = {module_name(p) for p in PACKAGE.rglob("*.py")}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("mesotui"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
+                and node.module.startswith("mesotui"):
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add(full if full in modules else node.module)
+    found.discard(module_name(path))
+    return found
+
+
+def test_the_engine_imports_nothing_of_the_clinic() -> None:
+    """Everything the engine reaches, however indirectly, is the engine itself or what holds
+    no clinic: errors, the revision chain, ids, terminal safety, the sync contract."""
+    graph = {module_name(p): mesotui_imports(p) for p in PACKAGE.rglob("*.py")}
+    reached: set[str] = set()
+    todo = [name for name in graph if name.startswith("mesotui.engine")]
+    assert todo, "the engine package was not found"
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo.extend(graph.get(name, ()))
+    clinic = sorted(name for name in reached if name.split(".")[1:2]
+                    and name.split(".")[1] in CLINIC)
+    assert clinic == []
+
+
+def test_no_module_is_longer_than_350_lines() -> None:
+    long = sorted((len(p.read_text(encoding="utf-8").splitlines()), str(p.relative_to(PACKAGE)))
+                  for p in PACKAGE.rglob("*.py"))
+    assert long and [entry for entry in long if entry[0] > 350] == []

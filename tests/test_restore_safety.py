@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from mesotui import durable, recordfile, recovery
+from mesotui import recovery
 from mesotui.cli import main
+from mesotui.engine import durable, replay
 from mesotui.errors import CorruptRecordFile, RecordFileError
 from mesotui.store import Store
 from tests.conftest import TODAY, make_patient
@@ -58,9 +59,8 @@ def killed_writer_clinic(path: Path) -> tuple[set[str], set[str], Path]:
     writer = Store.open(path)
     writer.add_patient(make_patient(name="Journal Only"), TODAY)  # acknowledged, not folded
     held = names(writer)
-    writer._backend.close()  # type: ignore[union-attr]  # killed: no checkpoint on close
-    writer._lock.release()  # type: ignore[union-attr]
-    assert recordfile.journal_path(path).exists()
+    writer.close(fold=False)  # as if killed: the journal keeps every save
+    assert replay.journal_path(path).exists()
     backup = recovery.sound_backups(path)[0].path
     with Store.open(backup, readonly=True) as old:
         return held, names(old), backup
@@ -144,7 +144,7 @@ def test_a_restore_never_replays_the_old_journal_onto_the_restored_file(tmp_path
     recovery.restore(path, backup)
     with Store.open(path) as restored:
         assert names(restored) == in_backup
-    assert not recordfile.journal_path(path).exists()
+    assert not replay.journal_path(path).exists()
 
 
 @pytest.mark.parametrize("beside", ["journal", "replaced", "backups", "index"])
@@ -157,7 +157,7 @@ def test_a_missing_record_file_next_to_its_other_files_is_never_a_new_clinic(
     else:
         path.unlink()
     if beside != "journal":
-        recordfile.journal_path(path).unlink(missing_ok=True)
+        replay.journal_path(path).unlink(missing_ok=True)
     if beside not in ("backups",):
         for old in durable.list_backups(path):
             old.unlink()

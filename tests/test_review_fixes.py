@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mesotui import durable, recordfile, recovery
+from mesotui import recovery
+from mesotui.engine import backend, durable, replay
 from mesotui.errors import CorruptRecordFile, ValidationError
 from mesotui.evaluation import Consent, Evaluation
 from mesotui.store import Store
@@ -20,7 +21,7 @@ from tests.conftest import TODAY, FixedClock, make_patient, make_session
 def test_a_failed_fold_after_a_durable_append_is_still_a_save(
         tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     """The journal line is on disk: the save succeeded, and is never written twice."""
-    monkeypatch.setattr(recordfile, "CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr(backend, "CHECKPOINT_EVERY", 2)
     path = tmp_path / "clinic.json"
     opened = Store.open(path, clock=clock)
     patient = opened.add_patient(make_patient(), TODAY)
@@ -44,17 +45,17 @@ def test_a_reader_meeting_a_fold_reads_again_instead_of_returning_stale_data(
     path = tmp_path / "clinic.json"
     writer = Store.open(path, clock=clock)
     patient = writer.add_patient(make_patient(name="Recall Me"), TODAY)  # in the journal only
-    real_read = recordfile.read_checkpoint
+    real_read = replay.read_checkpoint
     folded: list[bool] = []
 
-    def read_then_fold(target: Path, **options: bool):  # type: ignore[no-untyped-def]
-        data = real_read(target, **options)
+    def read_then_fold(target: Path, *args: object, **options: bool):  # type: ignore[no-untyped-def]
+        data = real_read(target, *args, **options)
         if not folded:  # the writer folds right after the reader read the old checkpoint
             folded.append(True)
             writer.close()
         return data
 
-    monkeypatch.setattr(recordfile, "read_checkpoint", read_then_fold)
+    monkeypatch.setattr(replay, "read_checkpoint", read_then_fold)
     with Store.open(path, readonly=True) as reader:
         assert reader.patient(patient.id).name == "Recall Me"
     assert folded == [True]
@@ -84,12 +85,11 @@ def test_restore_keeps_the_old_journal_aside_and_the_restored_file_opens(tmp_pat
             opened.add_patient(make_patient(name=name), TODAY)
     crashed = Store.open(path)
     crashed.add_patient(make_patient(name="Only in the journal"), TODAY)
-    crashed._backend.close()  # noqa: SLF001 - a crash: no fold on close
-    crashed._lock.release()  # noqa: SLF001
+    crashed.close(fold=False)  # as if killed: the journal keeps every save
     path.write_bytes(path.read_bytes()[:-30])  # and then the record file is damaged
-    journal = recordfile.journal_path(path).read_bytes()
+    journal = replay.journal_path(path).read_bytes()
     kept = recovery.restore(path, recovery.sound_backups(path)[0].path)
-    assert kept is not None and recordfile.journal_path(kept).read_bytes() == journal
+    assert kept is not None and replay.journal_path(kept).read_bytes() == journal
     with Store.open(path) as restored:
         assert [p.name for p in restored.patients()] == ["First"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mesotui import durable
 from mesotui import store as store_module
+from mesotui.engine import durable
 from mesotui.errors import NotFound, ReadOnlyStore, RecordFileError, ValidationError, WriteFailed
 from mesotui.history import verify
 from mesotui.models import Patient

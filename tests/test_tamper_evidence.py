@@ -15,9 +15,10 @@ from typing import Any
 import orjson
 import pytest
 
-from mesotui import durable, history, image, recordfile, recovery
+from mesotui import history, recovery
 from mesotui.cli import main
 from mesotui.demo import generate
+from mesotui.engine import durable, image, replay
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock, make_patient, make_session
 
@@ -196,9 +197,8 @@ async def test_a_journal_deleted_after_a_killed_writer_is_found(
         clinic: Path, capsys: pytest.CaptureFixture[str]) -> None:
     writer = Store.open(clinic, clock=FixedClock())
     saved = writer.add_patient(make_patient(name="Saved Then Lost"), TODAY)
-    writer._backend.close()  # type: ignore[union-attr]  # killed: the save is in the journal
-    writer._lock.release()  # type: ignore[union-attr]
-    recordfile.journal_path(clinic).unlink()
+    writer.close(fold=False)  # as if killed: the journal keeps every save
+    replay.journal_path(clinic).unlink()
     assert "Saved Then Lost" not in names(clinic)
     code, lines = check(clinic, capsys)
     assert code == 1 and any("older than a file already seen" in line for line in lines)
@@ -212,9 +212,8 @@ async def test_a_truncated_journal_is_found(clinic: Path,
     writer = Store.open(clinic, clock=FixedClock())
     for name in ("Kept", "Cut off"):
         writer.add_patient(make_patient(name=name), TODAY)
-    writer._backend.close()  # type: ignore[union-attr]
-    writer._lock.release()  # type: ignore[union-attr]
-    journal = recordfile.journal_path(clinic)
+    writer.close(fold=False)  # as if killed: the journal keeps every save
+    journal = replay.journal_path(clinic)
     journal.write_bytes(journal.read_bytes().split(b"\n")[0] + b"\n")
     code, lines = check(clinic, capsys)
     assert code == 1 and any("older than a file already seen" in line for line in lines)
@@ -240,9 +239,8 @@ def test_an_edit_of_a_journal_entry_is_found(clinic: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     writer = Store.open(clinic, clock=FixedClock())
     patient = writer.add_patient(make_patient(name="In The Journal"), TODAY)
-    writer._backend.close()  # type: ignore[union-attr]
-    writer._lock.release()  # type: ignore[union-attr]
-    journal = recordfile.journal_path(clinic)
+    writer.close(fold=False)  # as if killed: the journal keeps every save
+    journal = replay.journal_path(clinic)
     line = journal.read_bytes().split(b"\n")[0]
     entry = orjson.loads(line.partition(b" ")[2])
     doc = entry["w"][0][2]

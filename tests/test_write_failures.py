@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mesotui import recordfile
 from mesotui.cli import main
+from mesotui.engine import replay
 from tests.conftest import TODAY
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE is POSIX")
@@ -34,7 +34,7 @@ def test_the_command_line_exits_1_and_leaves_every_file_as_it_was(tmp_path: Path
     assert main(["add-patient", "--name", "First", "--sex", "female", "--dob", "1980-01-01",
                  *args]) == 0
     capsys.readouterr()
-    record, journal = db.read_bytes(), recordfile.journal_path(db)
+    record, journal = db.read_bytes(), replay.journal_path(db)
     journal_before = journal.read_bytes() if journal.exists() else None
     done = subprocess.run(
         [sys.executable, "-c", LIMITED, "4096", "add-patient", "--name",

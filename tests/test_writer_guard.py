@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mesotui.cli import main
+from mesotui.engine import replay
 from mesotui.errors import WriteFailed
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock, make_patient

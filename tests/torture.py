@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from mesotui import durable, export, integrity
+from mesotui import export, integrity
+from mesotui.engine import durable
 from mesotui.history import verify
 from mesotui.models import Patient, Session
 from mesotui.store import Store

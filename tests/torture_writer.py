@@ -14,9 +14,9 @@ import sys
 from dataclasses import replace
 from datetime import date, timedelta
 
-from mesotui import recordfile
+from mesotui.engine import backend
+from mesotui.engine.journal import Journal
 from mesotui.evaluation import Consent
-from mesotui.journal import Journal
 from mesotui.models import Patient, Session, SideEffectReport
 from mesotui.store import Store
 from mesotui.vocab import Severity, Sex, SideEffect
@@ -26,7 +26,7 @@ TODAY = date(2026, 1, 15)
 
 def main(path: str, seed: int) -> None:
     rng = random.Random(seed)
-    recordfile.CHECKPOINT_EVERY = rng.randint(3, 30)
+    backend.CHECKPOINT_EVERY = rng.randint(3, 30)
     checkpoint = Journal.checkpoint
 
     def reported_checkpoint(*args, **kwargs):  # type: ignore[no-untyped-def]

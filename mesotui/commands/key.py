@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mesotui import clinickey, durable
+from mesotui.engine import durable, keys
 from mesotui.errors import MesoError
 from mesotui.store import Store, record_path
 
@@ -44,14 +44,14 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if args.key_action == "new":
         return _new(context, args.reason, confirmed=args.yes)
     clinic = _clinic_of(context.db_path)
-    key = clinickey.load(clinic) if clinic else None
+    key = keys.load(clinic) if clinic else None
     if args.key_action == "show":
         print(f"Record file:  {record_path(context.db_path)}")
         if clinic is None:
             print("Clinic:       not sealed yet (mesotui seals it when it next opens it to write)")
             return 0
         print(f"Clinic:       {clinic}")
-        print(f"Key folder:   {clinickey.keys_dir()}")
+        print(f"Key folder:   {keys.keys_dir()}")
         print(f"Key:          {'here, fingerprint ' + key.fingerprint if key else 'NOT HERE'}")
         return 0 if key else 1
     if key is None:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     destination = args.file.expanduser()
     if destination.exists():
         raise MesoError(f"{destination}: already exists; choose a new file (nothing written)")
-    seen, mac = clinickey.HighWater(clinic).read()
+    seen, mac = keys.HighWater(clinic).read()
     payload = (json.dumps({**key.to_data(), "seen": [seen, mac]}, indent=2) + "\n").encode()
     try:
         durable.atomic_write(destination, payload, keep_backup=False)
@@ -76,19 +76,19 @@ def run(args: argparse.Namespace, context: Context) -> int:
 def _import(file: Path) -> int:
     try:
         data = json.loads(file.expanduser().read_text("utf-8"))
-        key = clinickey.parse(data)
+        key = keys.parse(data)
     except OSError as error:
         raise MesoError(f"{file}: cannot be read ({error.strerror or error})") from None
     except (ValueError, MesoError):
         raise MesoError(f"{file}: is not a mesotui clinic key file") from None
-    clinickey.save(key)
+    keys.save(key)
     seen = data.get("seen")
     if isinstance(seen, list) and len(seen) == 2 and isinstance(seen[0], int):
-        high = clinickey.HighWater(key.clinic)  # the newest save the old laptop had seen
+        high = keys.HighWater(key.clinic)  # the newest save the old laptop had seen
         high.raise_to(seen[0], str(seen[1]))
         high.close()
     print(f"The key of clinic {key.clinic} (fingerprint {key.fingerprint}) is kept in "
-          f"{clinickey.keys_dir()}: this machine can now check and save its record file.")
+          f"{keys.keys_dir()}: this machine can now check and save its record file.")
     return 0
 
 
@@ -119,6 +119,6 @@ def _new(context: Context, reason: str, *, confirmed: bool) -> int:
                 return 1
         fingerprint = store.reseal(reason)
         print(f"Sealed anew with the key of clinic {store.integrity.clinic} (fingerprint "
-              f"{fingerprint}), kept in {clinickey.keys_dir()}.\nKeep a copy apart from the "
+              f"{fingerprint}), kept in {keys.keys_dir()}.\nKeep a copy apart from the "
               "record: mesotui key export FILE.")
     return 0

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from mesotui.durable import backup_dir, list_backups
+from mesotui.engine.durable import backup_dir, list_backups
 from mesotui.store import record_path
 
 if TYPE_CHECKING:

@@ -36,17 +36,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
+from mesotui.engine.feed import Change
 from mesotui.sync.codec import Rejected
 from mesotui.sync.tree import Leaf
 
-
-class Change(NamedTuple):
-    """One entry of the change feed: a record changed by save number `seq`."""
-
-    seq: int
-    record_id: str
+__all__ = ["Batch", "Change", "LocalReplica"]
 
 
 @dataclass(frozen=True)

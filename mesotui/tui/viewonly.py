@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mesotui import recordfile
+from mesotui.engine.replay import journal_path
 from mesotui.errors import MesoError
 from mesotui.store import Store
 
@@ -32,7 +32,7 @@ Identity = tuple[tuple[int, int, int, int] | None, ...]
 def identity(path: Path) -> Identity:
     """What tells a changed file: (device, inode, size, mtime) of the record and journal."""
     found = []
-    for each in (path, recordfile.journal_path(path)):
+    for each in (path, journal_path(path)):
         try:
             st = os.stat(each)
         except OSError:

@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from pathlib import Path
+from typing import BinaryIO
 
-from filelock import FileLock, Timeout
+from mesotui.engine import durable
+from mesotui.engine.checkpoint import no_gc
+from mesotui.engine.image import Encoded, Image, adopt, encode, index_path, new_token
+from mesotui.engine.layout import Write
+from mesotui.engine.lock import WriterLock
+from mesotui.engine.replay import Identity, Tail, entry_line, identity, journal_path
+from mesotui.engine.seal import Seal
+from mesotui.engine.source import FileSource
+from mesotui.errors import WriteFailed
 
-from mesotui import durable
-from mesotui.errors import RecordFileError, RecordFileLocked, WriteFailed
-from mesotui.image import Change, Encoded, Image, adopt, encode, index_path, new_token
-from mesotui.recordfile import Describe, Identity, Tail, entry_line, identity, journal_path, no_gc
-from mesotui.sealing import Seal
+Describe = Callable[[Encoded, str], bytes]
+"""Builds the start-up index of a checkpoint just written (given its token)."""
 
 
 class StaleWriter(WriteFailed):
@@ -31,47 +38,6 @@ class StaleWriter(WriteFailed):
 class KeyMissing(WriteFailed):
     """The record file is sealed with a clinic key this machine does not have: a save here
     could not be sealed, so it is refused (nothing was written)."""
-
-
-class WriterLock:
-    """The single-writer lock, taken at once, which can tell whether its file is still there.
-
-    Raises:
-        RecordFileLocked: another mesotui process has the file open.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(str(path) + ".lock")
-        self._held: tuple[int, int] | None = None
-        try:
-            self._lock = FileLock(str(self.path), mode=0o600, on_acquired=self._note)
-        except (TypeError, ValueError):  # a filelock without the hook, or a soft lock
-            self._lock = FileLock(str(self.path), mode=0o600)
-        try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            raise RecordFileLocked(path) from None
-        except OSError as error:
-            raise RecordFileError(path, f"cannot be locked ({error.strerror})") from error
-        if self._held is None:
-            with suppress(OSError):
-                status = os.stat(self.path)
-                self._held = (status.st_dev, status.st_ino)
-
-    def _note(self, fd: int) -> None:
-        status = os.fstat(fd)
-        self._held = (status.st_dev, status.st_ino)
-
-    def intact(self) -> bool:
-        """Whether the lock file on disk is still the one this process locked."""
-        try:
-            status = os.stat(self.path)
-        except OSError:
-            return False
-        return (status.st_dev, status.st_ino) == self._held
-
-    def release(self) -> None:
-        self._lock.release()
 
 
 _TOKEN = re.compile(rb'"checkpoint":"([0-9a-f]+)"')
@@ -107,16 +73,19 @@ class Journal:
         self._lock = lock
         self._handle: int | None = None
 
-    def append(self, changes: list[Change]) -> None:
+    def append(self, changes: list[Write], replaced: Collection[str] = ()) -> None:
         """Make `changes` durable as one journal entry, or leave the journal as it was.
+
+        Args:
+            replaced: records whose version is replaced whole (see `Seal.mark`).
 
         Raises:
             StaleWriter: another writer may be at work; nothing was written.
             WriteFailed: nothing was saved; the record file and journal are unchanged.
         """
         self._check_alone("the save")
-        mark, sealed = (self.seal.mark(self.seq + 1, self.token, changes) if self.seal
-                        else (None, None))
+        mark, sealed = (self.seal.mark(self.seq + 1, self.token, changes, replaced)
+                        if self.seal else (None, None))
         line = entry_line(self.seq + 1, self.token, changes, mark)
         fd = self._open_checked()
         try:
@@ -157,12 +126,13 @@ class Journal:
         seq = self.seq + 1 if bump else self.seq
         meta["journal_seq"], meta["checkpoint"] = seq, new_token()
         sealed = self.seal.seal_checkpoint(image, seq, meta["checkpoint"]) if self.seal else None
-        with no_gc():
-            encoded = encode(image)
+        encoded = Encoded({}, {})
         index = index_path(self.path)
         try:
             index.unlink(missing_ok=True)  # never an index that describes another checkpoint
-            written = durable.atomic_write(self.path, encoded.raw, guard=False)
+            with no_gc():
+                written = durable.atomic_write(self.path, encode(image, encoded), guard=False,
+                                               release=image.source.close)
         except OSError as error:
             meta["journal_seq"], meta["checkpoint"] = self.seq, self.token
             raise WriteFailed(self.path, _why(error)) from error
@@ -170,7 +140,11 @@ class Journal:
         self.token, self.seq = meta["checkpoint"], seq
         if sealed is not None:
             sealed()
-        adopt(image, encoded)
+        try:  # held open from now on: what it reads is the file this writer wrote
+            handle: BinaryIO | None = self.path.open("rb")
+        except OSError:
+            handle = None
+        adopt(image, encoded, FileSource(self.path, handle, encoded.size))
         self._close()
         journal_path(self.path).unlink(missing_ok=True)
         self.entries, self._good, self._dirty = 0, 0, False
@@ -178,13 +152,19 @@ class Journal:
             self._write_index(index, describe, encoded)
 
     def index_only(self, image: Image, describe: Describe) -> None:
-        """Write the sidecar index of the checkpoint on disk, if `image` (read whole, with no
+        """Write the start-up index of the checkpoint on disk, if `image` (read whole, with no
         save since) encodes to exactly its bytes; else leave it to the next checkpoint."""
         if self.entries or self._loaded is None or identity(self.path) != self._loaded:
             return
+        import hashlib
+
+        encoded = Encoded({}, {})
         with no_gc():
-            encoded = encode(image)
-        if encoded.raw != image.raw or self.token is None:
+            for _piece in encode(image, encoded):
+                pass
+        raw = image.raw
+        if (encoded.size != len(raw) or encoded.digest != hashlib.sha256(raw).hexdigest()
+                or self.token is None):
             return  # another program's layout: only a checkpoint can index it
         self._write_index(index_path(self.path), describe, encoded)
 

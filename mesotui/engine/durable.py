@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,7 +77,8 @@ def backup_dir(path: Path) -> Path:
 
 
 def atomic_write(path: Path, payload: bytes | Iterable[bytes], *,
-                 keep_backup: bool = True, guard: bool = True) -> os.stat_result:
+                 keep_backup: bool = True, guard: bool = True,
+                 release: Callable[[], None] | None = None) -> os.stat_result:
     """Replace `path` with `payload`, all or nothing, keeping the previous file as a backup.
 
     `payload` may come in pieces (an export written as it is built, never whole in memory).
@@ -85,6 +86,8 @@ def atomic_write(path: Path, payload: bytes | Iterable[bytes], *,
     Args:
         guard: refuse to replace a record file or one of the files that keep it (see
             `protected`); only the record file's own writer passes False.
+        release: called once the new file is written, before it replaces the old one (which
+            must not be held open then: Windows renames nothing over an open file).
 
     Returns:
         The status of the file written (its identity, now at `path`).
@@ -136,8 +139,8 @@ def install(tmp: Path, path: Path) -> None:
 
 COMPANIONS = (".journal", ".index", ".lock")
 """What sits beside a record file `clinic.json`: `clinic.json.journal`, `.index`, `.lock`."""
-_RECORD_HEAD = re.compile(rb'\{\s*"(meta|settings|patients|sessions|evaluations|_default)"'
-                          rb'\s*:\s*\{\s*("\d+"|\})')
+_RECORD_HEAD = re.compile(rb'\{\s*"[A-Za-z_][A-Za-z0-9_]*"\s*:\s*\{\s*("\d+"|\})')
+"""The start of a TinyDB-layout file: a table of documents keyed by number (or empty)."""
 _JOURNAL_HEAD = re.compile(rb"[0-9a-f]{32} \{")
 
 

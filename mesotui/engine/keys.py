@@ -3,7 +3,7 @@
 Each record file carries a random clinic id in its meta table; the key of that clinic lives
 in the user's config folder (`platformdirs`, 0700; the key file 0600), or in the folder
 `$MESOTUI_KEYS` names. Copying or editing the record folder alone therefore cannot forge the
-seals made with it (mesotui/manifest.py). Beside each key, a high-water mark remembers the
+seals made with it (mesotui/engine/manifest.py). Beside each key, a high-water mark remembers the
 newest save this machine has seen of that clinic, so a file rolled back to an older copy, or
 a journal deleted or truncated, is noticed; and a list of the record paths each clinic was
 sealed at notices a sealed file replaced by an unsealed one.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import platformdirs
 
-from mesotui import durable
+from mesotui.engine import durable
 from mesotui.errors import MesoError
 
 ENV_KEYS = "MESOTUI_KEYS"

@@ -1,6 +1,7 @@
 """The keyed manifest: proof, with the clinic key, of which records the file must hold, as saved.
 
-Every record's revisions are chained by SHA-256 (mesotui/history.py), so a MAC over its
+Every record's revisions are chained by SHA-256 (each revision document carries its number
+`n`, its `hash` and the `prev` hash it follows: mesotui/history.py), so a MAC over its
 latest revision's hash covers every revision before it. The manifest keeps, per record, that
 latest revision (its number and hash, and its patient), and seals the whole set with the
 clinic key: a keyed set hash (the sum mod 2**256 of an HMAC per record), updated by what each
@@ -8,7 +9,7 @@ save changes, so a save never rehashes the clinic. Each checkpoint carries the s
 (save number, record count, set hash, findings; in its meta table) and the list itself (its
 `manifest` table); each journal entry carries the head after it, chained to the one before by
 its MAC. The save number only grows, and a high-water mark beside the key remembers the
-newest seen (mesotui/clinickey.py).
+newest seen (mesotui/engine/keys.py).
 
 So a recomputed chain, a deleted record, a dropped revision, a rolled-back file, a deleted or
 truncated journal or a forged index no longer match what was sealed. What was found once
@@ -26,8 +27,8 @@ from typing import Any
 
 import orjson
 
-TABLES = {"patients": "p", "sessions": "s", "evaluations": "e", "settings": "c"}
-"""The tables of revisioned records, and the letter each one's entries carry."""
+from mesotui.engine.layout import Layout
+
 HEAD = 32
 """Hex digits of a revision hash the manifest keeps (128 bits: beyond any forgery)."""
 MOD = 1 << 256
@@ -48,11 +49,11 @@ class Latest:
     prev: str
     patient: str
 
-    def entry(self, table: str) -> Entry:
-        return [TABLES[table], self.number, self.head, self.patient]
+    def entry(self, letter: str) -> Entry:
+        return [letter, self.number, self.head, self.patient]
 
 
-def latest(doc: Any) -> Latest | None:
+def latest(doc: Any, owner: str) -> Latest | None:
     """The latest revision of a record document; None if it has no readable one."""
     try:
         last = doc["history"][-1]
@@ -63,7 +64,7 @@ def latest(doc: Any) -> Latest | None:
     if not (isinstance(number, int) and isinstance(head, str) and isinstance(prev, str)
             and isinstance(record, str)):
         return None
-    patient = doc.get("patient_id", "")
+    patient = doc.get(owner, "")
     return Latest(record, number, head[:HEAD], prev[:HEAD], patient if isinstance(
         patient, str) else "")
 
@@ -97,22 +98,22 @@ def head_mac(key: bytes, clinic: str, token: str, head: dict[str, Any]) -> str:
                head.get("findings") or {})
 
 
-def changes_digest(changes: Iterable[Any]) -> list[list[str]]:
+def changes_digest(changes: Iterable[Any], layout: Layout) -> list[list[str]]:
     """What an entry's MAC covers of its changes: each record's latest revision (its chain
     covers the rest), and any other document whole."""
     covered = []
     for table, doc_id, doc in changes:
-        found = latest(doc) if table in TABLES else None
+        found = latest(doc, layout.owner) if table in layout.records else None
         covered.append([table, doc_id, f"{found.record}:{found.number}:{found.head}" if found
                         else hashlib.sha256(canonical(doc).encode()).hexdigest()])
     return covered
 
 
 def entry_mac(key: bytes, clinic: str, seq: int, checkpoint: str | None, prev: str,
-              mark: dict[str, Any], changes: Iterable[Any]) -> str:
+              mark: dict[str, Any], changes: Iterable[Any], layout: Layout) -> str:
     """The seal of one journal entry, chained to the one before (or to the checkpoint's)."""
     return mac(key, "entry", clinic, seq, checkpoint or "", prev, mark["count"], mark["set"],
-               mark.get("find") or {}, changes_digest(changes))
+               mark.get("find") or {}, changes_digest(changes, layout))
 
 
 @dataclass

@@ -1,0 +1,98 @@
+"""How the clinic's records sit in the engine: its tables, and the row the start-up index keeps
+for each patient and session (the list's card and standing; a session's schedule summary).
+
+The rows are derived by the clinic's rules, so they carry those rules' tag: a digest of the
+source of the modules that compute them and of the clinic's settings (its default protocol).
+An index whose rows another version of the rules made is not used: a changed schedule rule
+can never show a stale next-due date, whatever the package's version says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from mesotui import __version__
+from mesotui.engine.layout import Layout
+from mesotui.models import Card
+from mesotui.schedule import Standing
+
+RULES = ("models.py", "schedule.py", "evaluation.py", "vocab.py", "settings.py", "parse.py",
+         "clinic/rows.py")
+"""The modules whose code makes the rows: a change to any of them makes new rows."""
+
+
+@cache
+def _rules_digest() -> str:
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for name in RULES:
+        try:
+            digest.update((package / name).read_bytes())
+        except OSError:  # installed without its source: the version must do
+            digest.update(f"{name}@{__version__}".encode())
+    return digest.hexdigest()[:32]
+
+
+def rules_tag(tables: Mapping[str, Any]) -> str:
+    """The tag of the rows made from a checkpoint with these small tables: the rules' code
+    and the clinic's settings as that checkpoint holds them."""
+    settings = tables.get("settings", {}).get("1")
+    try:
+        revision = str(settings["history"][-1]["hash"])[:32] if settings else ""
+    except (KeyError, IndexError, TypeError):
+        revision = "?"
+    return f"{_rules_digest()}:{revision}"
+
+
+def read_row(table: str, row: list[Any]) -> tuple[str, Card, Standing | None]:
+    """A patient's row of the start-up index: [patient id, card, standing]."""
+    patient_id, card, standing = row
+    return (patient_id, Card.from_data(patient_id, card),
+            Standing.from_data(standing) if standing is not None else None)
+
+
+LAYOUT = Layout(
+    tables=("meta", "settings", "patients", "sessions", "evaluations"),
+    lazy=("patients", "sessions"), chunked="sessions",
+    records={"patients": "p", "sessions": "s", "evaluations": "e", "settings": "c"},
+    owner="patient_id", tag=rules_tag, read_row=read_row)
+"""The clinic's record file, as the engine is told of it."""
+
+
+class Summary(NamedTuple):
+    """What the schedule and the lot searches need of a session, without parsing it.
+
+    A named tuple: a large clinic builds hundreds of thousands of them.
+    """
+
+    id: str
+    date: date
+    voided: bool
+    lot: str
+    lot_expiry: str | None
+
+    def to_row(self, doc_id: str, patient_id: str) -> list[Any]:
+        return [doc_id, self.id, patient_id, self.date.isoformat(), self.voided, self.lot,
+                self.lot_expiry]
+
+
+def summary(doc: dict[str, Any]) -> Summary:
+    """A session document's summary (its latest revision)."""
+    last = doc["history"][-1]
+    data = last["data"]
+    return Summary(doc["id"], date.fromisoformat(data["date"]), last["action"] == "void",
+                   str(data.get("lot") or ""), data.get("lot_expiry"))
+
+
+def document(record: Any) -> dict[str, Any]:
+    """A record as stored: its id, its patient (sessions, evaluations) and its revisions."""
+    doc: dict[str, Any] = {"id": record.id}
+    if hasattr(record, "patient_id"):
+        doc["patient_id"] = record.patient_id
+    doc["history"] = [r.to_doc() for r in record.history]
+    return doc

@@ -1,0 +1,73 @@
+"""Where each patient's course stands: computed once, kept until one of their records changes.
+
+The start-up index keeps every patient's standing; it is used only while it is the rules'
+own (the index's rows carry the tag of the rules and settings that made them, and an index
+made by others is not used at all, mesotui/clinic/rows.py), and only for a patient none of
+whose records changed since. Everything else is computed here, from the records.
+"""
+
+from __future__ import annotations
+
+from mesotui import schedule
+from mesotui.clinic.records import Records
+from mesotui.evaluation import Evaluation
+from mesotui.models import Patient, Protocol
+
+
+class Standings:
+    """The standing cache of one store."""
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+        self._held: dict[str, schedule.Standing] = {}
+        self._stored: dict[str, schedule.Standing | None] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """The records were (re)loaded: take the index's standings, where they still hold."""
+        self._held.clear()
+        records = self.records
+        if ("settings", "1") in records.engine.image.changed:
+            self._stored = {}  # the default protocol may have changed since they were made
+        else:
+            self._stored = {pid: row for pid, row in records.stored_standings.items()
+                            if pid not in records.changed_owners}
+
+    def get(self, patient_id: str) -> schedule.Standing:
+        """Where the patient's course stands, whatever the day."""
+        held = self._held.get(patient_id)
+        if held is None:
+            held = self._stored.pop(patient_id, None)
+            if held is None:
+                held = self.of(self.records.patient(patient_id))
+            self._held[patient_id] = held
+        return held
+
+    def of(self, patient: Patient) -> schedule.Standing:
+        """The standing of `patient` as given (a draft is judged as it is)."""
+        sessions = self.records.sessions_of(patient.id).values()
+        return schedule.standing(patient, sessions,  # type: ignore[arg-type]
+                                 protocol_for(self.records, patient),
+                                 evaluations_for(self.records, patient.id))
+
+    def drop(self, patient_id: str) -> None:
+        """One of the patient's records changed."""
+        self._held.pop(patient_id, None)
+        self._stored.pop(patient_id, None)
+
+    def clear(self) -> None:
+        """The clinic's settings changed (its default protocol, say): recompute them all."""
+        self._held.clear()
+        self._stored.clear()
+
+
+def protocol_for(records: Records, patient: Patient) -> Protocol:
+    return patient.protocol or records.settings.protocol
+
+
+def evaluations_for(records: Records, patient_id: str, *,
+                    include_voided: bool = True) -> list[Evaluation]:
+    """One patient's course evaluations in the order they happened."""
+    found = sorted((records.evaluations[e] for e in records.evaluations_of.get(patient_id, ())),
+                   key=schedule.evaluation_order)
+    return found if include_voided else [e for e in found if not e.voided]

@@ -1,0 +1,171 @@
+"""Changing the clinic's record: each change one durable save, and one signal once it is on disk.
+
+`Writer` stages the new revisions of a change (the store's rules make them), saves them
+through the engine as one durable save, brings the records and standings up to date from
+what was saved, and tells every listener of the save once (`Saved`): the app's screens
+refresh from it, and its undo list remembers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from mesotui import history
+from mesotui.clinic.reader import Reader
+from mesotui.clinic.records import Record, parse
+from mesotui.clinic.rows import document
+from mesotui.engine import Engine, Write
+from mesotui.evaluation import Evaluation
+from mesotui.models import Patient, Session
+from mesotui.settings import Settings
+
+
+@dataclass(frozen=True)
+class Saved:
+    """One save, as its listeners hear of it (once, when it is on disk).
+
+    Attributes:
+        records: the records it wrote, as saved (models).
+        patients: the patients whose records it touched.
+        settings: it changed the clinic's settings (every patient's standing may move).
+        everyone: it wrote many records at once (an import): every row may have changed.
+        here: the save was made through this store (undo offers only those).
+    """
+
+    records: tuple[Record, ...] = ()
+    patients: frozenset[str] = frozenset()
+    settings: bool = False
+    everyone: bool = False
+    here: bool = True
+
+
+class Writer(Reader):
+    """The record, read and changed: every change one durable save, heard of once.
+
+    Args:
+        engine: where the records are stored.
+        clock: returns the current time (timezone-aware) for revision stamps.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(engine)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.listeners: list[Callable[[Saved], None]] = []
+        """Told of each save once it is on disk (the app posts a message from it)."""
+        self.on_saved: Callable[[tuple[Record, ...]], None] | None = None
+        """Called with the records of each save made here (the app's undo list)."""
+        self._staged: list[Record] = []
+        self._loading = False
+        self.records.load()
+        self.standings.reset()
+        engine.rows = lambda: self.records.rows(self.standings.get)
+        engine.listeners.append(self._engine_saved)
+
+    # -- opening and closing ------------------------------------------------------------
+
+    def prove(self) -> None:
+        """Make sure nothing of an unproven start-up index is used (see `open`): if it does not
+        describe the record file, read the file whole instead, and say so in `notes`."""
+        if self.engine.prove():
+            self.records.load()
+            self.standings.reset()
+
+    def close(self, *, fold: bool = True) -> None:
+        """Let go of the record file (see `Engine.close`: every save is on disk already).
+
+        Args:
+            fold: False writes nothing at all, as a process killed would leave the file.
+
+        Raises:
+            StaleWriter: another writer may have written the file meanwhile (a deleted lock,
+                a replaced file): nothing was written over it, and this says so.
+        """
+        self.engine.close(fold=fold)
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- saving -----------------------------------------------------------------------------
+
+    @contextmanager
+    def saving(self) -> Iterator[None]:
+        """Group changes into one durable save; on failure nothing changes, anywhere."""
+        try:
+            with self.engine.saving():
+                yield
+        except BaseException:
+            if not self.engine.busy:  # the outermost save failed
+                self._staged.clear()
+            raise
+
+    def _save(self, table: str, record: Any, action: str, *, by: str, reason: str) -> Any:
+        """Append a revision to `record` and stage it; memory changes once it is on disk."""
+        at = history.not_before(record.history, self.clock())
+        revisions = history.append(record.history, action, record.to_data(), at=at, by=by,
+                                   reason=reason)
+        saved = replace(record, history=revisions)
+        with self.saving():
+            doc_id = (self.records.doc_id(table, saved.id) or self.engine.staged(table, saved.id)
+                      or self.engine.new_doc_id(table))
+            self.engine.put(table, doc_id, document(saved))
+            self._staged.append(saved)
+        return saved
+
+    def _load(self, batch: dict[str, list[Record]]) -> None:
+        """Write many new records in one checkpoint of their own (see `Engine.load`), then
+        tell every listener of it once."""
+        changes = [(table, self.engine.new_doc_id(table), document(record))
+                   for table, records in batch.items() for record in records]
+        added = [record for records in batch.values() for record in records]
+
+        def index(forget: bool = False) -> None:
+            for record in added:
+                if forget:
+                    self.records.forget(record)
+                else:
+                    self.records.saved(record, keep=False)
+                self.standings.drop(record.id if isinstance(record, Patient)
+                                    else record.patient_id)
+
+        self._loading = True
+        try:
+            self.engine.load(changes, then=index, undo=lambda: index(forget=True))
+        finally:
+            self._loading = False
+
+    def _engine_saved(self, changes: list[Write]) -> None:
+        """A save reached the disk: bring the records up to date, then tell the listeners."""
+        staged = {(r.id, r.history[-1].hash): r for r in self._staged}
+        mine = tuple(self._staged)
+        self._staged = []
+        found: list[Record] = []
+        settings = False
+        for table, _doc_id, doc in changes:
+            if table == "settings":
+                settings = True
+                self.records.settings = Settings.from_data(doc["history"][-1]["data"])
+            elif table in ("patients", "sessions", "evaluations") and not self._loading:
+                model = {"patients": Patient, "sessions": Session,
+                         "evaluations": Evaluation}[table]
+                record = staged.get((doc["id"], doc["history"][-1]["hash"])) or parse(model,
+                                                                                     doc)
+                self.records.saved(record)
+                self.standings.drop(record.id if isinstance(record, Patient)
+                                    else record.patient_id)
+                found.append(record)
+        if settings:
+            self.standings.clear()  # the clinic's default protocol may have changed
+        if mine and self.on_saved is not None:
+            self.on_saved(mine)
+        event = Saved(tuple(found), frozenset(r.id if isinstance(r, Patient) else r.patient_id
+                                              for r in found), settings, self._loading,
+                      here=bool(mine) or settings)
+        for listener in list(self.listeners):
+            listener(event)

@@ -1,0 +1,143 @@
+"""Reading a checkpoint: through its start-up index when one describes it, else parsed whole.
+
+Through the index, only the small tables are parsed now; the lazy tables' documents stay in
+the file, read by place when asked for, while a thread proves that the file is the one the
+index describes (mesotui/engine/source.py). Parsed whole, every table is in memory.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from mesotui.engine import keys
+from mesotui.engine.image import Image, index_path
+from mesotui.engine.index import ALTERED, Foreign, from_index
+from mesotui.engine.layout import Layout
+from mesotui.engine.source import FileSource
+from mesotui.errors import CorruptRecordFile, RecordFileError, ValidationError
+
+
+@contextmanager
+def no_gc(*, freeze: bool = False) -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of objects are built at once.
+
+    Parsing a large record allocates objects that all live on; collecting in the middle
+    only rescans them, and nearly triples the load time. With `freeze`, what was built is
+    then moved out of the collector's sight (`gc.freeze`), so the first collection after does
+    not rescan it all either; plain data without cycles is still freed when let go.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def read_checkpoint(path: Path, layout: Layout, *, prove: bool = True,
+                    use_index: bool = True) -> Image | None:
+    """Read the checkpoint; None only when it does not exist or is empty, never when corrupt.
+
+    Args:
+        prove: wait for the index's proof, and read the file whole if it fails (with a note).
+            Without, the caller must call `proven` before anything from the index is shown.
+    """
+    try:
+        file = path.open("rb")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise RecordFileError(path, f"cannot be read ({error.strerror})") from error
+    notes: list[str] = []
+    try:
+        size = os.fstat(file.fileno()).st_size
+        image = _from_index(path, file, size, layout, notes) if size > 64 and use_index \
+            else None
+        if image is not None:  # its source now owns the file
+            return proven(path, image) if prove else image
+        raw = file.read()
+    except OSError as error:
+        file.close()
+        raise RecordFileError(path, f"cannot be read ({error.strerror})") from error
+    file.close()
+    image = whole(path, raw, layout)
+    if image is not None:
+        image.notes.extend(notes)
+    return image
+
+
+def proven(path: Path, image: Image) -> Image:
+    """`image` if its index is proven to describe the checkpoint, else the checkpoint parsed
+    whole, with a note saying why."""
+    why = image.unproven()
+    if why is None:
+        return image
+    raw = image.raw
+    image.source.close()
+    parsed = whole(path, raw, image.layout) or Image({}, layout=image.layout)
+    parsed.notes.append(f"{index_path(path).name} was ignored ({why}); the record file was "
+                        "read whole")
+    parsed.index_altered = why == ALTERED
+    return parsed
+
+
+def whole(path: Path, raw: bytes, layout: Layout) -> Image | None:
+    """The checkpoint parsed whole from its bytes; None when it is empty."""
+    if not raw.strip():
+        return None
+    try:
+        with no_gc():
+            data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise CorruptRecordFile(path, f"is not valid JSON ({error})") from None
+    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+        raise CorruptRecordFile(path, "is JSON but not a mesotui record file")
+    return Image(data, raw, layout=layout)
+
+
+def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
+                notes: list[str] | None = None) -> Image | None:
+    """The image its index describes, its proof under way; None when there is no index or it
+    is for another checkpoint (then read the file whole)."""
+    read_first: list[tuple[int, bytes]] = []
+
+    def span(start: int, end: int) -> bytes:
+        file.seek(start)
+        read_first.append((start, file.read(end - start)))
+        return read_first[-1][1]
+
+    try:
+        index = index_path(path).read_bytes()
+    except OSError:
+        return None
+    try:
+        with no_gc(freeze=True):  # thousands of rows that all live on
+            image, prove = from_index(index, size, span, layout)
+    except Foreign as foreign:
+        file.seek(0)
+        if "version" not in str(foreign) and "rules" not in str(foreign) and notes is not None:
+            notes.append(f"{index_path(path).name} was ignored ({foreign}); the record file "
+                         "was read whole")
+        return None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, ValidationError):
+        file.seek(0)
+        if notes is not None:
+            notes.append(f"{index_path(path).name} was ignored (it is damaged); the record "
+                         "file was read whole")
+        return None
+    clinic = image.meta_value("clinic_id")
+    key = keys.load(clinic) if isinstance(clinic, str) else None
+    image.source = FileSource(path, file, size,
+                              lambda digest: prove(digest, key.secret if key else None),
+                              read_first)
+    return image

@@ -1,0 +1,217 @@
+"""The start-up index (`<record>.index`): where every document of the lazy tables sits in a
+checkpoint, with the row the layer above keeps for each, so a start reads it and the small
+tables instead of parsing the whole record file.
+
+The index is only a cache, and it is proven before anything it says is used: its first line
+is a MAC of the rest (keyed with the clinic key when there is one, a plain SHA-256 digest
+otherwise), and its head holds the size, the token and the SHA-256 digest of the checkpoint
+it describes, and the tag of the rules that made its rows. The size, token and tag are
+checked at once; the digest and the MAC by the thread that reads the checkpoint through
+meanwhile (mesotui/engine/source.py). An index that fails any of them (an older mesotui, a
+crash between the two writes, a restore, a damaged or forged index, a record file edited in
+place, rows made by other rules) is ignored and the checkpoint is parsed whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from mesotui.engine.image import Encoded, Image
+from mesotui.engine.layout import DEFERRED, Layout
+
+CHUNK = 1000
+"""Rows of the chunked table per line of the index: read a line at a time between keys."""
+INDEX_FORMAT = 3
+"""2 added the MAC line and the checkpoint's digest; 3 the rules' tag and generic rows."""
+MAGIC = b"mesotui-index"
+ALTERED = "it was altered or damaged"
+
+Prove = Callable[[str, bytes | None], str | None]
+"""Given the checkpoint's SHA-256 digest and the clinic key: why the index does not describe
+that checkpoint (None when it does)."""
+
+
+def seal(body: bytes | memoryview, key: bytes | None) -> bytes:
+    """The first line of an index: a MAC of the rest (a digest when there is no key)."""
+    if key is None:
+        return b"sha256:" + hashlib.sha256(body).hexdigest().encode()
+    return b"hmac-sha256:" + hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+
+
+@dataclass
+class Catalogue:
+    """What the index says of each record: the rows of the tables read at start-up, and the
+    chunked table's rows, parsed a line at a time when asked (`step`).
+
+    Chunked rows are `[record id, *what the layer above keeps]`; their places go into the
+    image. Each line of them is handed once to `on_rows` (set by the layer above before the
+    first step) and then let go.
+    """
+
+    rows: dict[str, list[Any]]
+    """Per table read at start-up, each row as `Layout.read_row` read it."""
+    next_doc: dict[str, int]
+    tag: str
+    _rest: memoryview | list[bytes]
+    _image: Image | None = field(default=None, repr=False)
+    on_rows: Callable[[list[list[Any]]], None] | None = None
+
+    @property
+    def _pending(self) -> list[bytes]:
+        if isinstance(self._rest, memoryview):
+            self._rest = [line for line in bytes(self._rest).split(b"\n") if line.strip()]
+            self._rest.reverse()  # popped from the end
+        return self._rest
+
+    @property
+    def done(self) -> bool:
+        return isinstance(self._rest, list) and not self._rest
+
+    def step(self) -> bool:
+        """Parse the next line of chunked rows; False when none is left.
+
+        Raises:
+            ValueError: the line does not parse (the index's damage, not the record's).
+        """
+        if not self._pending:
+            return False
+        rows = orjson.loads(self._pending[-1])
+        if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) >= 4
+                                                 for r in rows):
+            raise ValueError("the index's rows are malformed")
+        self._pending.pop()
+        if self._image is not None:
+            table = self._image.layout.chunked or ""
+            places = self._image.stored.setdefault(table, {})
+            ids = self._image.ids.setdefault(table, {})
+            for row in rows:
+                places[row[0]] = (row[1], row[2])
+                ids[row[3]] = row[0]
+                del row[:3]
+        if self.on_rows is not None:
+            self.on_rows(rows)
+        return True
+
+    def read_all(self) -> None:
+        """Parse every line still pending (which also records each document's place).
+
+        Called before every read of a chunked document, so it returns at once when done.
+        """
+        while not self.done and self.step():
+            pass
+
+
+def index_bytes(encoded: Encoded, token: str, layout: Layout, rows: dict[str, list[list[Any]]],
+                tag: str, key: bytes | None = None) -> bytes:
+    """The start-up index: its seal, a head line (tables, eager rows), then lines of rows.
+
+    Args:
+        rows: per lazy table, `[doc id, record id, *payload]` for every document.
+        tag: the rules that made the rows (`Layout.tag` of the checkpoint's small tables).
+        key: the clinic key that seals it (None: a plain digest, for a file without one).
+
+    Raises:
+        ValueError: the rows do not cover exactly the documents of the checkpoint.
+    """
+    placed = {}
+    for table in layout.lazy:
+        places = encoded.places.get(table, {})
+        given = rows.get(table, [])
+        if {row[0] for row in given} != set(places) or len(given) != len(places):
+            raise ValueError("the index would not describe every record of the checkpoint")
+        placed[table] = [[row[0], *places[row[0]], *row[1:]] for row in given]
+    next_doc = {table: max((int(d) for d in encoded.places.get(table, {}) if d.isdigit()),
+                           default=0) + 1 for table in layout.lazy}
+    head = {"format": "mesotui-index", "version": INDEX_FORMAT, "tag": tag,
+            "size": encoded.size, "token": token, "digest": encoded.digest,
+            "order": list(encoded.spans), "spans": encoded.spans, "next_doc": next_doc,
+            "places": {table: encoded.places[table] for table in DEFERRED
+                       if table in encoded.places},
+            "rows": {table: placed[table] for table in layout.eager()}}
+    chunked = placed.get(layout.chunked or "", [])
+    lines = [orjson.dumps(chunked[n:n + CHUNK]) for n in range(0, len(chunked), CHUNK)]
+    body = b"\n".join([orjson.dumps(head), *lines]) + b"\n"
+    return MAGIC + b" " + seal(body, key) + b"\n" + body
+
+
+class Foreign(ValueError):
+    """The index is for another checkpoint, another format or other rules."""
+
+
+def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layout: Layout
+               ) -> tuple[Image, Prove]:
+    """The image of a checkpoint as its index describes it (its source not yet attached),
+    and the proof still to make.
+
+    Args:
+        size: the checkpoint's size.
+        span: reads bytes [start, end) of the checkpoint: the small tables are read through
+            it, so they need not wait for the rest.
+
+    Returns:
+        The image, and the proof: nothing the index says may be shown before it ran.
+
+    Raises:
+        Foreign: the index is for another checkpoint; parse it whole instead.
+        ValueError (or KeyError, TypeError, IndexError, orjson.JSONDecodeError): it is
+        damaged; parse the checkpoint whole instead.
+    """
+    first = index.index(b"\n")
+    magic, _, sealed = index[:first].partition(b" ")
+    if magic != MAGIC:
+        raise Foreign("the index is from an older mesotui")
+    body = memoryview(index)[first + 1:]
+    end_of_head = index.index(b"\n", first + 1)
+    head = orjson.loads(memoryview(index)[first + 1:end_of_head])
+    if head.get("format") != "mesotui-index" or head.get("version") != INDEX_FORMAT:
+        raise Foreign("the index is from another mesotui version")
+    if head.get("size") != size:
+        raise Foreign("the index is for another checkpoint")
+    tables: dict[str, dict[str, Any]] = {}
+    for table in head["order"]:
+        if table in layout.lazy or table in DEFERRED:
+            tables[table] = {}
+            continue
+        start, end = head["spans"][table]
+        if not 0 <= start <= end <= size:
+            raise ValueError(f"the index's {table} span is outside the checkpoint")
+        tables[table] = orjson.loads(span(start, end))
+        if not isinstance(tables[table], dict):
+            raise ValueError(f"the index's {table} span is not a table")
+    meta = tables.get(layout.meta, {}).get("1")
+    if not isinstance(meta, dict) or meta.get("checkpoint") != head["token"]:
+        raise Foreign("the index is for another checkpoint")
+    if head.get("tag") != layout.tag(tables):
+        raise Foreign("the index was made by other rules")
+    stored: dict[str, dict[str, tuple[int, int]]] = {}
+    rows: dict[str, list[Any]] = {}
+    image = Image(tables, b"", stored, list(head["order"]), layout)
+    read = layout.read_row
+    for table, placed in head["rows"].items():
+        stored[table] = {row[0]: (row[1], row[2]) for row in placed}
+        image.ids[table] = {row[3]: row[0] for row in placed}
+        rows[table] = [read(table, row[3:]) for row in placed]
+    for table, places in head["places"].items():
+        stored[table] = {doc_id: (int(start), int(end)) for doc_id, (start, end) in
+                         places.items() if 0 <= int(start) <= int(end) <= size}
+    image.catalogue = Catalogue(rows, {k: int(v) for k, v in head["next_doc"].items()},
+                                str(head["tag"]), memoryview(index)[end_of_head + 1:], image)
+    expected = str(head["digest"])
+
+    def prove(digest: str, key: bytes | None) -> str | None:
+        keyed = sealed.startswith(b"hmac-sha256:")
+        if keyed and key is None:
+            return "it is sealed with a clinic key this machine does not have"
+        if not hmac.compare_digest(seal(body, key), sealed):
+            return ALTERED if keyed or key is None else "it is not sealed with the clinic key"
+        if not hmac.compare_digest(digest, expected):
+            return "the record file was changed since the index was written"
+        return None
+
+    return image, prove
