@@ -71,3 +71,17 @@ def test_an_ordinary_export_file_is_still_replaced(clinic: Path, tmp_path: Path)
     assert main(["export", "-o", str(target), "--db", str(clinic),
                  "--today", TODAY.isoformat()]) == 0
     assert b"mesotui-export" in target.read_bytes()
+
+
+def test_an_export_onto_a_device_or_a_pipe_never_replaces_it(tmp_path: Path) -> None:
+    """`export -o /dev/null` once replaced the system's /dev/null with a regular file: a
+    target that exists and is not a regular file is refused, and left as it was."""
+    import os
+    import stat
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(OSError, match="not a regular file"):
+        durable.atomic_write(pipe, b"{}", keep_backup=False)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    assert list(tmp_path.iterdir()) == [pipe]  # no temporary file left behind

@@ -11,6 +11,7 @@ import errno
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -96,6 +97,12 @@ def atomic_write(path: Path, payload: bytes | Iterable[bytes], *,
         OSError: the write failed or was refused; `path` is exactly as it was and no
             temporary file is left.
     """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/null, a FIFO: never renamed over
+            raise OSError(errno.EINVAL, f"{Path(path).name} is not a regular file; choose a "
+                                        "file name")
+    except FileNotFoundError:
+        pass
     if guard and (why := protected(path)):
         raise OSError(errno.EPERM, why)
     tmp, written = write_temp(path, payload)
@@ -159,6 +166,8 @@ def protected(target: Path) -> str | None:
                 return (f"it is the {suffix[1:]} of the record file {record.name}; "
                         "choose another name")
     try:
+        if not stat.S_ISREG(os.stat(real).st_mode):
+            return None  # a device or a pipe: reading it could block, and it is no record
         with open(real, "rb") as handle:
             head = handle.read(4096)
     except OSError:
