@@ -121,19 +121,25 @@ def run(path: Path, kills: int, seed: int = 1, max_delay: float = 0.4,
     return result
 
 
-def _kill_after(command: list[str], delay: float, env: dict[str, str]) -> tuple[str, str, int]:
+def _kill_after(command: list[str], delay: float, env: dict[str, str], *,
+                from_first_line: bool = False) -> tuple[str, str, int]:
+    """Run `command` and SIGKILL it `delay` seconds after it starts or, with
+    `from_first_line`, after it reports its first operation: how far a writer gets then
+    depends on the moment chosen, not on how long Python takes to start on a loaded machine."""
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                              text=True)
+    first = child.stdout.readline() if from_first_line and child.stdout else ""
     time.sleep(delay)
     child.send_signal(signal.SIGKILL)
     out, err = child.communicate()
-    return out, err, child.returncode
+    return first + out, err, child.returncode
 
 
 def _kill_writer(path: Path, seed: int, rng: random.Random, max_delay: float,
                  env: dict[str, str], expected: Facts, result: TortureResult) -> str:
     out, err, code = _kill_after([sys.executable, str(WRITER), str(path), str(seed)],
-                                 rng.uniform(0.15, 0.15 + max_delay), env)
+                                 rng.uniform(0.15, 0.15 + max_delay) - 0.15, env,
+                                 from_first_line=True)
     if code != -signal.SIGKILL and err.strip():
         result.losses.append(f"writer failed: {err.strip().splitlines()[-1]}")
     lines = out.splitlines() if out.endswith("\n") else out.splitlines()[:-1]
