@@ -106,7 +106,7 @@ def amend_session(app: MesoApp, session: Session, done: Done) -> None:
 
 
 def void_session(app: MesoApp, session: Session, done: Done) -> None:
-    from mesotui.tui.screens.dialogs import ReasonDialog
+    from mesotui.tui.screens.form import ReasonDialog
 
     store = app.store
     dialog = ReasonDialog[Session](
@@ -159,7 +159,7 @@ def change_course(app: MesoApp, patient_id: str, done: Done) -> None:
 
 
 def toggle_archive(app: MesoApp, patient_id: str, done: Done) -> None:
-    from mesotui.tui.screens.dialogs import ReasonDialog
+    from mesotui.tui.screens.form import ReasonDialog
 
     store = app.store
     patient = store.patient(patient_id)
@@ -249,7 +249,7 @@ def amend_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
 
 
 def void_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
-    from mesotui.tui.screens.dialogs import ReasonDialog
+    from mesotui.tui.screens.form import ReasonDialog
 
     store = app.store
     dialog = ReasonDialog[Evaluation](

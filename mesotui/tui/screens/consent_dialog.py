@@ -12,8 +12,9 @@ from textual.widgets import Input, Select, Static
 
 from mesotui.evaluation import Consent
 from mesotui.models import Patient
+from mesotui.tui.screens.form import FormScreen
 from mesotui.tui.widgets.dates import DateInput
-from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.widgets.field import Field
 from mesotui.tui.widgets.practitioner import PractitionerSelect
 
 RECORD, WITHDRAW = "record", "withdraw"

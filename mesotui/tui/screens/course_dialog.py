@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select, Static
 
 from mesotui.models import Patient
+from mesotui.tui.screens.form import FormScreen
 from mesotui.tui.widgets.dates import DateInput
-from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.widgets.field import Field
 from mesotui.vocab import CourseStatus
 
 CHOICES = {CourseStatus.ACTIVE: [("Pause the course", CourseStatus.PAUSED),

@@ -1,9 +1,8 @@
-"""Small dialogs: a yes/no confirmation and a reason prompt that saves through its caller."""
+"""Small dialogs: a yes/no confirmation, and a warning that goes on only with a reason."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,9 +12,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from mesotui.tui.keygate import mark_ready
-from mesotui.tui.widgets.field import Field, FormScreen
-
-T = TypeVar("T")
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -96,34 +92,3 @@ class ReasonQuestion(ModalScreen[str | None]):
     @on(Button.Pressed, "#no")
     def action_back(self) -> None:
         self.dismiss(None)
-
-
-class ReasonDialog(FormScreen[T]):
-    """Ask why (a void, an archive), or one other line such as a name; saves through
-    `save(text)`, staying open if that fails."""
-
-    def __init__(self, title: str, prompt: str, save: Callable[[str], T],
-                 placeholder: str = "", *, label: str = "Reason",
-                 required: str = "is required: say why, for the record") -> None:
-        super().__init__()
-        self.TITLE_TEXT = title
-        self.prompt, self.save, self.placeholder = prompt, save, placeholder
-        self.label, self.required = label, required
-
-    def compose_fields(self) -> ComposeResult:
-        yield Static(self.prompt, classes="prompt", markup=False)
-        yield Field(self.label, Input(placeholder=self.placeholder, id="reason", compact=True),
-                    keys=("reason",))
-
-    def on_mount(self) -> None:
-        self.query_one("#reason", Input).focus()
-        super().on_mount()
-
-    def collect(self) -> Any:
-        reason = self.text("#reason")
-        if not reason:
-            self.problems["reason"] = self.required
-        return reason
-
-    def submit(self, record: Any) -> T:
-        return self.save(record)

@@ -14,8 +14,9 @@ from textual.widgets import Input, Label, Select, Static
 from mesotui import validation
 from mesotui.evaluation import DEFAULT_MAINTENANCE_MONTHS, Evaluation, Photo
 from mesotui.models import Patient
+from mesotui.tui.screens.form import FormScreen, Question
 from mesotui.tui.widgets.dates import DateInput
-from mesotui.tui.widgets.field import Field, FormScreen, Question
+from mesotui.tui.widgets.field import Field
 from mesotui.tui.widgets.practitioner import PractitionerSelect
 from mesotui.validation import plural
 from mesotui.vocab import Change, Decision, PullTest

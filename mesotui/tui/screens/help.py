@@ -12,9 +12,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from mesotui.tui.screens.dialogs import ConfirmDialog
+from mesotui.tui.screens.form import FormScreen
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.screens.record import RecordScreen
-from mesotui.tui.widgets.field import FormScreen
 from mesotui.tui.widgets.patient_list import PatientList
 
 EXTRA = {

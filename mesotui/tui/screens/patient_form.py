@@ -14,8 +14,9 @@ from textual.widgets import Checkbox, Input, Select
 from mesotui import validation
 from mesotui.models import Patient, Protocol
 from mesotui.tui import fmt
+from mesotui.tui.screens.form import FormScreen
 from mesotui.tui.widgets.dates import DateInput
-from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.widgets.field import Field
 from mesotui.tui.widgets.protocol_fields import protocol_fields, read_protocol
 from mesotui.tui.widgets.ticks import Tick
 from mesotui.vocab import Sex

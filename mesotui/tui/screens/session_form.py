@@ -18,9 +18,10 @@ from mesotui.models import Anaesthesia, Patient, Protocol, Session
 from mesotui.parse import resolve_date
 from mesotui.settings import Settings
 from mesotui.tui import fmt
+from mesotui.tui.screens.form import FormScreen, Question
 from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.effects import SideEffectsField
-from mesotui.tui.widgets.field import Field, FormScreen, Question
+from mesotui.tui.widgets.field import Field
 from mesotui.tui.widgets.practitioner import PractitionerSelect
 from mesotui.tui.widgets.ticks import Tick, TickList
 from mesotui.vocab import AnaesthesiaType, Area, Sex

@@ -12,7 +12,8 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from mesotui import validation
 from mesotui.settings import Settings
-from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.screens.form import FormScreen
+from mesotui.tui.widgets.field import Field
 from mesotui.tui.widgets.protocol_fields import protocol_fields, read_protocol
 from mesotui.tui.widgets.ticks import Tick
 from mesotui.validation import plural

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
 from mesotui.models import Protocol
-from mesotui.tui.widgets.field import Field, FormScreen
+from mesotui.tui.widgets.field import Field
+
+if TYPE_CHECKING:
+    from mesotui.tui.screens.form import FormScreen
 
 
 def protocol_fields(protocol: Protocol, prefix: str, name: str = "protocol") -> ComposeResult:
