@@ -10,11 +10,11 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from mesotui import __version__
+from mesotui.commands.context import Context, demo_store
 from mesotui.errors import CorruptRecordFile, MesoError, RecordFileLocked
 from mesotui.parse import DateText, resolve_date
 from mesotui.paths import ENV_DB, resolve_db_path
@@ -23,31 +23,6 @@ from mesotui.terminal import guarded_streams, safe
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 ENV_TODAY = "MESOTUI_TODAY"
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every command needs: which file, which day, and how to open the store."""
-
-    db_path: Path
-    today: date
-    demo: bool = False
-    view_only: bool = False
-
-    def clock(self) -> datetime:
-        """Now, moved to `today` when --today is given, so revision stamps agree with it."""
-        now = datetime.now(UTC)
-        if now.date() == self.today:
-            return now
-        return datetime.combine(self.today, now.timetz())
-
-    def open_store(self, *, readonly: bool = False) -> Store:
-        """Open the record file; tell stderr, one line each, how it was read if it matters
-        (an index that was ignored, say)."""
-        store = Store.open(self.db_path, readonly=readonly, clock=self.clock)
-        for note in store.notes:
-            print(f"mesotui: note: {note}", file=sys.stderr)
-        return store
 
 
 def _today(text: str) -> date:
@@ -300,10 +275,3 @@ def _throwaway() -> Iterator[Path]:
             os.environ.pop(ENV_KEYS, None)
         else:
             os.environ[ENV_KEYS] = keys
-
-
-def demo_store(path: Path, context: Context, patients: int = 36) -> Store:
-    """Create the demo clinic at `path` as of the context's today, and open it."""
-    from mesotui.demo import generate
-
-    return generate(context.today, patients).load_into(Store.open(path, clock=context.clock))

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from mesotui import __version__
-from mesotui.cli import Context, build_parser, demo_store, main, opens_the_app
+from mesotui.cli import build_parser, main, opens_the_app
+from mesotui.commands.context import Context, demo_store
 from mesotui.paths import resolve_db_path
 from tests.conftest import TODAY
 

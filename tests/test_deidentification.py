@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from mesotui import export
-from mesotui.cli import Context, demo_store, main
+from mesotui.cli import main
+from mesotui.commands.context import Context, demo_store
 from mesotui.models import Anaesthesia
 from mesotui.schedule import given
 from mesotui.store import Store

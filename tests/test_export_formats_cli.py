@@ -10,7 +10,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from mesotui.cli import Context, demo_store, main
+from mesotui.cli import main
+from mesotui.commands.context import Context, demo_store
 from tests.conftest import TODAY
 
 

@@ -19,7 +19,7 @@ import icalendar
 import pytest
 
 from mesotui import export
-from mesotui.cli import Context, demo_store
+from mesotui.commands.context import Context, demo_store
 from mesotui.interop import ics
 from mesotui.interop.render import render
 from mesotui.store import Store

@@ -10,19 +10,20 @@ import pytest
 
 from mesotui import cli
 from mesotui.commands import report
+from mesotui.commands.context import Context, demo_store
 from mesotui.store import Store
 from tests.report_clinic import TODAY, clock, fill
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> cli.Context:
+def context(tmp_path: Path) -> Context:
     path = tmp_path / "clinic.json"
     with Store.open(path, clock=clock) as store:
         fill(store)
-    return cli.Context(path, TODAY)
+    return Context(path, TODAY)
 
 
-def run(context: cli.Context, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+def run(context: Context, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     parser = argparse.ArgumentParser()
     report.register(parser.add_subparsers(), cli.global_options(suppress=True))
     args = parser.parse_args(["report", *argv])
@@ -31,7 +32,7 @@ def run(context: cli.Context, capsys: pytest.CaptureFixture[str], *argv: str) ->
 
 
 def test_side_effects_table_shows_counts_shares_and_none(
-        context: cli.Context, capsys: pytest.CaptureFixture[str]) -> None:
+        context: Context, capsys: pytest.CaptureFixture[str]) -> None:
     out = run(context, capsys, "side-effects")
     assert "Side effects over 14 sessions" in out
     assert "None recorded: 7 (50%)" in out and "not yet assessed: 4" in out
@@ -40,7 +41,7 @@ def test_side_effects_table_shows_counts_shares_and_none(
     assert "Erythema" not in out  # only on the voided duplicate
 
 
-def test_side_effects_json_for_scripts(context: cli.Context,
+def test_side_effects_json_for_scripts(context: Context,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     facts = json.loads(run(context, capsys, "side-effects", "--json"))
     assert facts["share_none"] == 0.5
@@ -49,7 +50,7 @@ def test_side_effects_json_for_scripts(context: cli.Context,
                                    "by_session_number": {"1": 1, "3": 1}}
 
 
-def test_due_calendar_week_by_week(context: cli.Context,
+def test_due_calendar_week_by_week(context: Context,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     out = run(context, capsys, "due-calendar")
     assert "3 due, 1 overdue" in out
@@ -62,7 +63,7 @@ def test_due_calendar_week_by_week(context: cli.Context,
 
 
 def test_lot_recall_lists_patients_with_contact_and_flags_voided(
-        context: cli.Context, capsys: pytest.CaptureFixture[str]) -> None:
+        context: Context, capsys: pytest.CaptureFixture[str]) -> None:
     out = run(context, capsys, "lot", "lot-a")
     assert out.startswith("Lot LOT-A: 13 sessions given to 5 patients (1 voided entry listed")
     phone = out.index("+44 7700 900001")  # the email on the line below, within 80 columns
@@ -73,7 +74,7 @@ def test_lot_recall_lists_patients_with_contact_and_flags_voided(
     assert "No session was given from lot NOPE." in run(context, capsys, "lot", "NOPE")
 
 
-def test_outcomes_by_sessions_evaluations_and_reasons(context: cli.Context,
+def test_outcomes_by_sessions_evaluations_and_reasons(context: Context,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     facts = json.loads(run(context, capsys, "outcomes", "--json"))
     assert facts["by_sessions_completed"] == {"0": 1, "1": 1, "2": 1, "3": 1, "4": 2}
@@ -84,7 +85,7 @@ def test_outcomes_by_sessions_evaluations_and_reasons(context: cli.Context,
     assert "Courses paused (1)" in out and "travelling" in out
 
 
-def test_report_needs_a_name(context: cli.Context) -> None:
+def test_report_needs_a_name(context: Context) -> None:
     parser = argparse.ArgumentParser()
     report.register(parser.add_subparsers(), cli.global_options(suppress=True))
     with pytest.raises(SystemExit):
@@ -93,8 +94,8 @@ def test_report_needs_a_name(context: cli.Context) -> None:
 
 def test_demo_clinic_report_counts_every_given_session(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    demo = cli.Context(tmp_path / "demo.json", TODAY)
-    cli.demo_store(demo.db_path, demo).close()
+    demo = Context(tmp_path / "demo.json", TODAY)
+    demo_store(demo.db_path, demo).close()
     out = run(demo, capsys, "side-effects", "--db", str(demo.db_path))
     assert "Side effects over 147 sessions" in out
     assert next(line for line in out.splitlines()

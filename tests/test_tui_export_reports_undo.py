@@ -90,8 +90,8 @@ async def test_a_pseudonymised_export_from_the_app_works_on_a_new_record_file(
     """The clinic's pseudonym key is made on first use, before the export runs in its worker."""
     from textual.widgets import Checkbox
 
-    from mesotui.cli import Context
-    from mesotui.cli import demo_store as make_demo
+    from mesotui.commands.context import Context
+    from mesotui.commands.context import demo_store as make_demo
     from mesotui.tui.app import MesoApp
 
     context = Context(tmp_path / "clinic.json", TODAY)

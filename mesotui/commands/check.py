@@ -10,7 +10,7 @@ from mesotui import integrity
 from mesotui.commands._common import print_json
 
 if TYPE_CHECKING:
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from mesotui.commands._common import date_arg, print_json
 from mesotui.vocab import CourseStatus
 
 if TYPE_CHECKING:
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
 
 ACTIONS = {"pause": CourseStatus.PAUSED, "stop": CourseStatus.STOPPED,
            "resume": CourseStatus.ACTIVE}

@@ -11,7 +11,7 @@ from mesotui.terminal import safe
 from mesotui.textfit import column, shorten
 
 if TYPE_CHECKING:
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
 from mesotui.vocab import AnaesthesiaType, Area, Severity, Sex, SideEffect
 
 if TYPE_CHECKING:
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
 
 
 def side_effect_arg(text: str) -> SideEffectReport:
@@ -98,7 +98,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def run_demo(args: argparse.Namespace, context: Context) -> int:
     """A record file to try the commands on: the demo clinic as of --today."""
-    from mesotui.cli import demo_store
+    from mesotui.commands.context import demo_store
 
     if args.file.exists():
         raise MesoError(f"{args.file}: already exists; the demo clinic goes into a new file")

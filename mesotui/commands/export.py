@@ -21,7 +21,7 @@ from mesotui.validation import plural
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
     from mesotui.store import Store
 
 

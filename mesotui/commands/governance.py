@@ -13,7 +13,7 @@ from mesotui.evaluation import Consent, Evaluation, Photo
 from mesotui.vocab import Change, Decision, PullTest
 
 if TYPE_CHECKING:
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
 
 
 def photo_arg(text: str) -> Photo:

@@ -13,7 +13,7 @@ from mesotui.errors import MesoError
 from mesotui.store import Store, record_path
 
 if TYPE_CHECKING:
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

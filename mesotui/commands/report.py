@@ -14,7 +14,7 @@ from mesotui.textfit import column, shorten
 from mesotui.validation import plural
 
 if TYPE_CHECKING:
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
 
 NAMES = ("side-effects", "due-calendar", "lot", "outcomes")
 

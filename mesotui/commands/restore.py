@@ -12,7 +12,7 @@ from mesotui.errors import MesoError, RecordFileError
 from mesotui.store import Store
 
 if TYPE_CHECKING:
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ from mesotui.engine.durable import backup_dir, list_backups
 from mesotui.store import record_path
 
 if TYPE_CHECKING:
-    from mesotui.cli import Context
+    from mesotui.commands.context import Context
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
