@@ -148,7 +148,7 @@ def test_a_failed_stop_decision_changes_neither_the_evaluation_nor_the_course(
 def test_each_save_is_announced_once_it_is_on_disk(store: Store) -> None:
     """The app's undo list hears of every save, grouped as it was written."""
     heard: list[tuple[str, ...]] = []
-    store.on_saved = lambda records: heard.append(tuple(r.id for r in records))
+    store.listeners.append(lambda saved: heard.append(tuple(r.id for r in saved.records)))
     patient_id = course_of_four(store)
     saved = store.record_evaluation(evaluation(patient_id, Decision.STOP, stop_reason="done"),
                                     TODAY)

@@ -74,7 +74,6 @@ async def test_undo_key_brightens_once_there_is_something_to_undo() -> None:
         held = app.store.patient(patient.id)
         app.store.update_patient(replace(held, notes="Moved to afternoons."), TODAY,
                                  reason="patient asked")
-        app.patient_changed(patient.id)  # what every save in the app does
         await settle(pilot)
         bar = app.screen.query_one(KeyBar)
         bar.render_line(0)

@@ -55,9 +55,8 @@ class Writer(Reader):
         super().__init__(engine)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.listeners: list[Callable[[Saved], None]] = []
-        """Told of each save once it is on disk (the app posts a message from it)."""
-        self.on_saved: Callable[[tuple[Record, ...]], None] | None = None
-        """Called with the records of each save made here (the app's undo list)."""
+        """Told of each save once it is on disk, once: the app's undo list remembers it, and
+        the app posts it to its screens as one message (tui/messages.py)."""
         self._staged: list[Record] = []
         self._loading = False
         self.records.load()
@@ -162,8 +161,6 @@ class Writer(Reader):
                 found.append(record)
         if settings:
             self.standings.clear()  # the clinic's default protocol may have changed
-        if mine and self.on_saved is not None:
-            self.on_saved(mine)
         event = Saved(tuple(found), frozenset(r.id if isinstance(r, Patient) else r.patient_id
                                               for r in found), settings, self._loading,
                       here=bool(mine) or settings)

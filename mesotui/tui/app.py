@@ -16,10 +16,11 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from mesotui.errors import MesoError
-from mesotui.store import Store
+from mesotui.store import Saved, Store
 from mesotui.tui import safe_text
 from mesotui.tui.crash import PlainCrash
 from mesotui.tui.keygate import KeyGate
+from mesotui.tui.messages import RecordSaved
 from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.undo import UndoList
 from mesotui.tui.widgets.keybar import MORE_KEY, KeyBar
@@ -58,6 +59,7 @@ class MesoApp(PlainCrash, App[None]):
                           + f"{self.db_label} · today {today:%a %d %b %Y}")
         self.set_class(view_only, "-view-only")
         self.undo_list = UndoList(store)
+        store.listeners.append(self.announce)
         self.keys = KeyGate(self)
 
     async def on_event(self, event: events.Event) -> None:
@@ -116,18 +118,14 @@ class MesoApp(PlainCrash, App[None]):
     def home(self) -> PatientsScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, PatientsScreen)), None)
 
-    def patient_changed(self, patient_id: str) -> None:
-        """A save touched this patient: refresh their row on the list beneath."""
-        if self.home:
-            self.home.refresh_patient(patient_id)
-        self.refresh_bindings()  # undo becomes available
-
-    def settings_changed(self) -> None:
-        """The protocol or due-soon window may have changed: recompute every row."""
-        if self.home:
-            self.home.reload()
-        if record := self.shown_record:
-            record.refresh_record()
+    def announce(self, saved: Saved) -> None:
+        """The store's one signal of a save (or, view-only, a new reading of the file): every
+        screen open hears of it as one message, and refreshes what it shows from it."""
+        if not (saved.records or saved.settings or saved.everyone):
+            return  # nothing shown changed (the clinic's pseudonym key, say)
+        for screen in self.screen_stack:
+            screen.post_message(RecordSaved(saved))
+        self.refresh_bindings()  # undo may have become available, or not
 
     def action_more_keys(self) -> None:
         """The bottom line's next page of keys (when they do not all fit its width)."""
@@ -175,10 +173,6 @@ class MesoApp(PlainCrash, App[None]):
             return
         if change is None:
             return
-        self.patient_changed(change.patient_id)
-        if record := self.shown_record:
-            record.refresh_record()
-        self.refresh_bindings()
         kept = ("It stays in the record, marked UNDONE." if " logged" in change.summary
                 or " recorded" in change.summary else "The record keeps both versions.")
         left = len(self.undo_list.changes)
@@ -234,7 +228,6 @@ class MesoApp(PlainCrash, App[None]):
             except MesoError as error:
                 self.notify(f"Nothing was imported: {error}", severity="error", markup=False)
                 return
-            self.settings_changed()  # every row of the list may have changed
             self.notify(f"Imported {len(found.patients)} patients and {len(found.sessions)} "
                         "sessions.", markup=False)
 

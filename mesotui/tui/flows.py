@@ -1,7 +1,8 @@
-"""What each action does: open the right form with a save closure, then refresh and say so.
+"""What each action does: open the right form with a save closure, then say what was saved.
 
 Forms only collect; these closures are where the store is called (screens collect, callers save).
-`done(message)` runs only after a successful save. Each flow imports its form when first
+`done(message)` runs only after a successful save; the screens refresh themselves from the
+save's own message (tui/messages.py). Each flow imports its form when first
 used, so starting the app pays only for the patient list.
 """
 
@@ -25,11 +26,11 @@ if TYPE_CHECKING:
 Done = Callable[[str], None]
 
 
-def _after(app: MesoApp, patient_id: str, done: Done,
-           say: Callable[[], str]) -> Callable[[object], None]:
+def _after(done: Done, say: Callable[[], str]) -> Callable[[object], None]:
+    """Once the form saved, say what it did (the screens refresh from the save's own message,
+    tui/messages.py)."""
     def finish(saved: object) -> None:
         if saved is not None:
-            app.patient_changed(patient_id)
             done(say())
     return finish
 
@@ -88,7 +89,7 @@ def log_session(app: MesoApp, patient_id: str, done: Done) -> None:
                        course=Course(schedule.given(given), store.protocol_in_force(patient),
                                      _banners(app, patient)))
     form.add_practitioner = _practitioner_adder(app)
-    app.push_screen(form, _after(app, patient_id, done, said))
+    app.push_screen(form, _after(done, said))
 
 
 def amend_session(app: MesoApp, session: Session, done: Done) -> None:
@@ -101,7 +102,7 @@ def amend_session(app: MesoApp, session: Session, done: Done) -> None:
         lots=store.recent_lots(), session=session,
         course=Course([], store.protocol_in_force(patient), _banners(app, patient)))
     form.add_practitioner = _practitioner_adder(app)
-    app.push_screen(form, _after(app, patient.id, done, lambda: (
+    app.push_screen(form, _after(done, lambda: (
         f"Session of {session.date} amended; the previous version is kept.")))
 
 
@@ -115,7 +116,7 @@ def void_session(app: MesoApp, session: Session, done: Done) -> None:
         "toward the schedule.",
         lambda reason: store.void_session(session.id, reason=reason, by=app.user),
         placeholder="e.g. entered twice")
-    app.push_screen(dialog, _after(app, session.patient_id, done, lambda: (
+    app.push_screen(dialog, _after(done, lambda: (
         f"Session of {session.date} voided; {_next_due(app, session.patient_id)}.")))
 
 
@@ -126,7 +127,6 @@ def add_patient(app: MesoApp, done: Callable[[Patient], None]) -> None:
 
     def finish(saved: Patient | None) -> None:
         if saved is not None:
-            app.patient_changed(saved.id)
             done(saved)
 
     app.push_screen(PatientForm(None, lambda p, _reason: store.add_patient(p, today, by=app.user),
@@ -140,7 +140,7 @@ def edit_patient(app: MesoApp, patient_id: str, done: Done) -> None:
     form = PatientForm(store.patient(patient_id), lambda p, reason: store.update_patient(
         p, today, reason=reason or "details edited", by=app.user), today=today,
         default_protocol=store.settings.protocol)
-    app.push_screen(form, _after(app, patient_id, done, lambda: "Patient details saved."))
+    app.push_screen(form, _after(done, lambda: "Patient details saved."))
 
 
 def change_course(app: MesoApp, patient_id: str, done: Done) -> None:
@@ -153,9 +153,8 @@ def change_course(app: MesoApp, patient_id: str, done: Done) -> None:
         return store.set_course_status(patient_id, status, on, reason=reason, today=app.today,
                                        by=app.user)
 
-    app.push_screen(CourseDialog(patient, save, today=app.today), _after(
-        app, patient_id, done, lambda: (
-            f"Course {store.patient(patient_id).status.value}; {_next_due(app, patient_id)}.")))
+    app.push_screen(CourseDialog(patient, save, today=app.today), _after(done, lambda: (
+        f"Course {store.patient(patient_id).status.value}; {_next_due(app, patient_id)}.")))
 
 
 def toggle_archive(app: MesoApp, patient_id: str, done: Done) -> None:
@@ -171,7 +170,7 @@ def toggle_archive(app: MesoApp, patient_id: str, done: Done) -> None:
                                    lambda reason: store.set_archived(patient_id, archive,
                                                                      reason=reason,
                                                                      by=app.user))
-    app.push_screen(dialog, _after(app, patient_id, done, lambda: f"{verb}d {patient.name}."))
+    app.push_screen(dialog, _after(done, lambda: f"{verb}d {patient.name}."))
 
 
 def edit_settings(app: MesoApp, done: Done) -> None:
@@ -181,7 +180,6 @@ def edit_settings(app: MesoApp, done: Done) -> None:
 
     def finish(saved: Settings | None) -> None:
         if saved is not None:
-            app.settings_changed()
             done("Settings saved.")
 
     app.push_screen(SettingsForm(store.settings, lambda s: store.save_settings(s, by=app.user)),
@@ -209,7 +207,7 @@ def consent(app: MesoApp, patient_id: str, done: Done) -> None:
                            practitioners=store.settings.practitioners,
                            default_practitioner=store.settings.default_practitioner)
     dialog.add_practitioner = _practitioner_adder(app)
-    app.push_screen(dialog, _after(app, patient_id, done, said))
+    app.push_screen(dialog, _after(done, said))
 
 
 def evaluate(app: MesoApp, patient_id: str, done: Done) -> None:
@@ -231,7 +229,7 @@ def evaluate(app: MesoApp, patient_id: str, done: Done) -> None:
         return (f"Evaluation recorded ({latest.decision.label.lower()}); "
                 f"{_next_due(app, patient_id)}.")
 
-    app.push_screen(form, _after(app, patient_id, done, said))
+    app.push_screen(form, _after(done, said))
 
 
 def amend_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
@@ -243,7 +241,7 @@ def amend_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
         e, today, reason=reason, by=e.practitioner), today=today,
         practitioners=store.settings.practitioners, evaluation=evaluation)
     form.add_practitioner = _practitioner_adder(app)
-    app.push_screen(form, _after(app, patient.id, done, lambda: (
+    app.push_screen(form, _after(done, lambda: (
         f"Evaluation of {evaluation.date} amended; the previous version is kept; "
         f"{_next_due(app, patient.id)}.")))
 
@@ -259,5 +257,5 @@ def void_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
         lambda reason: store.void_evaluation(evaluation.id, reason=reason,
                                             by=app.user),
         placeholder="e.g. entered for the wrong patient")
-    app.push_screen(dialog, _after(app, evaluation.patient_id, done, lambda: (
+    app.push_screen(dialog, _after(done, lambda: (
         f"Evaluation of {evaluation.date} voided; {_next_due(app, evaluation.patient_id)}.")))

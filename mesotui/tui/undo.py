@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
-from mesotui.store import Record, Store
+from mesotui.store import Record, Saved, Store
 
 UNDO_REASON = "undone with ctrl+z"
 """The reason an undo records: the record then shows "UNDONE", at once and after reopening."""
@@ -51,11 +51,14 @@ class UndoList:
         self.store = store
         self.changes: list[Change] = []
         self._undoing = False
-        store.on_saved = self._remember
+        store.listeners.append(self._remember)
 
-    def _remember(self, records: tuple[Record, ...]) -> None:
-        if self._undoing:
+    def _remember(self, saved: Saved) -> None:
+        """A save made here of patients' records (not settings, not an import) is undoable;
+        an undo's own save is not remembered."""
+        if self._undoing or not saved.here or not saved.records:
             return
+        records = saved.records
         first = records[0]
         patient_id = first.id if isinstance(first, Patient) else first.patient_id
         whose = "" if isinstance(first, Patient) else self.store.patient(patient_id).name

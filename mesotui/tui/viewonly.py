@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from mesotui.engine.replay import journal_path
 from mesotui.errors import MesoError
-from mesotui.store import Store
+from mesotui.store import Saved, Store
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -82,4 +82,4 @@ class Follower:
         old, self.app.store = self.app.store, store
         old.close()
         self.reloads += 1
-        self.app.settings_changed()  # every row and the record shown are read again
+        self.app.announce(Saved(everyone=True, here=False))  # every row and record read again

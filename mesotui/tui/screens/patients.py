@@ -14,6 +14,7 @@ from mesotui import findings
 from mesotui.errors import MesoError
 from mesotui.models import Card, Patient
 from mesotui.tui import flows
+from mesotui.tui.messages import RecordSaved
 from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.patient_list import QUICK_FILTERS, QUICK_SHORT, PatientList, Row
 from mesotui.tui.widgets.quickbar import QuickBar
@@ -71,6 +72,15 @@ class PatientsScreen(Screen[None]):
         rows = store.board(today, include_archived=True)
         self.patients.set_rows([Row.of(card, view) for card, view in rows], ordered=True)
         self._after_change()
+
+    @on(RecordSaved)
+    def _saved(self, event: RecordSaved) -> None:
+        """A save (here, or a new reading of the file): the rows it may have changed."""
+        if event.everyone:
+            self.reload()
+            return
+        for patient_id in sorted(event.saved.patients):
+            self.refresh_patient(patient_id)
 
     def refresh_patient(self, patient_id: str) -> None:
         """One patient changed: recompute their row only, so a save stays instant."""

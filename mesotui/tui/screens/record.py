@@ -16,6 +16,7 @@ from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.schedule import Outlook
 from mesotui.tui import flows, fmt
+from mesotui.tui.messages import RecordSaved
 from mesotui.tui.screens.record_text import (
     DECISION_SHORT,
     altered_text,
@@ -211,8 +212,13 @@ class RecordScreen(Screen[None]):
             return None
         return self.app.store.evaluation(self.evaluation_ids[table.cursor_row])
 
+    @on(RecordSaved)
+    def _saved(self, event: RecordSaved) -> None:
+        """A save (a form's, an undo, another window's): redraw if it touched this patient."""
+        if self.is_mounted and event.touches(self.patient_id):
+            self.refresh_record()
+
     def changed(self, message: str) -> None:
-        self.refresh_record()
         self.notify(message, markup=False)
 
     def action_back(self) -> None:
