@@ -88,6 +88,22 @@ def digest(number: int, action: str, at: str, by: str, reason: str,
     return hashlib.sha256(canonical(payload).encode("utf-8")).hexdigest()
 
 
+def chain_intact(doc: Any) -> bool:
+    """Whether a record document's stored revisions hold what their hashes were computed
+    over, each following the one before (its raw JSON, not parsed: the seals' content check)."""
+    try:
+        prev = ""
+        for revision in doc["history"]:
+            if revision["prev"] != prev or revision["hash"] != digest(
+                    revision["n"], revision["action"], revision["at"], revision["by"],
+                    revision["reason"], revision["data"], revision["prev"]):
+                return False
+            prev = revision["hash"]
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
 def append(history: tuple[Revision, ...], action: str, data: Mapping[str, Any], *,
            at: datetime, by: str = "", reason: str = "") -> tuple[Revision, ...]:
     """Return `history` with one more revision chained onto it.

@@ -84,7 +84,7 @@ def _check_seals(path: Path, loaded: replay.Loaded, report: Report) -> None:
     clinic = loaded.checkpoint_meta.get("clinic_id")
     key = keys.load(clinic) if isinstance(clinic, str) else None
     state, _seal = verify.inspect(path, loaded.image, loaded.checkpoint_meta,
-                                   loaded.tail.marks, whole=True,
+                                   loaded.tail.marks, whole=True, seen=loaded.seen,
                                    index_forged=_index_forged(path, loaded.image.raw, key))
     report.sealed = state.status
     report.notes.extend(findings.reseals(loaded.checkpoint_meta))

@@ -96,7 +96,8 @@ def restore(path: Path, backup: Path) -> Path | None:
         meta = image.meta()
         held = meta.get("feed_seq")
         meta["feed_seq"] = max(feed, held if isinstance(held, int) else 0)  # numbers only grow
-        seal = verify.for_restore(image, state, clinic, max(seq, replay.journal_seq(image)))
+        seal = verify.for_restore(path, image, state, clinic,
+                                  max(seq, replay.journal_seq(image)))
         return _swap_in(path, image, seal.seq if seal else seq + 1, Path(backup).name, seal)
     finally:
         lock.release()

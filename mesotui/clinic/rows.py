@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from mesotui import __version__
+from mesotui import __version__, history
 from mesotui.engine.layout import Layout
 from mesotui.models import Card
 from mesotui.schedule import Standing
@@ -60,7 +60,7 @@ LAYOUT = Layout(
     tables=("meta", "settings", "patients", "sessions", "evaluations"),
     lazy=("patients", "sessions"), chunked="sessions",
     records={"patients": "p", "sessions": "s", "evaluations": "e", "settings": "c"},
-    owner="patient_id", tag=rules_tag, read_row=read_row)
+    owner="patient_id", tag=rules_tag, read_row=read_row, intact=history.chain_intact)
 """The clinic's record file, as the engine is told of it."""
 
 

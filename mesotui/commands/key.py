@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,7 +61,14 @@ def run(args: argparse.Namespace, context: Context) -> int:
     destination = args.file.expanduser()
     if destination.exists():
         raise MesoError(f"{destination}: already exists; choose a new file (nothing written)")
-    seen, mac = keys.HighWater(clinic).read()
+    record = record_path(context.db_path)
+    if record.parent in Path(os.path.realpath(destination.absolute())).parents:
+        raise MesoError(f"{destination}: is inside the record's folder; keep the key apart "
+                        "from the record (another disk or a password manager), or it seals "
+                        "nothing against whoever holds the folder (nothing written)")
+    high = keys.HighWater(clinic, record)
+    seen, mac = high.read()
+    high.close()
     payload = (json.dumps({**key.to_data(), "seen": [seen, mac]}, indent=2) + "\n").encode()
     try:
         durable.atomic_write(destination, payload, keep_backup=False)
@@ -84,9 +92,7 @@ def _import(file: Path) -> int:
     keys.save(key)
     seen = data.get("seen")
     if isinstance(seen, list) and len(seen) == 2 and isinstance(seen[0], int):
-        high = keys.HighWater(key.clinic)  # the newest save the old laptop had seen
-        high.raise_to(seen[0], str(seen[1]))
-        high.close()
+        keys.raise_floor(key.clinic, seen[0], str(seen[1]))  # the old laptop's newest save
     print(f"The key of clinic {key.clinic} (fingerprint {key.fingerprint}) is kept in "
           f"{keys.keys_dir()}: this machine can now check and save its record file.")
     return 0
@@ -100,6 +106,11 @@ def _clinic_of(path: Path) -> str | None:
 def _new(context: Context, reason: str, *, confirmed: bool) -> int:
     """A new clinic key for a record file whose own key is lost: sealed anew as it stands."""
     with context.open_store() as store:
+        if store.integrity.ledger.found:
+            raise MesoError(f"{store.path.name if store.path else 'the record'}: it was "
+                            "changed outside mesotui (see mesotui check), and a new key would "
+                            "seal those changes as sound; restore a sound backup (mesotui "
+                            "restore), or bring the clinic key (nothing was changed)")
         if store.integrity.status != "no-key":
             raise MesoError(f"{store.path.name if store.path else 'the record'}: its clinic key "
                             "is on this machine (or it is not sealed yet), so it needs no new "

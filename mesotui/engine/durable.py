@@ -159,6 +159,12 @@ def protected(target: Path) -> str | None:
     lines, or a companion named after a record file. Symlinks are followed.
     """
     real = Path(os.path.realpath(target))
+    from mesotui.engine.keys import keys_dir  # it keeps its files with this module
+
+    folder = Path(os.path.realpath(keys_dir()))
+    if real == folder or folder in real.parents:
+        return ("it is in the folder that keeps the clinic keys, which must hold nothing "
+                "else; choose another place")
     for suffix in COMPANIONS:
         if real.name.endswith(suffix) and real.name != suffix:
             record = real.with_name(real.name.removesuffix(suffix))
@@ -241,8 +247,9 @@ def list_backups(path: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     prefix = f"{path.stem}-"
-    found = [p for p in folder.iterdir()
-             if p.name.startswith(prefix) and p.suffix == path.suffix and p.is_file()]
+    named = re.compile(re.escape(prefix) + r"\d{8}T\d{12}Z(-\d+)?" + re.escape(path.suffix))
+    found = [p for p in folder.iterdir()  # clinic-b.json's backups are not clinic.json's
+             if named.fullmatch(p.name) and p.is_file()]
     return sorted(found, key=lambda p: p.name[len(prefix):], reverse=True)
 
 

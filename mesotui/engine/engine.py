@@ -165,9 +165,11 @@ class Engine(Documents):
             if backend.pending() and backend.cheap(self.image):
                 self._checkpoint(backend)
             elif self.image.catalogue is None and not backend.pending() \
-                    and backend.cheap(self.image):
+                    and backend.cheap(self.image) and not self.integrity.unsealed:
                 # Read whole (no index, or one that failed): leave an index for the next
                 # start, written beside the file as it is; the file itself is not rewritten.
+                # Never while the read found changes no seal carries yet: an index would
+                # let every later open skip the comparison that found them.
                 backend.journal.index_only(self.image, self.describe)
         except StaleWriter:
             raise

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Collection
-from contextlib import suppress
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -87,16 +87,18 @@ class Journal:
         mark, sealed = (self.seal.mark(self.seq + 1, self.token, changes, replaced)
                         if self.seal else (None, None))
         line = entry_line(self.seq + 1, self.token, changes, mark)
-        fd = self._open_checked()
-        try:
-            written = 0
-            while written < len(line):  # a write may stop short (a size limit, a full disk)
-                written += os.write(fd, line[written:])
-            durable.full_fsync(fd)
-        except OSError as error:
-            self._dirty = True
-            self._roll_back(fd)
-            raise WriteFailed(self.path, _why(error)) from error
+        with _appending(self._open_raw()):  # checked and written as one, against any writer
+            self._check_alone("the save")
+            fd = self._open_checked()
+            try:
+                written = 0
+                while written < len(line):  # a write may stop short (a size limit, full disk)
+                    written += os.write(fd, line[written:])
+                durable.full_fsync(fd)
+            except OSError as error:
+                self._dirty = True
+                self._roll_back(fd)
+                raise WriteFailed(self.path, _why(error)) from error
         self._good += len(line)
         self.seq += 1
         self.entries += 1
@@ -252,6 +254,12 @@ class Journal:
         self._dirty = False
         return fd
 
+    def _open_raw(self) -> int | None:
+        try:
+            return self._open()
+        except OSError:
+            return None  # `_open_checked` reports it
+
     def _roll_back(self, fd: int) -> None:
         try:
             os.ftruncate(fd, self._good)
@@ -277,6 +285,36 @@ class Journal:
         if self._handle is not None:
             os.close(self._handle)
             self._handle = None
+
+
+@contextmanager
+def _appending(fd: int | None) -> Iterator[None]:
+    """Hold the journal exclusively while a writer checks it is as it left it and appends.
+
+    Two writers can only meet after the lock file was deleted (a second mesotui then takes a
+    new one): without this, both could check the journal between the other's check and write,
+    and both append the same save number. An advisory lock on the journal itself makes the
+    second wait, then see the first's line and refuse. Windows refuses to delete a lock file
+    held open, so there the lock file alone keeps writers apart.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    locked = False
+    if fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            locked = True
+        except OSError:
+            pass  # a file system without locks: the checks still run, as before
+    try:
+        yield
+    finally:
+        if locked:
+            with suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _refused(doing: str, reason: str) -> str:

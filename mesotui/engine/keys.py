@@ -3,10 +3,11 @@
 Each record file carries a random clinic id in its meta table; the key of that clinic lives
 in the user's config folder (`platformdirs`, 0700; the key file 0600), or in the folder
 `$MESOTUI_KEYS` names. Copying or editing the record folder alone therefore cannot forge the
-seals made with it (mesotui/engine/manifest.py). Beside each key, a high-water mark remembers the
-newest save this machine has seen of that clinic, so a file rolled back to an older copy, or
-a journal deleted or truncated, is noticed; and a list of the record paths each clinic was
-sealed at notices a sealed file replaced by an unsealed one.
+seals made with it (mesotui/engine/manifest.py). Beside the keys, a high-water mark per record
+file remembers the newest save this machine has seen of it, so a file rolled back to an older
+copy, or a journal deleted or truncated, is noticed; and a list of the record paths each
+clinic was sealed at notices a sealed file replaced by an unsealed one, or one that claims
+another clinic.
 
 Moving a clinic to a new laptop moves its key: `mesotui key export FILE` there, `mesotui key
 import FILE` here.
@@ -28,7 +29,7 @@ from mesotui.errors import MesoError
 
 ENV_KEYS = "MESOTUI_KEYS"
 FORMAT = "mesotui-clinic-key"
-_SEEN_WIDTH = 96
+_SEEN_WIDTH = 160
 """The high-water file is one fixed-width line, rewritten in place by one small write."""
 
 
@@ -126,8 +127,62 @@ def forget(key: ClinicKey) -> None:
     _key_file(key.clinic).unlink(missing_ok=True)
 
 
+Mark = tuple[int, str]
+"""A high-water mark: the newest save number seen, and that save's seal (its MAC)."""
+
+
+def _mark_file(path: Path) -> Path:
+    """The high-water mark of the record file at `path` (its real path): one per file, so a
+    copy of the clinic saved elsewhere (a stick taken to another room) never makes the
+    original look older than itself."""
+    import hashlib
+
+    return keys_dir() / f"at-{hashlib.sha256(str(path).encode()).hexdigest()[:32]}.seen"
+
+
+def _read_line(file: Path) -> tuple[int, str, str] | None:
+    try:
+        parts = file.read_text("ascii").split()
+        return int(parts[0]), parts[1] if len(parts) > 1 else "", \
+            parts[2] if len(parts) > 2 else ""
+    except (OSError, ValueError, UnicodeDecodeError, IndexError):
+        return None
+
+
+def seen_at(path: Path) -> tuple[int, str, str] | None:
+    """The newest save seen of the record file at `path`: (number, seal, clinic); None if
+    none. A reader takes it *before* it reads the file: any save that raised it since is then
+    in what it reads (its journal line is fsynced before the mark moves)."""
+    return _read_line(_mark_file(path))
+
+
+def floor(clinic: str) -> Mark:
+    """The newest save of `clinic` another machine had seen (carried by `key import`), or
+    that a mesotui from before per-file marks had seen: what a record file of that clinic
+    with no mark of its own here must not be older than. (0, "") if none."""
+    found = _read_line(keys_dir() / f"{clinic}.seen")
+    return (found[0], found[1]) if found else (0, "")
+
+
+def raise_floor(clinic: str, seq: int, mac: str) -> None:
+    """Remember that save `seq` of `clinic` was seen elsewhere (never lowered)."""
+    if seq <= floor(clinic)[0]:
+        return
+    durable.make_private_dir(keys_dir())
+    durable.atomic_write(keys_dir() / f"{clinic}.seen", f"{seq} {mac}\n".encode("ascii"),
+                         keep_backup=False, guard=False)
+
+
+def expected(path: Path, clinic: str, seen: tuple[int, str, str] | None) -> Mark:
+    """The save number the record file at `path`, of `clinic`, must not be older than:
+    its own mark (`seen`, as read before the file), else its clinic's floor."""
+    if seen is not None and seen[2] in (clinic, ""):
+        return seen[0], seen[1]
+    return floor(clinic)
+
+
 class HighWater:
-    """The newest save this machine has seen of a clinic: its number and its seal.
+    """The newest save this machine has seen of one record file: its number and its seal.
 
     Written after every save and checkpoint with one small in-place write: a process killed
     at any point leaves the old line or the new one, and the journal line it follows was
@@ -135,26 +190,23 @@ class HighWater:
     a power cut it may lag (never lead), which only delays noticing a rollback.
     """
 
-    def __init__(self, clinic: str) -> None:
-        self.path = keys_dir() / f"{clinic}.seen"
+    def __init__(self, clinic: str, path: Path) -> None:
+        self.clinic = clinic
+        self.record = path
+        self.path = _mark_file(path)
         self._fd: int | None = None
         self._last: int | None = None
         """The number this writer last wrote (it alone writes while it holds the lock)."""
 
-    def read(self) -> tuple[int, str]:
-        """(save number, its seal) seen last; (0, "") if none, or if the mark is unreadable."""
-        try:
-            line = self.path.read_text("ascii").strip()
-            seq, mac = line.split(" ")[:2]
-            return int(seq), mac
-        except (OSError, ValueError, UnicodeDecodeError):
-            return 0, ""
+    def read(self) -> Mark:
+        """(save number, its seal) seen last of this file; (0, "") if none."""
+        return expected(self.record, self.clinic, seen_at(self.record))
 
     def raise_to(self, seq: int, mac: str) -> None:
         """Remember save `seq` (with its seal) unless a newer one was seen; never fails a save."""
         if seq < (self._last if self._last is not None else self.read()[0]):
             return
-        line = f"{seq} {mac}".ljust(_SEEN_WIDTH - 1)[:_SEEN_WIDTH - 1] + "\n"
+        line = f"{seq} {mac} {self.clinic}".ljust(_SEEN_WIDTH - 1)[:_SEEN_WIDTH - 1] + "\n"
         try:
             if self._fd is None:
                 durable.make_private_dir(self.path.parent)

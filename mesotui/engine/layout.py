@@ -46,6 +46,8 @@ class Layout:
         owner: the field of a record naming the record it belongs to (its patient).
         tag: says which rules made the rows, given the checkpoint's small tables; an index
             made by other rules is not used (its rows would be stale).
+        intact: whether a record document's revisions hold the content they are hashed over
+            (each revision's hash recomputed); the seals cover the hashes, this their content.
         read_row: turns a row read at start-up (`[record id, *what it keeps]`, of `table`)
             into what the layer above keeps; raises ValueError (or KeyError, TypeError,
             IndexError) when it does not read, and the index is then taken as damaged.
@@ -58,6 +60,7 @@ class Layout:
     owner: str = "owner"
     tag: Callable[[Mapping[str, Any]], str] = lambda tables: ""
     read_row: Callable[[str, list[Any]], Any] = lambda table, row: row
+    intact: Callable[[Any], bool] = lambda doc: True
 
     @property
     def meta(self) -> str:

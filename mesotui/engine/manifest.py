@@ -93,9 +93,19 @@ def canonical(value: Any) -> str:
 
 
 def head_mac(key: bytes, clinic: str, token: str, head: dict[str, Any]) -> str:
-    """The seal of a checkpoint's head."""
-    return mac(key, "checkpoint", clinic, token, head["seq"], head["count"], head["set"],
-               head.get("findings") or {})
+    """The seal of a checkpoint's head (and, through its `meta` digest, of the meta table)."""
+    parts: list[Any] = ["checkpoint", clinic, token, head["seq"], head["count"], head["set"],
+                        head.get("findings") or {}]
+    if "meta" in head:  # heads from before it sealed no meta; a head stripped of it fails
+        parts.append(head["meta"])
+    return mac(key, *parts)
+
+
+def meta_digest(meta: dict[str, Any]) -> str:
+    """What a head seals of its checkpoint's meta table: all of it but the seal itself (the
+    save number, the clinic, every restore and reseal noted)."""
+    rest = {k: v for k, v in meta.items() if k != "seal"}
+    return hashlib.sha256(canonical(rest).encode()).hexdigest()
 
 
 def changes_digest(changes: Iterable[Any], layout: Layout) -> list[list[str]]:
@@ -137,7 +147,13 @@ class Ledger:
     found: dict[str, list[Any]] = field(default_factory=dict)
 
     def add(self, record: str, code: str, seq: int, patient: str = "") -> bool:
-        """Note a finding once; True if it is new."""
+        """Note a finding once; True if it is new. The file can have several (one of each
+        kind: an older copy put back whose meta was edited too)."""
+        if record == FILE:
+            base = code.split(":", 1)[0]
+            if FILE in self.found and str(self.found[FILE][0]).split(":", 1)[0] == base:
+                return False  # sealed so by an earlier mesotui, one file finding only
+            record = f"{FILE}:{base}"
         if record in self.found and self.found[record][0] == code:
             return False
         self.found[record] = [code, seq, patient]
@@ -149,7 +165,7 @@ class Ledger:
                 self.found[record] = list(value[:3]) + [""] * (3 - len(value[:3]))
 
     def findings(self) -> list[Finding]:
-        return [Finding("" if record == FILE else record, describe(code, seq), patient)
+        return [Finding("" if record.startswith(FILE) else record, describe(code, seq), patient)
                 for record, (code, seq, patient, *_rest) in sorted(self.found.items())]
 
 
@@ -166,6 +182,13 @@ CODES = {
              "deleted or truncated journal)",
     "index": "the start-up index was altered outside mesotui (ignored; the file is read whole)",
     "rekeyed": "sealed anew with a new clinic key: its history before is not checked",
+    "meta": "the record file's meta table (its save number, clinic, restores or reseals "
+            "noted) was altered outside mesotui",
+    "claims": "the record file claims another clinic than the one sealed at this path on "
+              "this machine (its clinic id was altered outside mesotui, or another clinic's "
+              "file was put here)",
+    "unchecked": "restored from a backup that carries no seal (made before seals, or with "
+                 "its seal removed): what it holds could not be checked",
 }
 
 

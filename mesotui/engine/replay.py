@@ -11,7 +11,6 @@ is never replayed onto another file.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from mesotui.engine import durable
+from mesotui.engine import durable, keys
 from mesotui.engine.checkpoint import read_checkpoint
 from mesotui.engine.image import Image, index_path
 from mesotui.engine.layout import Layout, Write
@@ -91,6 +90,8 @@ class Loaded:
     identity: Identity | None = None
     checkpoint_meta: dict[str, Any] = field(default_factory=dict)
     """The checkpoint's meta table as read, before any journal entry was applied."""
+    seen: tuple[int, str, str] | None = None
+    """This machine's high-water mark of the file, read before the file was (keys.seen_at)."""
 
 
 def replay(path: Path, image: Image) -> Tail:
@@ -169,6 +170,7 @@ def load(path: Path, layout: Layout, *, prove: bool = True, use_index: bool = Tr
     """
     for _attempt in range(10):
         before = identity(path)
+        seen = keys.seen_at(path)  # first: a save that raised it is then in what is read
         image = read_checkpoint(path, layout, prove=prove, use_index=use_index)
         if image is None:
             if identity(path) != before:
@@ -191,7 +193,7 @@ def load(path: Path, layout: Layout, *, prove: bool = True, use_index: bool = Tr
                                     "copied over?); nothing was replayed; restore a backup "
                                     "with mesotui restore") from None
         if identity(path) == before:
-            return Loaded(image, tail, before, checkpoint_meta)
+            return Loaded(image, tail, before, checkpoint_meta, seen)
         image.source.close()
     raise RecordFileError(path, "kept changing while being read; try again")
 
@@ -207,24 +209,3 @@ def evidence(path: Path) -> str:
     if any(path.parent.glob(f"{path.stem}.replaced-*{path.suffix}")):
         found.append("a replaced copy kept by a restore")
     return " and ".join(found)
-
-
-_JOURNAL_SEQ = re.compile(rb'"journal_seq":(\d+)')
-
-
-def newest_seq(path: Path) -> int:
-    """The newest save number on disk now: the journal's last whole entry, else the
-    checkpoint's. A reader that met a writer mid-save asks this before crying rollback."""
-    newest = 0
-    try:
-        with path.open("rb") as handle:
-            found = _JOURNAL_SEQ.search(handle.read(65536))
-        newest = int(found.group(1)) if found else 0
-        lines = journal_path(path).read_bytes().split(b"\n")[:-1]
-    except OSError:
-        return newest
-    for line in reversed(lines):
-        entry = _entry(line.partition(b" ")[2])
-        if entry is not None:
-            return max(newest, entry["seq"])
-    return newest

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mesotui.engine import manifest
@@ -36,6 +37,9 @@ class State:
     """sealed (checked with its key), no-key (sealed, key not on this machine), unsealed."""
     ledger: Ledger = field(default_factory=Ledger)
     clinic: str = ""
+    unsealed: list[str] = field(default_factory=list)
+    """Findings made by this read that no seal of the file carries yet: until a save seals
+    them in, the file must be read whole again (no start-up index may skip them)."""
 
     @property
     def checkable(self) -> bool:
@@ -45,7 +49,8 @@ class State:
 class Seal:
     """The manifest of one open, sealed record file, kept up to date by every save."""
 
-    def __init__(self, key: ClinicKey, layout: Layout, *, seq: int, total: int, count: int,
+    def __init__(self, key: ClinicKey, layout: Layout, path: Path, *, seq: int, total: int,
+                 count: int,
                  chain: str, ledger: Ledger, records: Callable[[], dict[str, Entry]],
                  pending: Iterable[tuple[str, Any]] = ()) -> None:
         self.key, self.layout = key, layout
@@ -55,7 +60,9 @@ class Seal:
         self._records: dict[str, Entry] | None = None
         self._pending = list(pending)
         """(table, document) written since the checkpoint whose list is not loaded yet."""
-        self.high = HighWater(key.clinic)
+        self.high = HighWater(key.clinic, path)
+        self.carried: set[str] = set()
+        """Findings some seal of the file already carries; the next save seals the rest."""
 
     def records(self) -> dict[str, Entry]:
         """The list as of now: the checkpoint's (parsed when first needed), updated since."""
@@ -99,6 +106,9 @@ class Seal:
             total += term(self.key.secret, found.record, new)
             updates[found.record] = new
         total %= MOD
+        for record, value in self.ledger.found.items():  # found at the open: sealed now
+            if record not in self.carried and record not in find:
+                find[record] = value
         sealed: dict[str, Any] = {"set": f"{total:064x}", "count": count}
         if find:
             sealed["find"] = find
@@ -109,6 +119,7 @@ class Seal:
             records.update(updates)
             self.total, self.count, self.chain, self.seq = total, count, sealed["mac"], seq
             self.ledger.merge(find)
+            self.carried.update(find)
             self.high.raise_to(seq, sealed["mac"])
 
         return sealed, written
@@ -132,16 +143,19 @@ class Seal:
             records[found.record] = found.entry(letters[table])
             total += term(self.key.secret, found.record, records[found.record])
         total %= MOD
-        head: dict[str, Any] = {"v": 1, "seq": seq, "count": count, "set": f"{total:064x}",
-                                "findings": dict(self.ledger.found)}
-        head["mac"] = manifest.head_mac(self.key.secret, self.key.clinic, token, head)
         meta = image.meta()
-        meta["clinic_id"], meta["seal"] = self.key.clinic, head
+        meta["clinic_id"] = self.key.clinic
+        head: dict[str, Any] = {"v": 2, "seq": seq, "count": count, "set": f"{total:064x}",
+                                "findings": dict(self.ledger.found),
+                                "meta": manifest.meta_digest(meta)}
+        head["mac"] = manifest.head_mac(self.key.secret, self.key.clinic, token, head)
+        meta["seal"] = head
         image.apply([(MANIFEST, "1", {"records": records})])
 
         def written() -> None:
             self._records = records
             self.total, self.count, self.chain, self.seq = total, count, head["mac"], seq
+            self.carried = set(head["findings"])
             self.high.raise_to(seq, head["mac"])
 
         return written

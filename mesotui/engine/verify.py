@@ -21,8 +21,8 @@ from mesotui.errors import MesoError
 
 
 def inspect(path: Path, image: Image, checkpoint_meta: dict[str, Any], marks: list[Marked],
-            *, whole: bool, index_forged: bool = False, against_seen: bool = True
-            ) -> tuple[State, Seal | None]:
+            *, whole: bool, index_forged: bool = False, against_seen: bool = True,
+            seen: tuple[int, str, str] | None = None) -> tuple[State, Seal | None]:
     """Check the seal of a record as loaded; return what was found, and the seal to save with
     (None when the file is unsealed, or its key is not on this machine).
 
@@ -33,54 +33,78 @@ def inspect(path: Path, image: Image, checkpoint_meta: dict[str, Any], marks: li
             index): then every record is compared with the manifest too.
         against_seen: compare its save number with the newest seen here (not for a backup
             about to be restored: it is older by design).
+        seen: this machine's mark of the file as read *before* the file (`Loaded.seen`).
     """
     state = State()
     clinic = checkpoint_meta.get("clinic_id")
     ledger = state.ledger
+    here = keys.sealed_at(path)
     if not isinstance(clinic, str):
-        if keys.sealed_at(path):
+        if here:
             ledger.add(FILE, "unsealed", manifest_seq(checkpoint_meta, marks))
         return state, None
-    state.clinic = clinic
     key = keys.load(clinic)
+    if key is None and here and here != clinic and (held := keys.load(here)) is not None:
+        # Not a lost key: the file names a clinic unknown here, at a path this machine sealed
+        # as a clinic whose key it holds. Checked with that key, as what it claims to be.
+        ledger.add(FILE, f"claims:it names clinic {clinic[:12]}, this path was sealed as "
+                         f"clinic {here[:12]}", manifest_seq(checkpoint_meta, marks))
+        clinic, key = here, held
+    state.clinic = clinic
     if key is None:
         state.status = "no-key"
         return state, None
     state.status = "sealed"
     head = checkpoint_meta.get("seal")
-    seq = manifest_seq(checkpoint_meta, marks)
     if not isinstance(head, dict) or not {"seq", "count", "set", "mac"} <= set(head):
+        seq = manifest_seq(checkpoint_meta, marks)
         ledger.add(FILE, "unsealed", seq)
         head = {"seq": 0, "count": 0, "set": "0" * 64, "mac": "", "findings": {}}
-    elif head["mac"] != manifest.head_mac(key.secret, clinic,
-                                          str(checkpoint_meta.get("checkpoint") or ""), head):
-        ledger.add(FILE, "head", seq)
+    else:
+        # The save number is the one the MACs prove (the head's, then the journal's), never
+        # the meta table's own `journal_seq`, which must agree with it.
+        seq = marks[-1].seq if marks else _int(head["seq"])
+        if head["mac"] != manifest.head_mac(key.secret, clinic,
+                                            str(checkpoint_meta.get("checkpoint") or ""), head):
+            ledger.add(FILE, "head", seq)
+        elif (head.get("meta", manifest.meta_digest(checkpoint_meta))
+              != manifest.meta_digest(checkpoint_meta)
+              or checkpoint_meta.get("journal_seq") != head["seq"]):
+            ledger.add(FILE, "meta", seq)
+    sealed = dict(head.get("findings") or {})
     ledger.merge(head.get("findings"))
     chain, total, count = str(head["mac"]), _int(head["set"]), _int(head["count"])
     for number, marked in enumerate(marks, start=1):
-        sealed = marked.mark
-        if not isinstance(sealed, dict) or not isinstance(sealed.get("mac"), str):
+        _content(ledger, marked.changes, marked.seq, image.layout)
+        mark = marked.mark
+        if not isinstance(mark, dict) or not isinstance(mark.get("mac"), str):
             ledger.add(FILE, f"journal:entry {number} carries no seal", marked.seq)
             _flag(ledger, marked.changes, "altered", marked.seq, image.layout)
             continue
-        if sealed["mac"] != manifest.entry_mac(key.secret, clinic, marked.seq,
-                                               marked.checkpoint, chain, sealed,
-                                               marked.changes, image.layout):
+        if mark["mac"] != manifest.entry_mac(key.secret, clinic, marked.seq,
+                                             marked.checkpoint, chain, mark,
+                                             marked.changes, image.layout):
             ledger.add(FILE, f"journal:entry {number}", marked.seq)
             _flag(ledger, marked.changes, "altered", marked.seq, image.layout)
-        ledger.merge(sealed.get("find"))
-        chain, total, count = sealed["mac"], _int(sealed.get("set")), _int(sealed.get("count"))
-    seen = HighWater(clinic).read()[0] if against_seen else 0
-    if seq < seen and _newest(path) < seen:  # not a writer's save landing as we read
-        ledger.add(FILE, f"older:it holds saves up to #{seq}, #{seen} was seen", seen)
+        if isinstance(mark.get("find"), dict):
+            sealed.update(mark["find"])
+        ledger.merge(mark.get("find"))
+        chain, total, count = mark["mac"], _int(mark.get("set")), _int(mark.get("count"))
+    if against_seen:
+        newest = keys.expected(path, clinic, seen)[0]
+        if seq < newest:
+            ledger.add(FILE, f"older:it holds saves up to #{seq}, #{newest} was seen", newest)
     if index_forged:
         ledger.add(FILE, "index", seq)
     table = _records_of(image)
     if whole:
         compare(key.secret, head, table, marks, image, ledger, seq)
+    state.unsealed = sorted(set(ledger.found) - set(sealed))
     pending = [(t, doc) for m in marks for t, _d, doc in m.changes if t in image.layout.records]
-    return state, Seal(key, image.layout, seq=seq, total=total, count=count, chain=chain,
-                       ledger=ledger, records=table, pending=pending)
+    seal = Seal(key, image.layout, path, seq=seq, total=total, count=count, chain=chain,
+                ledger=ledger, records=table, pending=pending)
+    seal.carried = set(sealed)
+    return state, seal
 
 
 def compare(secret: bytes, head: dict[str, Any], table: Callable[[], dict[str, Entry]],
@@ -109,18 +133,13 @@ def compare(secret: bytes, head: dict[str, Any], table: Callable[[], dict[str, E
             elif found.number < entry[1]:
                 ledger.add(found.record, f"dropped:{found.number} of {entry[1]} kept", seq,
                            patient)
-            elif (found.number, found.head) != (entry[1], entry[2]):
+            elif (found.number, found.head) != (entry[1], entry[2]) \
+                    or not image.layout.intact(doc):
                 ledger.add(found.record, "altered", seq, patient)
     for record, entry in records.items():
         if record not in held:
             ledger.add(record, "missing", seq, entry[3] if len(entry) > 3 and entry[3]
                        else record)
-
-
-def _newest(path: Path) -> int:
-    from mesotui.engine.replay import newest_seq  # the reader of the file, which imports this
-
-    return newest_seq(path)
 
 
 def manifest_seq(meta: dict[str, Any], marks: list[Marked]) -> int:
@@ -141,6 +160,15 @@ def _records_of(image: Image) -> Callable[[], dict[str, Entry]]:
     return load
 
 
+def _content(ledger: Ledger, changes: list[Write], seq: int, layout: Layout) -> None:
+    """A journal entry's records whose revisions do not hold the content they are hashed
+    over (edited with their hashes left as they were)."""
+    for table, _doc_id, doc in changes:
+        if table in layout.records and not layout.intact(doc) \
+                and (found := latest(doc, layout.owner)):
+            ledger.add(found.record, "altered", seq, found.patient or found.record)
+
+
 def _flag(ledger: Ledger, changes: list[Write], code: str, seq: int, layout: Layout) -> None:
     for table, _doc_id, doc in changes:
         if table in layout.records and (found := latest(doc, layout.owner)):
@@ -154,7 +182,8 @@ def _int(value: Any) -> int:
         return -1
 
 
-def fresh(image: Image, key: ClinicKey, seq: int, ledger: Ledger | None = None) -> Seal:
+def fresh(path: Path, image: Image, key: ClinicKey, seq: int,
+          ledger: Ledger | None = None) -> Seal:
     """A seal for a record never sealed before (a new clinic, an upgrade, a restored unsealed
     backup): its list made from the records it holds."""
     records: dict[str, Entry] = {}
@@ -164,7 +193,7 @@ def fresh(image: Image, key: ClinicKey, seq: int, ledger: Ledger | None = None) 
         for doc in image.docs(table, ids):
             if found := latest(doc, owner):
                 records[found.record] = found.entry(letters[table])
-    return Seal(key, image.layout, seq=seq, total=manifest.set_of(key.secret, records),
+    return Seal(key, image.layout, path, seq=seq, total=manifest.set_of(key.secret, records),
                 count=len(records), chain="", ledger=ledger or Ledger(), records=lambda: records)
 
 
@@ -172,7 +201,8 @@ def open_seal(path: Path, loaded: Any) -> tuple[State, Seal | None]:
     """Check the seal of a record file as loaded (see `inspect`)."""
     image = loaded.image
     return inspect(path, image, loaded.checkpoint_meta, loaded.tail.marks,
-                   whole=image.catalogue is None, index_forged=image.index_altered)
+                   whole=image.catalogue is None, index_forged=image.index_altered,
+                   seen=loaded.seen)
 
 
 def begin(path: Path, image: Image, state: State, seq: int,
@@ -183,22 +213,33 @@ def begin(path: Path, image: Image, state: State, seq: int,
     (`first_note`)."""
     key = key or keys.create()
     state.status, state.clinic = "sealed", key.clinic
-    return fresh(image, key, seq, state.ledger)
+    return fresh(path, image, key, seq, state.ledger)
 
 
-def for_restore(image: Image, state: State, clinic: str | None, seq: int) -> Seal | None:
+def for_restore(path: Path, image: Image, state: State, clinic: str | None,
+                seq: int) -> Seal | None:
     """The seal a restored record gets: its backup's list and findings carried (a backup
     altered outside mesotui stays flagged once restored), under a save number above any seen,
     so the restore is recorded, not mistaken for an older file put back. None when the clinic
     was never sealed.
 
+    A backup that carries no seal, restored into a clinic sealed here, is sealed as it is but
+    with a finding that stays: what it holds could not be checked (it may be from before
+    seals, or a forgery with its seal stripped).
+
+    Args:
+        state: what `inspect` found of the backup.
+        clinic: the clinic of the record file it replaces (None if unknown).
+
     Raises:
         MesoError: the backup is another clinic's, or this machine lacks the clinic key.
     """
     own = state.clinic or None
+    clinic = clinic or keys.sealed_at(path)
     if clinic and own and own != clinic:
         raise MesoError("the backup belongs to another clinic (another clinic key); nothing "
                         "was changed")
+    sealed_here = clinic is not None
     clinic = clinic or own
     if clinic is None:
         return None
@@ -207,11 +248,15 @@ def for_restore(image: Image, state: State, clinic: str | None, seq: int) -> Sea
         raise MesoError("this machine does not have the clinic key of this record file, so "
                         "the restored file could not be sealed; bring it with mesotui key "
                         "import FILE (nothing was changed)")
-    seq = max(seq, HighWater(clinic).read()[0]) + 1
-    if state.status != "sealed":  # a backup from before seals: sealed now, as it is
-        return fresh(image, key, seq, state.ledger)
+    high = HighWater(clinic, path)
+    seq = max(seq, high.read()[0]) + 1
+    high.close()
+    if state.status != "sealed":  # a backup that carries no seal
+        if sealed_here:
+            state.ledger.add(FILE, "unchecked", seq)
+        return fresh(path, image, key, seq, state.ledger)
     records = dict(_records_of(image)())
-    return Seal(key, image.layout, seq=seq, total=manifest.set_of(key.secret, records),
+    return Seal(key, image.layout, path, seq=seq, total=manifest.set_of(key.secret, records),
                 count=len(records), chain="", ledger=state.ledger, records=lambda: records)
 
 
