@@ -43,10 +43,14 @@ class Backup:
     saved: datetime
     patients: int
     sessions: int
+    sealed: bool = True
+    """False: it carries no seal (from before seals, or stripped of it): restored into a
+    sealed clinic, it stays flagged, since what it holds cannot be checked."""
 
     def describe(self) -> str:
+        unsealed = "" if self.sealed else " · carries no seal: its content cannot be checked"
         return (f"{self.saved:%Y-%m-%d %H:%M:%S} UTC · {self.patients} patients, "
-                f"{self.sessions} sessions · {self.path.name}")
+                f"{self.sessions} sessions{unsealed} · {self.path.name}")
 
 
 def sound_backups(path: Path, limit: int = 10) -> list[Backup]:
@@ -62,7 +66,7 @@ def sound_backups(path: Path, limit: int = 10) -> list[Backup]:
         except MesoError:
             continue
         found.append(Backup(candidate, _saved_at(candidate), len(store.patients()),
-                            len(store.sessions())))
+                            len(store.sessions()), store.integrity.status != "unsealed"))
         if len(found) == limit:
             break
     return found

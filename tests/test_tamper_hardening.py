@@ -150,6 +150,8 @@ def test_a_forged_unsealed_backup_restored_by_mesotui_is_flagged(
         data["sessions"].pop(doc_of(data, "sessions", "S-00001-03")[0])
 
     edit(forged, strip)
+    code, out, _err = run(capsys, "restore", "--db", str(clinic))
+    assert code == 0 and "carries no seal" in out.split("\n")[1]  # said where it is listed
     code, out, _err = run(capsys, "restore", "--db", str(clinic), str(forged), "--yes")
     assert code == 0 and "Restored" in out
     code, err = check(clinic, capsys)

@@ -75,7 +75,8 @@ def test_an_edit_made_outside_mesotui_is_detected(tmp_path: Path, clock: FixedCl
     path.write_text(json.dumps(data))
     with Store.open(path, clock=clock) as reopened:
         assert reopened.session(session.id).volume_ml == 0.5
-        assert reopened.altered(session.id) == ["revision 1 was altered outside mesotui"]
+        assert reopened.altered(session.id)[0] == "revision 1 was altered outside mesotui"
+        assert reopened.altered(session.id)[1].startswith("altered outside mesotui")  # sealed
         assert reopened.altered(patient.id) == []
 
 
