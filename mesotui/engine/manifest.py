@@ -184,9 +184,8 @@ CODES = {
     "rekeyed": "sealed anew with a new clinic key: its history before is not checked",
     "meta": "the record file's meta table (its save number, clinic, restores or reseals "
             "noted) was altered outside mesotui",
-    "claims": "the record file claims another clinic than the one sealed at this path on "
-              "this machine (its clinic id was altered outside mesotui, or another clinic's "
-              "file was put here)",
+    "claims": "the record file claims another clinic than the one sealed at this path here "
+              "(its clinic id altered outside mesotui, or another clinic's file put here)",
     "unchecked": "restored from a backup that carries no seal (made before seals, or with "
                  "its seal removed): what it holds could not be checked",
 }

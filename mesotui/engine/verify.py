@@ -47,8 +47,8 @@ def inspect(path: Path, image: Image, checkpoint_meta: dict[str, Any], marks: li
     if key is None and here and here != clinic and (held := keys.load(here)) is not None:
         # Not a lost key: the file names a clinic unknown here, at a path this machine sealed
         # as a clinic whose key it holds. Checked with that key, as what it claims to be.
-        ledger.add(FILE, f"claims:it names clinic {clinic[:12]}, this path was sealed as "
-                         f"clinic {here[:12]}", manifest_seq(checkpoint_meta, marks))
+        ledger.add(FILE, f"claims:it names {clinic[:12]}, sealed here as {here[:12]}",
+                   manifest_seq(checkpoint_meta, marks))
         clinic, key = here, held
     state.clinic = clinic
     if key is None:
