@@ -151,6 +151,15 @@ _RECORD_HEAD = re.compile(rb'\{\s*"[A-Za-z_][A-Za-z0-9_]*"\s*:\s*\{\s*("\d+"|\})
 _JOURNAL_HEAD = re.compile(rb"[0-9a-f]{32} \{")
 
 
+_GUARDED: list[Callable[[], Path]] = []
+"""Folders nothing but their owner may write into (the clinic keys': mesotui/engine/keys.py)."""
+
+
+def guard_folder(where: Callable[[], Path]) -> None:
+    """Have `protected` refuse any target inside the folder `where()` names when asked."""
+    _GUARDED.append(where)
+
+
 def protected(target: Path) -> str | None:
     """Why `target` must never be replaced by anything but the record's own writer, or None.
 
@@ -159,12 +168,11 @@ def protected(target: Path) -> str | None:
     lines, or a companion named after a record file. Symlinks are followed.
     """
     real = Path(os.path.realpath(target))
-    from mesotui.engine.keys import keys_dir  # it keeps its files with this module
-
-    folder = Path(os.path.realpath(keys_dir()))
-    if real == folder or folder in real.parents:
-        return ("it is in the folder that keeps the clinic keys, which must hold nothing "
-                "else; choose another place")
+    for where in _GUARDED:
+        folder = Path(os.path.realpath(where()))
+        if real == folder or folder in real.parents:
+            return ("it is in the folder that keeps the clinic keys, which must hold nothing "
+                    "else; choose another place")
     for suffix in COMPANIONS:
         if real.name.endswith(suffix) and real.name != suffix:
             record = real.with_name(real.name.removesuffix(suffix))

@@ -41,6 +41,9 @@ def keys_dir() -> Path:
     return platformdirs.user_config_path("mesotui", appauthor=False) / "keys"
 
 
+durable.guard_folder(keys_dir)  # no export or other guarded write ever lands among the keys
+
+
 def new_clinic_id() -> str:
     return secrets.token_hex(16)
 
