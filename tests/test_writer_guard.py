@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from mesotui.cli import main
-from mesotui.engine import replay
 from mesotui.errors import WriteFailed
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock, make_patient

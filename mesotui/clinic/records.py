@@ -64,14 +64,18 @@ class Records:
 
     # -- loading --------------------------------------------------------------------------
 
-    def load(self) -> None:
-        """Index what the engine holds; a patient or evaluation that does not parse is
-        corruption. Without a start-up index every session is summarised here too."""
+    def release(self) -> None:
+        """Let go of every record held (the store was closed; see `Image.release`)."""
         for held in (self.patients, self.cards, self.stored_standings, self.sessions,
                      self.evaluations, self.evaluations_of, self._summaries, self._owner):
             held.clear()
         self.changed_owners.clear()
         self._known = False
+
+    def load(self) -> None:
+        """Index what the engine holds; a patient or evaluation that does not parse is
+        corruption. Without a start-up index every session is summarised here too."""
+        self.release()
         image = self.engine.image
         try:
             with no_gc():

@@ -83,7 +83,12 @@ class Writer(Reader):
             StaleWriter: another writer may have written the file meanwhile (a deleted lock,
                 a replaced file): nothing was written over it, and this says so.
         """
-        self.engine.close(fold=fold)
+        try:
+            self.engine.close(fold=fold)
+        finally:
+            if self.engine.path is not None:  # a record file's store: let go of its records
+                self.records.release()
+                self.standings.reset()
 
     def __enter__(self) -> Writer:
         return self

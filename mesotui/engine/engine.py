@@ -157,6 +157,9 @@ class Engine(Documents):
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
+            if self.path is not None:  # a file's engine: nothing reads it once closed
+                self.image.release()
+                self.listeners.clear()
 
     def _close_fold(self, backend: FileBackend) -> None:
         from mesotui.engine.journal import StaleWriter

@@ -73,6 +73,20 @@ class Image:
         image did not come from an index). Waits for the proof."""
         return None if self.catalogue is None else self.source.why_not()
 
+    def release(self) -> None:
+        """Let go of every document and byte held (the record was closed). The image is part
+        of reference cycles the garbage collector may never see (a store's objects are frozen
+        out of its sight, `checkpoint.no_gc`): without this, each store opened and closed in
+        one process, as a view-only window does at every save it follows, would stay in
+        memory for good."""
+        for held in (self.tables, self.stored, self.changed, self.ids):
+            held.clear()
+        self.order = []
+        if self.catalogue is not None:
+            self.catalogue.release()
+        self.catalogue = None
+        self.source = BytesSource(b"")
+
     @property
     def raw(self) -> bytes:
         """The whole checkpoint as bytes (read again from the file if it is not held)."""

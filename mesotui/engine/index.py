@@ -62,6 +62,11 @@ class Catalogue:
     _image: Image | None = field(default=None, repr=False)
     on_rows: Callable[[list[list[Any]]], None] | None = None
 
+    def release(self) -> None:
+        """Let go of every row held (the record was closed; see `Image.release`)."""
+        self.rows.clear()
+        self._rest, self._image, self.on_rows = [], None, None
+
     @property
     def _pending(self) -> list[bytes]:
         if isinstance(self._rest, memoryview):
