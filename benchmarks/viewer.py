@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -45,6 +46,11 @@ def _show(self, store, seen):
     shown(self, store, seen)
     log.write(f"{time.time()}\\n")  # when each new reading was on screen
 viewonly.Follower._show = _show
+started = viewonly.Follower.start
+def start(self, *args, **kwargs):
+    started(self, *args, **kwargs)
+    log.write("ready\\n")  # the window is on screen and following
+viewonly.Follower.start = start
 app = MesoApp(Store.open(Path(sys.argv[1]), readonly=True), date(2026, 1, 15), view_only=True)
 app.run(headless=True)
 """
@@ -64,6 +70,16 @@ def save_times(store: Store, patient_ids: list[str], count: int, start: int,
         saved_at.append(time.time())
         time.sleep(0.05)  # a clinic saves now and then, not in a tight loop
     return times
+
+
+def _wait_for(log: Path, shown: Callable[[list[str]], bool], limit: float = 60) -> None:
+    """Wait until the viewer's log shows what is asked (on a loaded machine a window takes
+    longer than usual to start and to follow); give up after `limit` seconds."""
+    give_up = time.monotonic() + limit
+    while time.monotonic() < give_up:
+        if shown(log.read_text().split() if log.exists() else []):
+            return
+        time.sleep(0.1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,15 +105,18 @@ def main(argv: list[str] | None = None) -> int:
             done += args.saves
             viewer = subprocess.Popen([sys.executable, "-c", VIEWER, str(db), str(log)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(3)  # the viewer is up and following
+            _wait_for(log, lambda lines, n=_block: lines.count("ready") > n)  # it follows
             with_viewer += save_times(store, ids, args.saves, done, saved_at)
             done += args.saves
-            time.sleep(1)
+            last = saved_at[-1]
+            _wait_for(log, lambda lines, last=last: any(float(t) >= last for t in lines
+                                                        if t != "ready"))
             viewer.terminate()
             viewer.wait(10)
     finally:
         store.close()
-    shown = [float(line) for line in log.read_text().split()] if log.exists() else []
+    shown = [float(line) for line in log.read_text().split() if line != "ready"] \
+        if log.exists() else []
     lags = [min((t for t in shown if t >= s), default=float("nan")) - s for s in saved_at]
     lags = [lag for lag in lags if lag == lag]
     figures = {
