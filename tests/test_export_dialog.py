@@ -13,7 +13,7 @@ from textual.app import App
 from textual.widgets import Input, Select, Static
 
 from mesotui.export import ExportRequest
-from mesotui.interop.render import FORMATS
+from mesotui.interop.formats import FORMATS
 from mesotui.paths import default_export_dir
 from mesotui.tui.screens.dialogs import ConfirmDialog
 from mesotui.tui.screens.export_dialog import ExportChoice, ExportDialog

@@ -20,8 +20,7 @@ import pytest
 
 from mesotui import export
 from mesotui.commands.context import Context, demo_store
-from mesotui.interop import ics
-from mesotui.interop.render import render
+from mesotui.interop import formats, ics
 from mesotui.store import Store
 from mesotui.vocab import CourseStatus
 from tests.conftest import TODAY
@@ -41,7 +40,7 @@ def two_exports(tmp_path: Path) -> tuple[Path, Path, set[tuple[str, date]]]:
     context = Context(tmp_path / "clinic.json", TODAY)
     store = demo_store(context.db_path, context)
     first = tmp_path / "one.ics"
-    first.write_bytes(render(store, TODAY, export.ExportRequest(), "ics"))
+    first.write_bytes(b"".join(formats.write("ics", store, TODAY, export.ExportRequest())))
     store.close()
     store = Store.open(context.db_path, clock=_clock(LATER))
     logged = replace(store.sessions_for("P-00001")[-1], id="", date=LATER, side_effects=(),
@@ -50,7 +49,7 @@ def two_exports(tmp_path: Path) -> tuple[Path, Path, set[tuple[str, date]]]:
     store.set_course_status("P-00013", CourseStatus.PAUSED, LATER, reason="travelling",
                             today=LATER)
     second = tmp_path / "two.ics"
-    second.write_bytes(render(store, LATER, export.ExportRequest(), "ics"))
+    second.write_bytes(b"".join(formats.write("ics", store, LATER, export.ExportRequest())))
     store.close()
     planned = {(str(e["SUMMARY"]), e.decoded("DTSTART"))
                for e in icalendar.Calendar.from_ical(second.read_bytes()).walk("VEVENT")

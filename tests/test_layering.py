@@ -41,7 +41,7 @@ def test_only_the_store_imports_tinydb() -> None:
 CLINIC = {"models", "evaluation", "schedule", "settings", "vocab", "validation", "store",
           "clinic", "tui", "commands", "cli", "export", "importer", "interop", "demo",
           "reports", "spreadsheet", "deidentify", "findings", "integrity", "recovery",
-          "paths", "parse"}
+          "paths", "parse", "visits"}
 """The clinic's modules and packages (the first part of their name under mesotui)."""
 
 

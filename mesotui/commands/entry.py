@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mesotui import schedule, validation
 from mesotui.commands._common import date_arg, number_arg, print_json, whole_arg
 from mesotui.errors import MesoError, ValidationError
-from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
+from mesotui.models import Patient, SideEffectReport
+from mesotui.visits import routine_visit, with_anaesthesia
 from mesotui.vocab import AnaesthesiaType, Area, Severity, Sex, SideEffect
 
 if TYPE_CHECKING:
@@ -56,18 +58,21 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     log.add_argument("--date", metavar="DATE", type=date_arg, help="default: today")
     log.add_argument("--anaesthesia", required=True, choices=[a.value for a in AnaesthesiaType])
     log.add_argument("--agent", help="anaesthetic agent, e.g. 'lidocaine 2%%'")
-    log.add_argument("--amount", default="", help="e.g. '1 mL ring block'")
+    log.add_argument("--amount", help="e.g. '1 mL ring block'")
     log.add_argument("--product")
     log.add_argument("--concentration-pct", type=number_arg)
-    log.add_argument("--volume-ml", type=number_arg)
+    log.add_argument("--volume-ml", type=number_arg,
+                     help="default: the last session's, else the clinic's (a routine visit)")
     log.add_argument("--lot", default="", help="the product lot (required unless the clinic's "
                      "settings make it optional)")
     log.add_argument("--lot-expiry", metavar="DATE", type=date_arg,
                      help="the lot's expiry (required with the lot)")
     log.add_argument("--confirm-expired-lot", action="store_true",
                      help="log a lot past its expiry on the session date")
-    log.add_argument("--area", action="append", default=[], choices=[a.value for a in Area])
-    log.add_argument("--points", type=whole_arg, help="number of injection points")
+    log.add_argument("--area", action="append", default=[], choices=[a.value for a in Area],
+                     help="an area treated (repeat for more; default: the last session's)")
+    log.add_argument("--points", type=whole_arg,
+                     help="number of injection points (default: the last session's)")
     log.add_argument("--needle")
     log.add_argument("--duration-min", type=whole_arg)
     effects = log.add_mutually_exclusive_group()
@@ -129,22 +134,23 @@ def run_log(args: argparse.Namespace, context: Context) -> int:
         defaults = store.settings
         patient = store.patient(args.patient_id)  # NotFound names the id
         day = args.date or context.today
-        kind = AnaesthesiaType(args.anaesthesia)
-        agent = args.agent if args.agent is not None else defaults.usual_agent(kind)
-        draft = Session(
-            id="", patient_id=args.patient_id, date=day,
-            anaesthesia=Anaesthesia(kind, agent, args.amount),
-            product=_or(args.product, defaults.default_product),
-            concentration_pct=_or(args.concentration_pct, defaults.default_concentration_pct),
-            volume_ml=_or(args.volume_ml, defaults.default_volume_ml),
+        given = store.sessions_for(patient.id, include_voided=False)
+        routine = with_anaesthesia(
+            routine_visit(patient.id, day, defaults, given[-1] if given else None),
+            AnaesthesiaType(args.anaesthesia), defaults, agent=args.agent, amount=args.amount)
+        draft = replace(
+            routine, product=_or(args.product, routine.product),
+            concentration_pct=_or(args.concentration_pct, routine.concentration_pct),
+            volume_ml=_or(args.volume_ml, routine.volume_ml),
             lot=args.lot.strip(), lot_expiry=args.lot_expiry,
             expired_lot_confirmed=args.confirm_expired_lot,
-            areas=tuple(Area(a) for a in dict.fromkeys(args.area)),
-            injection_points=args.points, needle=_or(args.needle, defaults.default_needle),
-            duration_min=_or(args.duration_min, defaults.default_duration_min),
+            areas=tuple(Area(a) for a in dict.fromkeys(args.area)) or routine.areas,
+            injection_points=_or(args.points, routine.injection_points),
+            needle=_or(args.needle, routine.needle),
+            duration_min=_or(args.duration_min, routine.duration_min),
             dose_notes=args.dose_notes, side_effects=tuple(args.side_effect),
             no_side_effects=args.no_side_effects, counselling_given=bool(args.counselling),
-            practitioner=_or(args.practitioner, defaults.default_practitioner).strip(),
+            practitioner=_or(args.practitioner, routine.practitioner).strip(),
             consent_override=args.no_consent_ok and patient.consent_on(day) is None)
         problems = validation.session_problems(draft, patient, context.today)
         for key, problem in validation.completeness_problems(

@@ -12,15 +12,13 @@ from mesotui.commands._common import date_arg, print_json, progress_bar, whole_a
 from mesotui.deidentify import birth_band, unique_patients
 from mesotui.errors import MesoError, RecordFileLocked
 from mesotui.findings import failed_note
-from mesotui.interop import Systems
-from mesotui.interop.render import FORMATS, render
+from mesotui.interop import Systems, formats
+from mesotui.interop.formats import FORMATS, Options
 from mesotui.schedule import given
 from mesotui.terminal import write_data
 from mesotui.validation import plural
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from mesotui.commands.context import Context
     from mesotui.store import Store
 
@@ -39,9 +37,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         help="only sessions on or before this day")
     parser.add_argument("--pseudonymise", "--pseudonymize", action="store_true",
                         help="remove names, contacts and notes; stable pseudonymous ids")
-    parser.add_argument("--format", choices=FORMATS, default="json",
-                        help="json (complete, re-importable; default), fhir (R4 Bundle), "
-                             "ics (calendar of due sessions), csv or jsonl (a row per session)")
+    parser.add_argument("--format", choices=list(FORMATS), default="json",
+                        help=", ".join(f"{f.name} ({f.summary})" for f in FORMATS.values()))
     parser.add_argument("--horizon", metavar="MONTHS", type=whole_arg, default=6,
                         help="ics: list planned sessions this many months ahead (default 6)")
     parser.add_argument("--with-names", action="store_true",
@@ -66,15 +63,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
                   "`mesotui clinic-url URL` so two clinics' exports never mix", file=sys.stderr)
         with progress_bar("Exporting", len(store.cards()), to_file=bool(args.output)) as tick:
             tally = export.Tally()
-            if args.format == "json":  # written as it is built, counted as it is written
-                pieces: Iterable[bytes] = export.stream(store, context.today, request,
-                                                        progress=tick, tally=tally)
-            else:
-                pieces = [render(store, context.today, request, args.format,
-                                 horizon_months=args.horizon, with_names=args.with_names,
-                                 progress=tick)]
-                chosen = export.select(store, request)
-                tally.patients, tally.sessions = len(chosen), sum(len(s) for _, s in chosen)
+            pieces = formats.write(args.format, store, context.today, request,
+                                   Options(args.horizon, args.with_names), progress=tick,
+                                   tally=tally)
             if args.output is None:
                 if sys.stdout.isatty():  # to be read: made terminal-safe, whole
                     write_data(b"".join(pieces))

@@ -1,66 +1,95 @@
-"""One export request in any of the formats `mesotui export --format` offers."""
+"""The formats other than JSON, each written from one selection of the records (the table of
+every format, JSON included, is mesotui/interop/formats.py)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from mesotui import export
 from mesotui.deidentify import Deidentifier
 from mesotui.evaluation import Evaluation
-from mesotui.interop import Records, Systems, fhir, ics, tabular
+from mesotui.interop import Pseudonym, Records, Systems, fhir, ics, tabular
 from mesotui.models import Patient, Protocol
 from mesotui.schedule import Outlook
 from mesotui.store import Store
 
-FORMATS = ("json", "fhir", "ics", "csv", "jsonl")
-SUFFIX = {"json": ".json", "fhir": ".fhir.json", "ics": ".ics", "csv": ".csv", "jsonl": ".jsonl"}
+
+@dataclass(frozen=True)
+class Options:
+    """What some formats take besides the request (see each format's `options`)."""
+
+    horizon_months: int = 6
+    """ics: how far ahead planned sessions are listed."""
+    with_names: bool = False
+    """ics: full names in event titles instead of initials and id."""
 
 
-def render(store: Store, today: date, request: export.ExportRequest, fmt: str = "json", *,
-           horizon_months: int = 6, with_names: bool = False,
-           progress: export.Progress | None = None) -> bytes:
-    """The records `request` selects, as `fmt`, ready to write (UTF-8).
+@dataclass(frozen=True)
+class Selection:
+    """The records a request selects, with the look-ups the formats make, de-identified
+    together when the request is pseudonymised."""
 
-    Args:
-        fmt: one of FORMATS.
-        horizon_months: for `ics`, how far ahead planned sessions are listed.
-        with_names: for `ics`, full names in event titles instead of initials.
-    """
-    if fmt == "json":
-        return export.to_json(export.build(store, today, request, progress=progress))
+    records: Records
+    protocol_for: Callable[[Patient], Protocol]
+    outlook_for: Callable[[Patient], Outlook]
+    evaluations_for: Callable[[Patient], list[Evaluation]]
+    changed_for: Callable[[Patient], datetime | None]
+    pseudonym: Pseudonym | None = None
+    """Set when the records carry their pseudonyms already: the formats go private."""
+
+
+def selection(store: Store, today: date, request: export.ExportRequest,
+              progress: export.Progress | None = None) -> Selection:
+    """What `request` selects, ready for any format but JSON (see `export.stream`)."""
     pseudo = export.pseudonymiser(store, request)
     records: Records = export.select(store, request, progress)
-    protocol_for: Callable[[Patient], Protocol] = store.protocol_in_force
-    outlook_for: Callable[[Patient], Outlook] = lambda p: store.outlook(p, today)  # noqa: E731
-    evaluations_for: Callable[[Patient], list[Evaluation]] = \
-        lambda p: evaluations(store, p, request)  # noqa: E731
-    changed_for: Callable[[Patient], datetime | None] = lambda p: last_change(store, p)  # noqa: E731
-    pseudonym = None
     if pseudo:
-        records, protocol_for, outlook_for, evaluations_for, changed_for = _deidentified(
-            pseudo, store, today, request, records)
-        pseudonym = _already  # the records carry their pseudonyms: formats go private
-    if fmt == "csv":
-        return tabular.csv_text(records, pseudonym).encode("utf-8")
-    if fmt == "jsonl":
-        return "".join(line + "\n" for line in tabular.jsonl_lines(records, pseudonym)).encode()
-    if fmt == "fhir":
-        bundle = fhir.bundle(records, today=today, protocol_for=protocol_for,
-                             outlook_for=outlook_for, pseudonym=pseudonym,
-                             evaluations_for=evaluations_for,
-                             systems=Systems(store.settings.system_base))
-        return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    if fmt == "ics":
-        return ics.calendar(records, today=today, protocol_for=protocol_for,
-                            outlook_for=outlook_for, horizon_months=horizon_months,
-                            with_names=with_names and pseudonym is None, pseudonym=pseudonym,
-                            clinic_name="" if pseudo else store.settings.clinic_name,
-                            stamp=store.clock(), changed_for=changed_for,
-                            systems=Systems(store.settings.system_base)).encode("utf-8")
-    raise ValueError(f"unknown export format {fmt!r}")
+        return _deidentified(pseudo, store, today, request, records)
+    return Selection(records, store.protocol_in_force, lambda p: store.outlook(p, today),
+                     lambda p: evaluations(store, p, request), lambda p: last_change(store, p))
+
+
+def as_csv(store: Store, today: date, request: export.ExportRequest, options: Options,
+        progress: export.Progress | None = None) -> bytes:
+    """A row per session, for spreadsheets (UTF-8 with its byte-order mark)."""
+    chosen = selection(store, today, request, progress)
+    return tabular.csv_text(chosen.records, chosen.pseudonym).encode("utf-8")
+
+
+def as_jsonl(store: Store, today: date, request: export.ExportRequest, options: Options,
+          progress: export.Progress | None = None) -> bytes:
+    """A session per line, as JSON."""
+    chosen = selection(store, today, request, progress)
+    return "".join(line + "\n" for line in tabular.jsonl_lines(chosen.records,
+                                                              chosen.pseudonym)).encode()
+
+
+def as_fhir(store: Store, today: date, request: export.ExportRequest, options: Options,
+                progress: export.Progress | None = None) -> bytes:
+    """An R4 Bundle of the patients, their sessions and evaluations."""
+    chosen = selection(store, today, request, progress)
+    bundle = fhir.bundle(chosen.records, today=today, protocol_for=chosen.protocol_for,
+                         outlook_for=chosen.outlook_for, pseudonym=chosen.pseudonym,
+                         evaluations_for=chosen.evaluations_for,
+                         systems=Systems(store.settings.system_base))
+    return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def as_ics(store: Store, today: date, request: export.ExportRequest, options: Options,
+             progress: export.Progress | None = None) -> bytes:
+    """An iCalendar of the sessions due, `options.horizon_months` ahead."""
+    chosen = selection(store, today, request, progress)
+    private = chosen.pseudonym is not None
+    return ics.calendar(chosen.records, today=today, protocol_for=chosen.protocol_for,
+                        outlook_for=chosen.outlook_for, horizon_months=options.horizon_months,
+                        with_names=options.with_names and not private,
+                        pseudonym=chosen.pseudonym,
+                        clinic_name="" if private else store.settings.clinic_name,
+                        stamp=store.clock(), changed_for=chosen.changed_for,
+                        systems=Systems(store.settings.system_base)).encode("utf-8")
 
 
 def evaluations(store: Store, patient: Patient, request: export.ExportRequest
@@ -84,7 +113,7 @@ def _already(record_id: str, kind: str) -> str:
 
 
 def _deidentified(d: Deidentifier, store: Store, today: date, request: export.ExportRequest,
-                  records: Records) -> tuple[Any, Any, Any, Any, Any]:
+                  records: Records) -> Selection:
     """The selection with every id, date and free text de-identified (deidentify.py), and the
     look-ups the formats make, answered from the real records and de-identified the same way."""
     real: dict[str, Patient] = {}
@@ -93,7 +122,8 @@ def _deidentified(d: Deidentifier, store: Store, today: date, request: export.Ex
         masked = d.patient(patient)
         real[masked.id] = patient
         out.append((masked, [d.session(s) for s in sessions]))
-    return (out, lambda p: store.protocol_in_force(real[p.id]),
-            lambda p: d.outlook(real[p.id].id, store.outlook(real[p.id], today)),
-            lambda p: [d.evaluation(e) for e in evaluations(store, real[p.id], request)],
-            lambda p: d.when(real[p.id].id, last_change(store, real[p.id])))
+    return Selection(
+        out, lambda p: store.protocol_in_force(real[p.id]),
+        lambda p: d.outlook(real[p.id].id, store.outlook(real[p.id], today)),
+        lambda p: [d.evaluation(e) for e in evaluations(store, real[p.id], request)],
+        lambda p: d.when(real[p.id].id, last_change(store, real[p.id])), _already)

@@ -1,8 +1,8 @@
 """An export from the app: written off the main thread, with progress when it takes a while,
 then said in words, with where the file is.
 
-It writes exactly what `mesotui export` writes: the same public functions (`export.stream`
-for JSON, `interop.render.render` for the other formats, `export.write_bytes`).
+It writes exactly what `mesotui export` writes: the same entry of the format table
+(`interop.formats`) and the same `export.write_bytes`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 from mesotui import export
 from mesotui.errors import MesoError
 from mesotui.findings import failed_note
+from mesotui.interop import formats
 from mesotui.store import Store
 from mesotui.validation import plural
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from mesotui.tui.app import MesoApp
     from mesotui.tui.screens.export_dialog import ExportChoice
     from mesotui.tui.screens.export_progress import ExportProgress
@@ -57,17 +56,8 @@ class ExportJob:
             source = (Store.open(app.store.path, readonly=True) if app.store.path
                       else app.store)
             tally = export.Tally()
-            if fmt == "json":  # written as it is built, counted as it is written
-                pieces: Iterable[bytes] = export.stream(source, app.today, request,
-                                                        progress=self.tick, tally=tally)
-            else:
-                from mesotui.interop.render import render
-
-                pieces = [render(source, app.today, request, fmt,
-                                 horizon_months=choice.horizon_months,
-                                 with_names=choice.with_names, progress=self.tick)]
-                chosen = export.select(source, request)
-                tally.patients, tally.sessions = len(chosen), sum(len(s) for _, s in chosen)
+            pieces = formats.write(fmt, source, app.today, request, choice.options,
+                                   progress=self.tick, tally=tally)
             assert request.destination is not None
             export.write_bytes(pieces, request.destination)
         except (MesoError, OSError) as error:

@@ -21,16 +21,12 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from mesotui.errors import MesoError, ValidationError
 from mesotui.export import ExportRequest
-from mesotui.interop.render import FORMATS, SUFFIX
+from mesotui.interop.formats import DEFAULTS, FORMATS, Options
 from mesotui.parse import resolve_date
 from mesotui.paths import default_export_dir
 from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.ticks import Tick
 
-FORMAT_LABELS = {"json": "JSON: complete, re-importable", "fhir": "FHIR R4 Bundle",
-                 "ics": "Calendar (iCalendar): sessions due",
-                 "csv": "CSV: a row per session (spreadsheets)",
-                 "jsonl": "JSON Lines: a session per line"}
 ALL, PATIENT, RANGE = "all", "patient", "range"
 
 
@@ -40,20 +36,19 @@ class ExportChoice:
 
     request: ExportRequest
     fmt: str = "json"
-    horizon_months: int = 6
-    with_names: bool = False
+    options: Options = DEFAULTS
 
 
 def proposed_name(today: date, fmt: str, patient_id: str | None, pseudonymise: bool) -> str:
     scope = f"-{patient_id}" if patient_id else ""
     return (f"mesotui-export-{today.isoformat()}{scope}"
-            f"{'-pseudonymised' if pseudonymise else ''}{SUFFIX.get(fmt, '.' + fmt)}")
+            f"{'-pseudonymised' if pseudonymise else ''}{FORMATS[fmt].suffix}")
 
 
 def free_path(folder: Path, name: str) -> Path:
     """`folder/name`, or `name` numbered (-2, -3...) so that no file there is replaced."""
     path = folder / name
-    suffix = max((s for s in SUFFIX.values() if name.endswith(s)), key=len,
+    suffix = max((f.suffix for f in FORMATS.values() if name.endswith(f.suffix)), key=len,
                  default=Path(name).suffix)
     stem = name[:len(name) - len(suffix)]
     n = 2
@@ -92,7 +87,7 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
             yield Label("Export records", id="title")
             with Horizontal(classes="row"):
                 yield Label("Format", classes="label")
-                yield Select([(FORMAT_LABELS.get(f, f.upper()), f) for f in FORMATS],
+                yield Select([(f.label, f.name) for f in FORMATS.values()],
                              value="json", allow_blank=False, id="format", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Records", classes="label")
@@ -127,7 +122,7 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
         """Show the options of the format and scope chosen; rename a file we proposed."""
         fmt, scope = self._choice("#format"), self._choice("#scope")
         self.query_one("#range").display = scope == RANGE
-        self.query_one("#calendar").display = fmt == "ics"
+        self.query_one("#calendar").display = "horizon_months" in FORMATS[fmt].options
         path = self.query_one("#path", Input)
         if path.value in ("", self._proposed):  # never a name the practitioner typed
             name = proposed_name(self.today, fmt, self.patient_id if scope == PATIENT else None,
@@ -187,8 +182,8 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
             patient_ids=(self.patient_id,) if scope == PATIENT and self.patient_id else (),
             since=since, until=until,
             pseudonymise=self.query_one("#pseudonymise", Checkbox).value,
-            destination=destination), fmt, max(1, int(horizon)),
-            self.query_one("#with-names", Checkbox).value)
+            destination=destination), fmt, Options(
+                max(1, int(horizon)), self.query_one("#with-names", Checkbox).value))
 
     def _date(self, selector: str, name: str) -> date | None:
         text = self.query_one(selector, Input).value.strip()

@@ -24,6 +24,7 @@ from mesotui.tui.widgets.effects import SideEffectsField
 from mesotui.tui.widgets.field import Field
 from mesotui.tui.widgets.practitioner import PractitionerSelect
 from mesotui.tui.widgets.ticks import Tick, TickList
+from mesotui.visits import routine_visit
 from mesotui.vocab import AnaesthesiaType, Area, Sex
 
 COUNSELLING = [("Given", True), ("Not given this time", False)]
@@ -64,16 +65,7 @@ class SessionForm(FormScreen[Session | None]):
         self.last_lot = ((previous.lot, previous.lot_expiry)
                          if previous and previous.lot and not session else None)
         """The previous session's lot, offered as "same as last session", never prefilled."""
-        self.base = session or Session(
-            id="", patient_id=patient.id, date=today, anaesthesia=settings.default_anaesthesia,
-            product=settings.default_product,
-            concentration_pct=settings.default_concentration_pct,
-            volume_ml=previous.volume_ml if previous else settings.default_volume_ml,
-            areas=previous.areas if previous else (),
-            injection_points=previous.injection_points if previous else None,
-            needle=previous.needle if previous and previous.needle else settings.default_needle,
-            duration_min=settings.default_duration_min,
-            practitioner=settings.default_practitioner)
+        self.base = session or routine_visit(patient.id, today, settings, previous)
         self._kind = self.base.anaesthesia.type
         self.counselling_answered = False
 
