@@ -26,10 +26,10 @@ from mesotui.settings import Settings
 from mesotui.vocab import (
     AnaesthesiaType,
     Area,
-    Change,
     CourseStatus,
     Decision,
     PullTest,
+    ScoreChange,
     Severity,
     Sex,
     SideEffect,
@@ -240,13 +240,14 @@ def _evaluations(patient: Patient, index: int, scenario: str, dates: list[date]
     by = PRACTITIONERS[index % len(PRACTITIONERS)]
     folder = f"/srv/clinic-photos/{patient.id}"
 
-    def measured(n: int, day: date, decision: Decision, count: float, score: Change,
+    def measured(n: int, day: date, decision: Decision, count: float, score: ScoreChange,
                  **extra: object) -> Evaluation:
         evaluation = Evaluation(
             id=f"E-{index + 1:05d}-{n}", patient_id=patient.id, date=day, decision=decision,
             hair_count_per_cm2=count, hair_count_site="vertex, tattoo-marked 1 cm²",
             shaft_diameter_um=58.0 + n * 3 + index % 5, pull_test=PullTest.NEGATIVE,
-            global_score=score, self_assessment=list(Change)[min(6, score.points + 3 + index % 2)],
+            global_score=score,
+            self_assessment=list(ScoreChange)[min(6, score.points + 3 + index % 2)],
             photos=(Photo(f"{folder}/{day}-vertex.jpg", "vertex"),
                     Photo(f"{folder}/{day}-frontal.jpg", "frontal")),
             practitioner=by, **extra)  # type: ignore[arg-type]
@@ -254,13 +255,13 @@ def _evaluations(patient: Patient, index: int, scenario: str, dates: list[date]
 
     if scenario == "stopped":
         on = patient.course[-1].on if patient.course else dates[-1]
-        return [measured(1, on, Decision.STOP, base + 4, Change.SLIGHTLY_INCREASED,
+        return [measured(1, on, Decision.STOP, base + 4, ScoreChange.SLIGHTLY_INCREASED,
                          stop_reason=patient.course[-1].reason if patient.course else "")]
-    first = Change.SLIGHTLY_INCREASED if index % 2 else Change.UNCHANGED
+    first = ScoreChange.SLIGHTLY_INCREASED if index % 2 else ScoreChange.UNCHANGED
     found = [measured(1, dates[3], Decision.CONTINUE, base, first)]
     if len(dates) >= 6:
         found.append(measured(2, dates[5], Decision.MAINTENANCE, base + 9 + index % 25,
-                              Change.MODERATELY_INCREASED, maintenance_months=4,
+                              ScoreChange.MODERATELY_INCREASED, maintenance_months=4,
                               notes="Visible improvement at the vertex on standardised photos."))
     return found
 

@@ -10,7 +10,7 @@ from typing import Any
 from mesotui import parse
 from mesotui.errors import ValidationError
 from mesotui.history import Revision
-from mesotui.vocab import Change, Decision, PullTest
+from mesotui.vocab import Decision, PullTest, ScoreChange
 
 DEFAULT_MAINTENANCE_MONTHS = 4
 
@@ -68,9 +68,9 @@ class Evaluation:
     hair_count_site: str = ""
     shaft_diameter_um: float | None = None
     pull_test: PullTest | None = None
-    global_score: Change | None = None
+    global_score: ScoreChange | None = None
     """Independent global photographic assessment."""
-    self_assessment: Change | None = None
+    self_assessment: ScoreChange | None = None
     photos: tuple[Photo, ...] = ()
     notes: str = ""
     practitioner: str = ""
@@ -123,8 +123,8 @@ class Evaluation:
             hair_count_site=parse.text(doc, "hair_count_site"),
             shaft_diameter_um=parse.number(doc, "shaft_diameter_um"),
             pull_test=_optional(PullTest, doc.get("pull_test"), "pull_test"),
-            global_score=_optional(Change, doc.get("global_score"), "global_score"),
-            self_assessment=_optional(Change, doc.get("self_assessment"), "self_assessment"),
+            global_score=_optional(ScoreChange, doc.get("global_score"), "global_score"),
+            self_assessment=_optional(ScoreChange, doc.get("self_assessment"), "self_assessment"),
             photos=tuple(photos), notes=parse.text(doc, "notes"),
             practitioner=parse.text(doc, "practitioner"), history=history,
         )

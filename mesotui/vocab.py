@@ -161,7 +161,7 @@ class Decision(StrEnum):
                 "stop": "Stop the course"}[self.value]
 
 
-class Change(StrEnum):
+class ScoreChange(StrEnum):
     """A 7-point change scale, used for the global photographic score and self-assessment."""
 
     GREATLY_DECREASED = "greatly_decreased"
@@ -175,7 +175,7 @@ class Change(StrEnum):
     @property
     def points(self) -> int:
         """-3 (greatly decreased) to +3 (greatly increased)."""
-        return list(Change).index(self) - 3
+        return list(ScoreChange).index(self) - 3
 
     @property
     def label(self) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mesotui.store import Store
-from mesotui.vocab import Change, CourseStatus, Decision, PullTest
+from mesotui.vocab import CourseStatus, Decision, PullTest, ScoreChange
 from tests.test_cli_commands import (  # noqa: F401  (db is a fixture)
     Capsys,
     add,
@@ -81,8 +81,8 @@ def test_evaluate_maintenance_stores_every_measure_and_moves_the_next_due(
     assert (saved.hair_count_per_cm2, saved.hair_count_site, saved.shaft_diameter_um) == (
         182.0, "vertex tattoo", 61.5)
     assert saved.pull_test is PullTest.NEGATIVE
-    assert saved.global_score is Change.MODERATELY_INCREASED
-    assert saved.self_assessment is Change.SLIGHTLY_INCREASED
+    assert saved.global_score is ScoreChange.MODERATELY_INCREASED
+    assert saved.self_assessment is ScoreChange.SLIGHTLY_INCREASED
     assert [(p.path, p.angle) for p in saved.photos] == [
         ("/clinic/photos/p1/vertex.jpg", "vertex"), ("/clinic/photos/p1/front.jpg", "")]
 

@@ -12,7 +12,7 @@ from mesotui.errors import ValidationError
 from mesotui.evaluation import Evaluation, Photo
 from mesotui.models import DEFAULT_PROTOCOL
 from mesotui.store import Store
-from mesotui.vocab import Change, CourseStatus, Decision, DueStatus, PullTest, Sex
+from mesotui.vocab import CourseStatus, Decision, DueStatus, PullTest, ScoreChange, Sex
 from tests.conftest import TODAY, make_patient, make_session
 
 FOUR = (date(2025, 1, 10), date(2025, 3, 10), date(2025, 5, 12), date(2025, 7, 10))
@@ -28,7 +28,7 @@ def course_of_four(store: Store, sex: Sex = Sex.FEMALE) -> str:
 def evaluation(patient_id: str, decision: Decision, **fields: object) -> Evaluation:
     return Evaluation(id="", patient_id=patient_id, date=date(2025, 7, 10), decision=decision,
                       hair_count_per_cm2=182.0, hair_count_site="vertex tattoo mark",
-                      global_score=Change.MODERATELY_INCREASED, pull_test=PullTest.NEGATIVE,
+                      global_score=ScoreChange.MODERATELY_INCREASED, pull_test=PullTest.NEGATIVE,
                       photos=(Photo("/clinic/photos/p1/2025-07-10-vertex.jpg", "vertex"),),
                       **fields)  # type: ignore[arg-type]
 

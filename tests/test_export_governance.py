@@ -13,7 +13,7 @@ import pytest
 from mesotui import export, importer, integrity
 from mesotui.evaluation import Consent, Evaluation, Photo
 from mesotui.store import Store
-from mesotui.vocab import Change, Decision, PullTest
+from mesotui.vocab import Decision, PullTest, ScoreChange
 from tests.conftest import TODAY, FixedClock, make_patient, make_session
 
 PHOTO = "/clinic/photos/ada-lovelace/2025-07-10-vertex.jpg"
@@ -33,7 +33,8 @@ def governed_store(path: Path | None = None) -> Store:
         id="", patient_id=ada.id, date=date(2025, 7, 10), decision=Decision.MAINTENANCE,
         maintenance_months=4, hair_count_per_cm2=182.0, hair_count_site="vertex tattoo",
         shaft_diameter_um=62.0, pull_test=PullTest.NEGATIVE,
-        global_score=Change.MODERATELY_INCREASED, self_assessment=Change.SLIGHTLY_INCREASED,
+        global_score=ScoreChange.MODERATELY_INCREASED,
+        self_assessment=ScoreChange.SLIGHTLY_INCREASED,
         photos=(Photo(PHOTO, "vertex"),), notes="Ada is pleased", practitioner="Dr Rahimi"),
         TODAY)
     bo = store.add_patient(make_patient(name="Bo Unconsented", consents=()), TODAY)
@@ -41,7 +42,7 @@ def governed_store(path: Path | None = None) -> Store:
         store.log_session(make_session(bo.id, day, consent_override=True), TODAY)
     store.record_evaluation(Evaluation(
         id="", patient_id=bo.id, date=date(2025, 8, 1), decision=Decision.STOP,
-        stop_reason="Bo saw no change", global_score=Change.UNCHANGED), TODAY)
+        stop_reason="Bo saw no change", global_score=ScoreChange.UNCHANGED), TODAY)
     return store
 
 

@@ -18,7 +18,15 @@ from mesotui.interop import Systems, fhir
 from mesotui.interop.codes import SOURCES
 from mesotui.models import Anaesthesia, Patient, SideEffectReport
 from mesotui.store import Store
-from mesotui.vocab import AnaesthesiaType, Change, Decision, PullTest, Severity, Sex, SideEffect
+from mesotui.vocab import (
+    AnaesthesiaType,
+    Decision,
+    PullTest,
+    ScoreChange,
+    Severity,
+    Sex,
+    SideEffect,
+)
 from tests.conftest import make_session
 from tests.report_clinic import TODAY, records, small_clinic
 
@@ -61,7 +69,8 @@ def course_clinic() -> Store:
     store.record_evaluation(Evaluation(
         "E-G1", "P-G", date(2025, 10, 2), Decision.MAINTENANCE, 4, hair_count_per_cm2=182.0,
         hair_count_site="vertex", shaft_diameter_um=61.0, pull_test=PullTest.NEGATIVE,
-        global_score=Change.MODERATELY_INCREASED, self_assessment=Change.SLIGHTLY_INCREASED,
+        global_score=ScoreChange.MODERATELY_INCREASED,
+        self_assessment=ScoreChange.SLIGHTLY_INCREASED,
         photos=(Photo("/photos/p-g/vertex.jpg", "vertex"), Photo("frontal 2.jpg", "frontal")),
         notes="good response"), TODAY)
     return store

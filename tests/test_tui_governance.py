@@ -17,7 +17,7 @@ from mesotui.tui.screens.evaluation_form import EvaluationForm
 from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.screens.session_form import SessionForm
 from mesotui.tui.widgets.outcome_chart import chart_lines
-from mesotui.vocab import Change, CourseStatus, Decision, Sex
+from mesotui.vocab import CourseStatus, Decision, ScoreChange, Sex
 from tests.test_tui_flows import settle, type_into
 from tests.test_tui_support import (
     TODAY,
@@ -125,7 +125,7 @@ async def test_evaluation_maintenance_four_months_moves_the_next_due_and_clears_
         await type_into(pilot, "#date", "2025-07-10")
         await type_into(pilot, "#hair-count", "182")
         await type_into(pilot, "#site", "vertex tattoo")
-        form.query_one("#global-score", Select).value = Change.MODERATELY_INCREASED
+        form.query_one("#global-score", Select).value = ScoreChange.MODERATELY_INCREASED
         form.query_one("#photos", Input).value = "/photos/eva/vertex.jpg:vertex"
         form.query_one("#decision", Select).value = Decision.MAINTENANCE
         await settle(pilot)
@@ -221,9 +221,9 @@ async def test_evaluate_and_consent_are_in_the_command_palette() -> None:
 
 def test_the_outcome_chart_reads_without_colour() -> None:
     first = Evaluation(id="E-1", patient_id="P", date=date(2025, 7, 10), hair_count_per_cm2=150.0,
-                       global_score=Change.SLIGHTLY_INCREASED)
+                       global_score=ScoreChange.SLIGHTLY_INCREASED)
     later = Evaluation(id="E-2", patient_id="P", date=date(2025, 11, 10),
-                       hair_count_per_cm2=180.0, global_score=Change.MODERATELY_INCREASED)
+                       hair_count_per_cm2=180.0, global_score=ScoreChange.MODERATELY_INCREASED)
     header, one, two = chart_lines([first, later])
     assert "hair count per cm²" in header and "global score" in header
     assert one.startswith("2025-07-10") and "150" in one and "[···0●··] +1" in one

@@ -10,7 +10,7 @@ from mesotui.commands._common import date_arg, number_arg, print_json, whole_arg
 from mesotui.commands.entry import practitioner_problems
 from mesotui.errors import ValidationError
 from mesotui.evaluation import Consent, Evaluation, Photo
-from mesotui.vocab import Change, Decision, PullTest
+from mesotui.vocab import Decision, PullTest, ScoreChange
 
 if TYPE_CHECKING:
     from mesotui.commands.context import Context
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     evaluate.add_argument("--shaft-diameter", type=number_arg, metavar="UM",
                           help="hair shaft diameter in µm")
     evaluate.add_argument("--pull-test", choices=[p.value for p in PullTest])
-    changes = [c.value for c in Change]
+    changes = [c.value for c in ScoreChange]
     evaluate.add_argument("--global-score", choices=changes,
                           help="independent global photographic assessment (7-point)")
     evaluate.add_argument("--self-assessment", choices=changes,
@@ -105,8 +105,8 @@ def run_evaluate(args: argparse.Namespace, context: Context) -> int:
             stop_reason=args.stop_reason.strip(), hair_count_per_cm2=args.hair_count,
             hair_count_site=args.site.strip(), shaft_diameter_um=args.shaft_diameter,
             pull_test=PullTest(args.pull_test) if args.pull_test else None,
-            global_score=Change(args.global_score) if args.global_score else None,
-            self_assessment=Change(args.self_assessment) if args.self_assessment else None,
+            global_score=ScoreChange(args.global_score) if args.global_score else None,
+            self_assessment=ScoreChange(args.self_assessment) if args.self_assessment else None,
             photos=tuple(args.photo), notes=args.notes,
             practitioner=(args.practitioner if args.practitioner is not None
                           else store.settings.default_practitioner).strip())

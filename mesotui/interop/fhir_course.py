@@ -24,7 +24,7 @@ from mesotui.interop.codes import (
 from mesotui.models import Patient, Protocol
 from mesotui.schedule import Outlook
 from mesotui.validation import plural
-from mesotui.vocab import Change, CourseStatus, PullTest
+from mesotui.vocab import CourseStatus, PullTest, ScoreChange
 
 
 @dataclass
@@ -177,7 +177,7 @@ def evaluation(ctx: Context, e: Evaluation, subject: dict[str, Any]) -> list[dic
     return [*media, *(ctx.entry(o) for o in found), ctx.entry(decision)]
 
 
-def _change(ctx: Context, change: Change) -> dict[str, Any]:
+def _change(ctx: Context, change: ScoreChange) -> dict[str, Any]:
     coding = ctx.local(_CHANGE_SYSTEM, change.value, change.label)
     return concept(coding, text=f"{change.label} ({change.points:+d})")
 

@@ -9,7 +9,7 @@ from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.tui.undo import UNDO_REASON
 from mesotui.validation import plural
-from mesotui.vocab import AnaesthesiaType, Area, Change, Decision, PullTest, SideEffect
+from mesotui.vocab import AnaesthesiaType, Area, Decision, PullTest, ScoreChange, SideEffect
 
 Record = Patient | Session | Evaluation
 
@@ -63,8 +63,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "stop_reason": ("Stop reason", str), "hair_count_per_cm2": ("Hair count", _unit("/cm²")),
     "hair_count_site": ("Hair count site", str), "shaft_diameter_um": ("Shaft", _unit("µm")),
     "pull_test": ("Pull test", lambda v: "not done" if v is None else _label(PullTest, v)),
-    "global_score": ("Global score", lambda v: "-" if v is None else _label(Change, v)),
-    "self_assessment": ("Self-assessed", lambda v: "-" if v is None else _label(Change, v)),
+    "global_score": ("Global score", lambda v: "-" if v is None else _label(ScoreChange, v)),
+    "self_assessment": ("Self-assessed", lambda v: "-" if v is None else _label(ScoreChange, v)),
     "photos": ("Photos", lambda v: plural(len(v), "photo", count=True)),
     "notes": ("Notes", str), "name": ("Name", str), "sex": ("Sex", str),
     "date_of_birth": ("Date of birth", str), "phone": ("Phone", str), "email": ("Email", str),

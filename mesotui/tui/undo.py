@@ -17,7 +17,7 @@ ACTION_WORDS = {"create": "added", "amend": "amended", "void": "voided", "restor
 
 
 @dataclass(frozen=True)
-class Change:
+class Undoable:
     """One save: which records it wrote (with the hash of what it wrote), and in words."""
 
     records: tuple[tuple[str, str], ...]
@@ -49,7 +49,7 @@ class UndoList:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.changes: list[Change] = []
+        self.changes: list[Undoable] = []
         self._undoing = False
         store.listeners.append(self._remember)
 
@@ -62,10 +62,10 @@ class UndoList:
         first = records[0]
         patient_id = first.id if isinstance(first, Patient) else first.patient_id
         whose = "" if isinstance(first, Patient) else self.store.patient(patient_id).name
-        self.changes.append(Change(tuple((r.id, r.history[-1].hash) for r in records),
+        self.changes.append(Undoable(tuple((r.id, r.history[-1].hash) for r in records),
                                    patient_id, describe(first, whose)))
 
-    def undo(self, by: str = "") -> Change | None:
+    def undo(self, by: str = "") -> Undoable | None:
         """Undo the newest change still standing; None when there is nothing to undo.
 
         Raises:

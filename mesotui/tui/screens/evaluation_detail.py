@@ -14,10 +14,10 @@ from mesotui.evaluation import Evaluation
 from mesotui.tui import fmt
 from mesotui.tui.screens.session_detail import revisions, state_text
 from mesotui.tui.widgets.keybar import KeyBar
-from mesotui.vocab import Change, Decision
+from mesotui.vocab import Decision, ScoreChange
 
 
-def _change(value: Change | None) -> str:
+def _change(value: ScoreChange | None) -> str:
     return f"{value.points:+d} {value.label.lower()}" if value else "-"
 
 

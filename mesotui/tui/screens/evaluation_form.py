@@ -19,7 +19,7 @@ from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.field import Field
 from mesotui.tui.widgets.practitioner import PractitionerSelect
 from mesotui.validation import plural
-from mesotui.vocab import Change, Decision, PullTest
+from mesotui.vocab import Decision, PullTest, ScoreChange
 
 
 def _num(value: float | None) -> str:
@@ -76,7 +76,7 @@ class EvaluationForm(FormScreen[Evaluation | None]):
                     Select([(p.label, p) for p in PullTest], value=e.pull_test or Select.NULL,
                            prompt="not done", id="pull-test", compact=True),
                     keys=("shaft_diameter_um", "pull_test"))
-        scale = [(f"{c.points:+d} {c.label}", c) for c in Change]
+        scale = [(f"{c.points:+d} {c.label}", c) for c in ScoreChange]
         yield Field("Global score", Select(scale, value=e.global_score or Select.NULL,
                                            prompt="not scored", id="global-score", compact=True,
                                            classes="scale"),

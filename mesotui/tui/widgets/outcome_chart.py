@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mesotui.evaluation import Evaluation
-from mesotui.vocab import Change
+from mesotui.vocab import ScoreChange
 
 BAR_WIDTH = 24
 FULL, EMPTY = "█", "░"
@@ -18,7 +18,7 @@ def hair_bar(count: float | None, top: float) -> str:
     return FULL * filled + EMPTY * (BAR_WIDTH - filled)
 
 
-def score_scale(score: Change | None) -> str:
+def score_scale(score: ScoreChange | None) -> str:
     """The 7-point scale as '−−−0+++' slots, with ● where the score sits: '···0·●·'."""
     if score is None:
         return "not scored"
