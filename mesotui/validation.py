@@ -273,6 +273,24 @@ def session_warnings(session: Session, given: list[Session], protocol: Protocol)
     return warnings
 
 
+BLANKABLE = (("product", "the product"), ("injection_points", "the number of points"),
+             ("duration_min", "the duration"))
+"""A session's details a routine visit prefills, which one stray key could empty."""
+
+
+def blank_details(session: Session, before: Session | None = None) -> list[str]:
+    """What of `BLANKABLE` `session` leaves blank, to ask before saving it so; with `before`
+    (the session as the form opened it: prefilled, or as it was), only what that had."""
+    return [words for key, words in BLANKABLE
+            if getattr(session, key) in (None, "")
+            and (before is None or getattr(before, key) not in (None, ""))]
+
+
+def join_words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def evaluation_warnings(evaluation: Evaluation, recorded: list[Evaluation]) -> list[str]:
     """Why a new evaluation needs confirmation: another one on the same date."""
     return [f"An evaluation is already recorded on {evaluation.date} ({other.id})."

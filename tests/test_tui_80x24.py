@@ -65,8 +65,8 @@ async def test_wording_fixes_severity_beside_its_effect_and_course_choices_whole
         await until_settled(pilot)
         app.screen.query_one(".effect-row").scroll_visible(animate=False)
         await until_settled(pilot)
-        assert "Pain/discomfortMild" not in screen_text(app)
-        assert re.search(r"Pain/discomfort +Mild", screen_text(app))
+        assert "Pain/discomfortseverity" not in screen_text(app)
+        assert re.search(r"Pain/discomfort +severity\?", screen_text(app))
         app.screen.query_one("#product", Input).scroll_visible(animate=False)
         await until_settled(pilot)
         assert "Dutasteride 0.01% solution " in screen_text(app)  # not "solutio"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from textual.widgets import Checkbox, Input, Select, SelectionList
+from textual.widgets import Checkbox, Input, Select
 
 from mesotui.models import Patient, Session
 from mesotui.store import Store
@@ -20,6 +20,7 @@ from mesotui.tui.screens.patient_form import PatientForm
 from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.screens.session_form import SessionForm
 from mesotui.tui.screens.settings import SettingsForm
+from mesotui.tui.widgets.ticks import TickGroup
 from mesotui.vocab import AnaesthesiaType, CourseStatus, Decision, Severity, Sex, SideEffect
 from tests.test_tui_support import (
     TODAY,
@@ -127,7 +128,7 @@ async def test_none_reported_puts_effects_aside_and_unticking_brings_them_back()
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         form = await log_form(pilot, "P-00001")
-        form.query_one("#effects", SelectionList).select(SideEffect.HEADACHE)
+        form.query_one("#effects", TickGroup).select(SideEffect.HEADACHE)
         await until_settled(pilot)
         form.query_one(".severity", Select).value = Severity.MODERATE
         form.query_one(".effect-note", Input).value = "two hours"
@@ -137,7 +138,7 @@ async def test_none_reported_puts_effects_aside_and_unticking_brings_them_back()
         assert "1 side effect entered is kept aside" in screen_text(app)
         none.value = False
         await until_settled(pilot)
-        assert form.query_one("#effects", SelectionList).selected == [SideEffect.HEADACHE]
+        assert form.query_one("#effects", TickGroup).selected == [SideEffect.HEADACHE]
         assert form.query_one(".severity", Select).value is Severity.MODERATE
         assert form.query_one(".effect-note", Input).value == "two hours"
         none.value = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from mesotui.errors import WriteFailed
 from mesotui.tui.screens.dialogs import ConfirmDialog
@@ -12,7 +12,7 @@ from mesotui.tui.screens.patients import PatientsScreen
 from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.screens.session_form import SessionForm
 from mesotui.tui.widgets.patient_list import PatientList
-from mesotui.vocab import CourseStatus, DueStatus, Sex, SideEffect
+from mesotui.vocab import CourseStatus, DueStatus, Severity, Sex, SideEffect
 from tests.test_tui_support import (
     TODAY,
     add_practitioner,
@@ -102,6 +102,7 @@ async def test_log_session_from_list_with_a_side_effect_and_the_row_moves() -> N
         effects = app.screen.query_one("#effects")
         effects.select(SideEffect.HEADACHE)  # type: ignore[attr-defined]
         await settle(pilot)
+        app.screen.query_one(".severity", Select).value = Severity.MILD  # no default
         note = app.screen.query_one(".effect-note", Input)
         note.value = "settled in an hour"
         await complete_session(pilot, no_effects=False)

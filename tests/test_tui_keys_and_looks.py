@@ -7,7 +7,7 @@ import pytest
 from textual.widgets import Button, Input, Select
 
 from mesotui.tui.widgets.keybar import KeyBar
-from mesotui.tui.widgets.ticks import Tick, TickList
+from mesotui.tui.widgets.ticks import Tick, TickGroup
 from tests.test_tui_support import demo_app, screen_text, until_settled
 
 
@@ -50,7 +50,7 @@ async def test_focus_shows_on_every_kind_of_field() -> None:
         form = app.screen
         widgets = [form.query_one("#counselling", Select), form.query_one("#volume", Input),
                    form.query_one("#save", Button), form.query_one("#no-effects", Tick),
-                   form.query_one("#areas", TickList)]
+                   form.query_one("#areas", TickGroup).ticks[0]]
         for widget in widgets:
             form.query_one("#notes", Input).focus()
             await until_settled(pilot, 3)

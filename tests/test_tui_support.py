@@ -33,7 +33,7 @@ def screen_text(app: MesoApp) -> str:
 
 
 NAMED_KEYS = {"tab", "shift+tab", "enter", "escape", "space", "up", "down", "left", "right",
-              "home", "end", "backspace", "delete", "ctrl+s", "ctrl+z", "ctrl+q", "ctrl+a"}
+              "home", "end", "backspace", "delete", "ctrl+s", "ctrl+z", "ctrl+q", "ctrl+a", "f1"}
 
 
 def burst(app: MesoApp, *keys: str) -> None:

@@ -79,7 +79,7 @@ def test_a_scanned_lot_with_a_tab_suffix_lands_in_lot_then_expiry(terminal: Term
     time.sleep(0.5)
     terminal.keys("DU25-9999", "Tab", "2027-01-31")
     shown = terminal.wait_for(lambda s: "2027-01-31" in s)
-    [lot_line] = [line for line in shown.splitlines() if " Lot " in line]
+    [lot_line] = [line for line in shown.splitlines() if "\u2502 Lot " in line]  # the row
     assert "DU25-9999" in lot_line and "DU25-99992027" not in lot_line
     assert "expiry 2027-01-31" in lot_line
 
@@ -87,7 +87,10 @@ def test_a_scanned_lot_with_a_tab_suffix_lands_in_lot_then_expiry(terminal: Term
 def test_a_withdrawal_typed_in_one_burst_is_saved_with_its_reason(terminal: Terminal) -> None:
     terminal.keys("/", "P-00001", "Enter", "Enter")
     terminal.wait_for(lambda s: "CONSENT to off-label" in s)
-    terminal.keys("k", "Tab", "Tab", "moved abroad", "C-s")
+    terminal.keys("k", "moved abroad", "C-s")  # the dialog opens on the reason
+    terminal.wait_for(lambda s: "Withdraw the consent of" in s)
+    time.sleep(0.5)  # the answer is typed once the question is read (earlier keys never answer)
+    terminal.keys("y")
     terminal.wait_for(lambda s: "CONSENT WITHDRAWN" in s)
     terminal.keys("C-q")
     deadline = time.monotonic() + 20

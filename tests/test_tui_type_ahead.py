@@ -13,7 +13,7 @@ from mesotui.tui.screens.dialogs import ConfirmDialog
 from mesotui.tui.screens.evaluation_form import EvaluationForm
 from mesotui.tui.screens.record import RecordScreen
 from mesotui.tui.screens.session_form import SessionForm
-from tests.test_tui_support import TODAY, burst, demo_app, until_settled
+from tests.test_tui_support import TODAY, burst, demo_app, screen_text, until_settled
 
 
 def value(app, selector: str) -> str:  # type: ignore[no-untyped-def]
@@ -71,15 +71,19 @@ async def test_a_fast_evaluation_entry_fills_count_site_and_diameter() -> None:
 
 
 async def test_a_withdrawal_typed_ahead_saves_its_reason() -> None:
-    """`k`, two tabs to the reason, the reason and ctrl+s in one burst: the withdrawal is
-    saved with that reason, and the key typed after it acts on the record again."""
+    """`k`, the reason and ctrl+s in one burst: the dialog opens on the reason, so the
+    withdrawal is asked about with that reason, and saved once confirmed."""
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await until_settled(pilot)
         await open_record(pilot, "P-00001")
         patient = app.store.patient("P-00001")
         assert patient.consent_on(TODAY) is not None
-        burst(app, "k", "tab", "tab", "moved abroad", "ctrl+s")
+        burst(app, "k", "moved abroad", "ctrl+s")
+        await until_settled(pilot, 20)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "Withdraw the consent of" in screen_text(app)
+        await pilot.press("y")
         await until_settled(pilot, 20)
         assert isinstance(app.screen, RecordScreen)
         last = app.store.patient("P-00001").consents[-1]

@@ -123,3 +123,36 @@ def test_the_viewer_benchmark_runs_and_reports_both_save_times(tmp_path: Path) -
     assert figures["saves_per_kind"] == 8
     assert figures["save_p50_ms_without_viewer"] > 0 and figures["save_p50_ms_with_viewer"] > 0
     assert figures["viewer_readings"] >= 1 and figures["viewer_lag_max_s"] < 2
+
+
+async def test_a_reading_that_fails_unexpectedly_says_so_and_the_next_save_is_followed(
+        writer: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code review m7: an unexpected error while reading never leaves the window silently
+    stuck: it says it no longer follows, and the next save is read again."""
+    from mesotui.tui import viewonly
+
+    assert writer.path is not None
+    app = MesoApp(Store.open(writer.path, readonly=True, clock=clock), TODAY,
+                  str(writer.path), view_only=True)
+    real_open = viewonly.Store.open
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("the disk went away")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        monkeypatch.setattr(viewonly.Store, "open", broken)
+        writer.log_session(new_session("LOT-A"), TODAY, reason="second one that day")
+        start = time.monotonic()
+        while "NOT FOLLOWING" not in screen_text(app) and time.monotonic() - start < 10:
+            await pilot.pause(0.05)
+        assert "NOT FOLLOWING" in screen_text(app)
+        assert not app.follower.reading
+        monkeypatch.setattr(viewonly.Store, "open", real_open)
+        writer.log_session(new_session("LOT-B"), TODAY, reason="third one that day")
+        start = time.monotonic()
+        while app.follower.reloads == 0 and time.monotonic() - start < 10:
+            await pilot.pause(0.05)
+        assert app.follower.reloads == 1
+        await until_settled(pilot)
+        assert "NOT FOLLOWING" not in screen_text(app)

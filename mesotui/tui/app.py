@@ -127,6 +127,29 @@ class MesoApp(PlainCrash, App[None]):
             screen.post_message(RecordSaved(saved))
         self.refresh_bindings()  # undo may have become available, or not
 
+    async def action_quit(self) -> None:
+        """Quit; with a form holding unsaved input, first ask (as escape does)."""
+        from mesotui.tui.screens.dialogs import ConfirmDialog
+        from mesotui.tui.screens.form import FormScreen
+
+        if isinstance(self.screen, ConfirmDialog) and getattr(self.screen, "quitting", False):
+            self.exit()  # ctrl+q again on the question: quit, as asked twice
+            return
+        forms = [s for s in self.screen_stack if isinstance(s, FormScreen) and s.dirty]
+        if not forms:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        question = ConfirmDialog(f"Quit mesotui? {forms[-1].TITLE_TEXT or 'The form'} has "
+                                 "input that is not saved: it will be lost.",
+                                 "Quit, discard it", "Keep editing")
+        question.quitting = True  # type: ignore[attr-defined]
+        self.push_screen(question, answered)
+
     def action_more_keys(self) -> None:
         """The bottom line's next page of keys (when they do not all fit its width)."""
         bars = [bar for bar in self.screen.query(KeyBar) if len(bar.pages()) > 1]
@@ -145,6 +168,8 @@ class MesoApp(PlainCrash, App[None]):
         """Export, reports and undo act from the list and the record, never under a form."""
         if not self.allows(action):
             return False
+        if action == "help" and self._in_form:
+            return None  # a form's help is F1: `?` is typed into its fields
         if action in ("export", "reports", "undo"):
             if not isinstance(self.screen, PatientsScreen) and not self.shown_record:
                 return False
@@ -232,6 +257,12 @@ class MesoApp(PlainCrash, App[None]):
                         "sessions.", markup=False)
 
         self.push_screen(ImportDialog(self.today, self.store.patients()), write)
+
+    @property
+    def _in_form(self) -> bool:
+        from mesotui.tui.screens.form import FormScreen
+
+        return isinstance(self.screen, FormScreen)
 
     def action_help(self) -> None:
         from mesotui.tui.screens.help import HelpScreen

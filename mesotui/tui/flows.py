@@ -109,9 +109,16 @@ def amend_session(app: MesoApp, session: Session, done: Done) -> None:
 def void_session(app: MesoApp, session: Session, done: Done) -> None:
     from mesotui.tui.screens.form import ReasonDialog
 
+    from mesotui import schedule
+
     store = app.store
+    number = schedule.numbers(store.sessions_for(session.patient_id)).get(session.id)
+    dose = session.dose_mg
+    which = ", ".join(filter(None, [
+        f"session {number}" if number else "", f"{dose:g} mg" if dose is not None else "",
+        f"lot {session.lot}" if session.lot else ""]))
     dialog = ReasonDialog[Session](
-        f"Void the session of {session.date}?",
+        f"Void the session of {session.date}" + (f" ({which})?" if which else "?"),
         "A voided session stays in the record, struck through, and no longer counts "
         "toward the schedule.",
         lambda reason: store.void_session(session.id, reason=reason, by=app.user),
@@ -250,8 +257,11 @@ def void_evaluation(app: MesoApp, evaluation: Evaluation, done: Done) -> None:
     from mesotui.tui.screens.form import ReasonDialog
 
     store = app.store
+    count = evaluation.hair_count_per_cm2
+    which = ", ".join(filter(None, [evaluation.decision.label.lower(),
+                                    f"{count:g} hairs/cm\u00b2" if count is not None else ""]))
     dialog = ReasonDialog[Evaluation](
-        f"Void the evaluation of {evaluation.date}?",
+        f"Void the evaluation of {evaluation.date} ({which})?",
         "A voided evaluation stays in the record, struck through; its decision no longer "
         "drives the schedule. (A course it stopped stays stopped: resume it with c.)",
         lambda reason: store.void_evaluation(evaluation.id, reason=reason,

@@ -51,6 +51,9 @@ class Follower:
         self.path = app.store.path
         self.seen = identity(self.path)
         self.reading = False
+        self.following = True
+        """False once a reading failed unexpectedly (and said so), until one succeeds."""
+        self.subtitle = app.sub_title
         self.reloads = 0
         """How many new readings were shown (tests and the benchmark count them)."""
 
@@ -67,17 +70,45 @@ class Follower:
                                 exclusive=True, exit_on_error=False)
 
     def _read(self, seen: Identity) -> None:
-        """In a thread: a fresh read-only store (a reader meeting a fold reads again)."""
+        """In a thread: a fresh read-only store (a reader meeting a fold reads again).
+
+        Whatever happens, the window hears of it: a reading shown, a retry at the next poll
+        (mid-save), or, for anything else, "not following" said on screen, never silence."""
+        store: Store | None = None
+        failure: BaseException | None = None
         try:
             store = Store.open(self.path, readonly=True, clock=self.app.store.clock)
         except MesoError:
-            store = None  # mid-save: the next poll reads again
-        self.app.call_from_thread(self._show, store, seen)
+            pass  # mid-save: the next poll reads again
+        except Exception as error:  # noqa: BLE001  (said on screen, see _failed)
+            failure = error
+        finally:
+            try:
+                if failure is not None:
+                    self.app.call_from_thread(self._failed, failure, seen)
+                else:
+                    self.app.call_from_thread(self._show, store, seen)
+            except RuntimeError:  # the app has closed meanwhile
+                self.reading = False
+
+    def _failed(self, error: BaseException, seen: Identity) -> None:
+        """A reading that failed unexpectedly: say the window no longer follows, and why; the
+        next change to the file is read again."""
+        self.reading = False
+        self.seen = seen
+        self.following = False
+        self.app.sub_title = f"VIEW ONLY · NOT FOLLOWING the other window · {self.app.db_label}"
+        self.app.notify(f"This window no longer follows the other window's saves: "
+                        f"{type(error).__name__}: {error}. Close it and open it again.",
+                        severity="error", timeout=30, markup=False)
 
     def _show(self, store: Store | None, seen: Identity) -> None:
         self.reading = False
         if store is None:
             return
+        if not self.following:
+            self.following = True
+            self.app.sub_title = self.subtitle
         self.seen = seen
         old, self.app.store = self.app.store, store
         old.close()

@@ -12,7 +12,7 @@ from textual.widgets import Input, Select, Static
 
 from mesotui.evaluation import Consent
 from mesotui.models import Patient
-from mesotui.tui.screens.form import FormScreen
+from mesotui.tui.screens.form import FormScreen, Question
 from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.field import Field
 from mesotui.tui.widgets.practitioner import PractitionerSelect
@@ -26,6 +26,10 @@ class ConsentDialog(FormScreen[Patient | None]):
 
     `record(consent)` and `withdraw(on, reason)` save it (through the store) and return the
     patient as saved.
+
+    It opens on the field to type in for the change chosen (the withdrawal's reason while a
+    consent is in force, else the form version), so what is typed just after `k` lands there;
+    a withdrawal is confirmed before it is saved, so a `k` meant to renew never withdraws.
     """
 
     def __init__(self, patient: Patient, record: Callable[[Consent], Patient],
@@ -67,7 +71,7 @@ class ConsentDialog(FormScreen[Patient | None]):
 
     def on_mount(self) -> None:
         self._show_fields()
-        self.query_one("#change").focus()
+        self.query_one("#reason" if self.current else "#form-version").focus()
         super().on_mount()
 
     @on(Select.Changed, "#change")
@@ -77,6 +81,14 @@ class ConsentDialog(FormScreen[Patient | None]):
             field.display = not withdrawing
         for field in self.query(".withdraw-only"):
             field.display = withdrawing
+
+    def questions(self, record: Any) -> list[Question]:
+        change, on, _detail = record
+        if change != WITHDRAW:
+            return []
+        return [Question(f"Withdraw the consent of {self.patient.name} from {on}? From then "
+                         "on a session can be logged only with an override, recorded on it.",
+                         "Withdraw consent")]
 
     def collect(self) -> Any:
         change = self.query_one("#change", Select).value

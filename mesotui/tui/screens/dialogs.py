@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from mesotui.tui.keygate import mark_ready
+from mesotui.tui.widgets.keybar import KeyBar
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -37,6 +38,7 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(id="buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="error")
                 yield Button(f"{self.no} (n)", id="no")
+        yield KeyBar()  # the question's keys, not those of the screen beneath
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -75,6 +77,7 @@ class ReasonQuestion(ModalScreen[str | None]):
             with Horizontal(id="buttons"):
                 yield Button(f"{self.yes} (ctrl+s)", id="yes", variant="error")
                 yield Button("Go back (esc)", id="no")
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()

@@ -102,7 +102,7 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
                 yield Input("6", id="horizon", compact=True, restrict=r"\d{0,2}")
                 yield Label("months ahead", classes="unit")
                 yield Tick("full names in titles", False, id="with-names", compact=True)
-            yield Tick("Pseudonymised (no names, contacts, notes; birth year only)", False,
+            yield Tick("Pseudonymised (no names, contacts, notes; birth decade only)", False,
                        id="pseudonymise", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Save to", classes="label")

@@ -19,6 +19,7 @@ from mesotui.errors import MesoError, ValidationError
 from mesotui.parse import resolve_date
 from mesotui.tui.screens.dialogs import ConfirmDialog, ReasonQuestion
 from mesotui.tui.widgets.field import Field
+from mesotui.tui.widgets.keybar import KeyBar
 from mesotui.tui.widgets.practitioner import PractitionerSelect
 
 T = TypeVar("T")
@@ -41,6 +42,7 @@ class FormScreen(ModalScreen[T], Generic[T]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
+        Binding("f1", "form_help", "Help"),
     ]
     TITLE_TEXT = ""
 
@@ -60,6 +62,11 @@ class FormScreen(ModalScreen[T], Generic[T]):
             with Horizontal(id="buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
+        yield KeyBar()  # the form's own keys, over those of the screen beneath
+
+    def action_form_help(self) -> None:
+        """F1: every key of a form (`?` is a character a field takes)."""
+        self.app.action_help()  # type: ignore[attr-defined]
 
     def compose_fields(self) -> ComposeResult:
         yield from ()
@@ -137,8 +144,7 @@ class FormScreen(ModalScreen[T], Generic[T]):
         self.query_one("#form-error").set_class(bool(message), "-shown")
         if first is not None:
             first.scroll_visible(animate=False)
-            target = next((w for w in first.query("*") if w.focusable), None)
-            if target is not None:
+            if (target := first.target(problems)) is not None:
                 target.focus()
 
     def check(self, record: Any) -> dict[str, str]:

@@ -22,8 +22,11 @@ EXTRA = {
     "Patient list": [("double click", "Open")],
     "Patient record": [("up/down", "Move in the session history"),
                        ("enter", "Open the session: full record and revisions")],
-    "Forms": [("tab / shift+tab", "Next / previous field"), ("enter", "Next field"),
-              ("space", "Tick a box or a list item"), ("enter on a choice", "Open the choice"),
+    "Forms": [("tab / shift+tab", "Next / previous field (each box is one)"),
+              ("enter", "Next field (on a box too: only space ticks it)"),
+              ("space", "Tick a box"), ("up/down", "Move between the areas, or the effects"),
+              ("enter on a choice", "Open the choice"),
+              ("ctrl+q", "Quit; asks first when a form holds unsaved input"),
               ("a date field", "Takes today, yesterday, -3d, +2w, +2m, mon, +fri; shows the "
                                "date meant (-1d \u2192 2026-01-14); \u2192 takes it")],
 }

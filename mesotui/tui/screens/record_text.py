@@ -26,10 +26,10 @@ def safety_text(patient: Patient, sessions: list[Session], view: Outlook,
         return (f"✓ Pregnancy-avoid period ended on {until} (6 months after the last "
                 f"session, {view.last_session}) · {recorded}", "-ended")
     if patient.sex is Sex.FEMALE:
-        advice = (f"avoid pregnancy until {until}" if until
-                  else "avoid pregnancy during treatment")
-        return (f"⚠ PREGNANCY: {advice} (6 months after the last session) · {recorded}",
-                "-alarm")
+        advice = (f"avoid pregnancy until {until} (6 months after the last session)" if until
+                  else "avoid pregnancy during treatment and for 6 months after the last "
+                  "session")
+        return f"⚠ PREGNANCY: {advice} · {recorded}", "-alarm"
     if patient.sex is Sex.MALE:
         return (f"⚠ CONTRACEPTION: use contraception during treatment · {recorded}",
                 "")

@@ -10,7 +10,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.suggester import SuggestFromList
-from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from mesotui import validation
 from mesotui.errors import ValidationError
@@ -23,11 +23,13 @@ from mesotui.tui.widgets.dates import DateInput
 from mesotui.tui.widgets.effects import SideEffectsField
 from mesotui.tui.widgets.field import Field
 from mesotui.tui.widgets.practitioner import PractitionerSelect
-from mesotui.tui.widgets.ticks import Tick, TickList
+from mesotui.tui.widgets.ticks import Tick, TickGroup
 from mesotui.visits import routine_visit
 from mesotui.vocab import AnaesthesiaType, Area, Sex
 
 COUNSELLING = [("Given", True), ("Not given this time", False)]
+EXPIRED_LABEL = {True: "Lot is past its expiry: use it anyway (recorded)",
+                 False: "Lot past its expiry? No: nothing to confirm"}
 
 
 def _num(value: float | None) -> str:
@@ -80,24 +82,25 @@ class SessionForm(FormScreen[Session | None]):
                            allow_blank=False, id="anaesthesia", compact=True),
                     Input(s.anaesthesia.agent, placeholder="agent", id="agent", compact=True),
                     Input(s.anaesthesia.amount, placeholder="amount", id="amount", compact=True),
-                    keys=("anaesthesia.agent", "anaesthesia.amount"),
+                    keys=("anaesthesia.agent", "anaesthesia.amount"), targets=("#agent", "#amount"),
                     hint="choosing a type offers its usual agent")
         yield Field("Product", Input(s.product, id="product", compact=True),
                     Label("conc. %", classes="inline-label"),
                     Input(_num(s.concentration_pct), id="concentration", compact=True),
-                    keys=("product", "concentration_pct"))
+                    keys=("product", "concentration_pct"), targets=("#product", "#concentration"))
         yield Field("Volume mL", Input(_num(s.volume_ml), id="volume", compact=True),
                     Static("", id="dose", markup=False), keys=("volume_ml",))
         yield from self._lot_fields()
-        yield Field("Areas", TickList[Area](
-            *[(area.label, area, area in s.areas) for area in Area], id="areas", compact=True),
-            keys=("areas",), hint="space ticks an area")
+        yield Field("Areas", TickGroup[Area](
+            *[(area.label, area, area in s.areas) for area in Area], id="areas"),
+            keys=("areas",), hint="each area is a tab stop: space ticks it")
         yield Field("Points", Input(_num(s.injection_points), id="points", compact=True),
                     Label("needle", classes="inline-label"),
                     Input(s.needle, id="needle", compact=True),
                     Label("min", classes="inline-label"),
                     Input(_num(s.duration_min), id="duration", compact=True),
-                    keys=("injection_points", "needle", "duration_min"))
+                    keys=("injection_points", "needle", "duration_min"),
+                    targets=("#points", "#needle", "#duration"))
         yield SideEffectsField(s.side_effects, s.no_side_effects)
         yield self._counselling_field()
         yield Field("Practitioner", PractitionerSelect(self.settings.practitioners,
@@ -118,14 +121,17 @@ class SessionForm(FormScreen[Session | None]):
                                  suggester=SuggestFromList(list(self.lots), case_sensitive=False)),
                     Label("expiry", classes="inline-label"),
                     DateInput(fmt.day(s.lot_expiry) if s.lot_expiry else "", id="expiry"),
-                    keys=("lot", "lot_expiry"),
+                    keys=("lot", "lot_expiry"), targets=("#lot", "#expiry"),
                     hint=(f"Recent: {recent}" if recent else "") + optional)
+        # Both boxes are there from the start, whatever is typed: the tab order never changes
+        # under a burst of keys (a scanner's, a fast typist's).
         if self.last_lot:
             lot, expiry = self.last_lot
             yield Tick(f"Same lot as last session: {lot}, expiry {fmt.day(expiry)}", False,
                        id="same-lot", compact=True)
-        yield Tick("Lot is past its expiry: use it anyway (recorded)", s.expired_lot_confirmed,
-                   id="confirm-expired", compact=True)
+        yield Field("", Tick(EXPIRED_LABEL[False], s.expired_lot_confirmed,
+                             id="confirm-expired", compact=True),
+                    keys=("expired_lot_confirmed",), classes="tick-field")
 
     def _counselling_field(self) -> Field:
         topic = {Sex.FEMALE: "pregnancy advice", Sex.MALE: "contraception advice"}.get(
@@ -139,7 +145,9 @@ class SessionForm(FormScreen[Session | None]):
 
     def on_mount(self) -> None:
         self._refresh_derived()
-        self.query_one("#volume" if not self.amending else "#reason", Input).focus()
+        first = self.query_one("#volume" if not self.amending else "#reason", Input)
+        first.focus()
+        first.select_all()  # the field the form opens on: what is typed replaces it
         super().on_mount()
 
     # -- live feedback -------------------------------------------------------------------
@@ -153,7 +161,9 @@ class SessionForm(FormScreen[Session | None]):
                     if volume is not None and concentration is not None else "= ? mg")
         expiry, on = self._quiet_date("#expiry"), self._quiet_date("#date")
         expired = expiry is not None and on is not None and expiry < on
-        self.query_one("#confirm-expired").display = expired
+        confirm = self.query_one("#confirm-expired", Tick)
+        confirm.applicable = expired
+        confirm.label = EXPIRED_LABEL[expired]
 
     @on(Select.Changed, "#anaesthesia")
     def _anaesthesia_changed(self, event: Select.Changed) -> None:
@@ -170,11 +180,9 @@ class SessionForm(FormScreen[Session | None]):
         expiry = known.get(event.value.strip().casefold())
         if expiry is not None:
             self.query_one("#expiry", Input).value = expiry.isoformat()
-        if self.last_lot:  # offered only while no other lot is typed (nor in the tab order)
+        if self.last_lot:  # ticked only while the last lot is the one in the field
             same = self.query_one("#same-lot", Checkbox)
-            other = event.value.strip() not in ("", self.last_lot[0])
-            same.display = not other
-            if other:
+            if event.value.strip() not in ("", self.last_lot[0]):
                 same.value = False
 
     @on(Checkbox.Changed, "#same-lot")
@@ -214,7 +222,7 @@ class SessionForm(FormScreen[Session | None]):
             volume_ml=self.number("#volume", "volume_ml"),
             lot=self.text("#lot"), lot_expiry=self.day("#expiry", "lot_expiry"),
             expired_lot_confirmed=self.query_one("#confirm-expired", Checkbox).value,
-            areas=tuple(self.query_one("#areas", SelectionList).selected),
+            areas=tuple(self.query_one("#areas", TickGroup).selected),
             injection_points=self.number("#points", "injection_points", integer=True),
             needle=self.text("#needle"),
             duration_min=self.number("#duration", "duration_min", integer=True),
@@ -222,6 +230,7 @@ class SessionForm(FormScreen[Session | None]):
             counselling_given=counselling is True,
             practitioner=self.query_one(PractitionerSelect).name_chosen)
         self.counselling_answered = counselling is not Select.NULL
+        self.problems.update(self.query_one(SideEffectsField).problems())
         if not session.lot_expired:
             session = replace(session, expired_lot_confirmed=False)
         if self.amending and not self.text("#reason"):
@@ -230,20 +239,33 @@ class SessionForm(FormScreen[Session | None]):
 
     def check(self, record: Any) -> dict[str, str]:
         problems = validation.session_problems(record, self.patient, self.today)
+        if record.lot_expired and not record.expired_lot_confirmed and "lot_expiry" in problems:
+            # the box to tick says it, and a failed save puts the cursor there
+            problems["expired_lot_confirmed"] = f"lot expiry {problems.pop('lot_expiry')}"
         if not self.amending:
             problems.update(validation.completeness_problems(
                 record, self.patient, self.settings,
                 counselling_answered=self.counselling_answered))
             if self.settings.practitioners and not record.practitioner:
                 problems["practitioner"] = "is required: who gave the session?"
+        if any(key.startswith("side_effects.") for key in self.problems):
+            problems.pop("side_effects", None)  # effects are given: their severity is not
         return problems
 
     def questions(self, record: Any) -> list[Question]:
-        """A second session that day or one before its interval needs a reason; a session
-        on a day without consent in force needs the practitioner's override."""
-        if self.amending:
-            return []
+        """A prefilled product, point count or duration emptied is asked about; a second
+        session that day or one before its interval needs a reason; a session on a day
+        without consent in force needs the practitioner's override."""
         asked = []
+        if blank := validation.blank_details(record, self.base):  # emptied since it opened
+            asked.append(Question(
+                f"{validation.join_words(blank).capitalize()} "
+                f"{'is' if len(blank) == 1 else 'are'} now blank (the form had "
+                f"{'it' if len(blank) == 1 else 'them'} filled in): the session is saved "
+                f"without {'it' if len(blank) == 1 else 'them'}.\n\nSave it anyway?",
+                "Save anyway"))
+        if self.amending:
+            return asked
         if warnings := validation.session_warnings(record, self.course.given,
                                                    self.course.protocol):
             asked.append(Question("\n".join(warnings) + "\n\nLog this session anyway? The "
