@@ -129,7 +129,7 @@ class SessionForm(FormScreen[Session | None]):
             lot, expiry = self.last_lot
             yield Tick(f"Same lot as last session: {lot}, expiry {fmt.day(expiry)}", False,
                        id="same-lot", compact=True)
-        yield Field("", Tick(EXPIRED_LABEL[False], s.expired_lot_confirmed,
+        yield Field("", Tick(EXPIRED_LABEL[False], s.expired_lot_confirmed, applicable=False,
                              id="confirm-expired", compact=True),
                     keys=("expired_lot_confirmed",), classes="tick-field")
 
@@ -162,8 +162,9 @@ class SessionForm(FormScreen[Session | None]):
         expiry, on = self._quiet_date("#expiry"), self._quiet_date("#date")
         expired = expiry is not None and on is not None and expiry < on
         confirm = self.query_one("#confirm-expired", Tick)
-        confirm.applicable = expired
-        confirm.label = EXPIRED_LABEL[expired]
+        if confirm.applicable != expired:  # (a label set anew lays the form out again)
+            confirm.applicable = expired
+            confirm.label = EXPIRED_LABEL[expired]
 
     @on(Select.Changed, "#anaesthesia")
     def _anaesthesia_changed(self, event: Select.Changed) -> None:

@@ -46,7 +46,7 @@ class Tick(Checkbox):
     @applicable.setter
     def applicable(self, applicable: bool) -> None:
         self.set_class(not applicable, "-inapplicable")
-        if not applicable and self.value:
+        if not applicable and self.value and self.is_mounted:  # (as built, it is kept)
             self.value = False
 
     def toggle(self) -> Tick:
