@@ -156,9 +156,10 @@ def clinic_file(workdir: Path, patients: int, sessions: int, timeout: float
     for stale in workdir.glob(f"clinic-{patients}x{sessions}-*"):  # older generator or format
         shutil.rmtree(stale, ignore_errors=True)
     folder.mkdir(parents=True)
-    partial = folder / "partial.json"
-    result = result_of(run(runner("generate", partial, patients, sessions), timeout))
-    partial.replace(path)
+    # Generated in place: the start-up index and the lock are named after the record file,
+    # so a file renamed afterwards would start without its index (read whole, every time).
+    # counts.json, written last, says the clinic is complete.
+    result = result_of(run(runner("generate", path, patients, sessions), timeout))
     counts.write_text(json.dumps(result))
     return path, result
 

@@ -72,3 +72,26 @@ def test_growth_is_judged_linear_except_keystrokes_which_must_stay_flat() -> Non
     assert lines["filter keystroke p50"].endswith("FAIL")  # 3.5 x is not flat
     assert lines["filter keystroke p95"].endswith("PASS")
     assert report.growth_table([size(5000, 1)]) is None
+
+
+def test_a_generated_clinic_starts_through_its_index(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clinic the benchmark times is the one a user has: opened through its start-up
+    index, not read whole (the index once stayed behind under the generator's temporary
+    name, so every figure timed a whole read)."""
+    spec = importlib.util.spec_from_file_location("bench_measure", BENCH.parent / "measure.py")
+    assert spec is not None and spec.loader is not None
+    measure = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, measure)  # dataclasses look it up
+    spec.loader.exec_module(measure)
+    keys = tmp_path / "keys"
+    monkeypatch.setitem(measure.CHILD_ENV, "MESOTUI_KEYS", str(keys))
+    monkeypatch.setenv("MESOTUI_KEYS", str(keys))
+    db, counts = measure.clinic_file(tmp_path, 20, 2, 120)
+    assert counts["patients"] == 20
+
+    from mesotui.store import Store
+
+    with Store.open(db, readonly=True) as store:
+        assert not store.read_whole
+        assert len(store.cards()) == 20
