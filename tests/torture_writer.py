@@ -2,8 +2,9 @@
 
 Run as `python tests/torture_writer.py RECORD_FILE SEED`. After every operation returns, one
 line goes to stdout (flushed): `<op> <record id>`; `folding` and `folded` bracket each
-checkpoint. It folds its journal every few saves and sometimes closes and reopens the file,
-so a kill often lands mid-checkpoint. A parent kills this process with SIGKILL at random
+checkpoint. It folds its journal every few saves, sometimes a step at a time as the app does
+while idle (left half-way for the next save to abandon), and sometimes closes and reopens
+the file, so a kill often lands mid-checkpoint. A parent kills this process with SIGKILL at random
 moments and checks that every reported operation survived.
 """
 
@@ -43,6 +44,12 @@ def main(path: str, seed: int) -> None:
         if roll < 0.02:
             store.close()  # a command-line writer's life: open, save, close (folds)
             store = Store.open(path)
+            continue
+        if roll < 0.05:  # the app folding while idle, a step at a time; often a save
+            steps = store.folding()  # comes before it ends, and abandons it
+            report("folding", "")
+            if all(rng.random() < 0.8 for _step in steps):
+                report("folded", "")
             continue
         if not patients or roll < 0.15:
             patient = store.add_patient(Patient("", f"Crash Test {rng.randint(1, 10**6)}",

@@ -90,6 +90,16 @@ class Writer(Reader):
                 self.records.release()
                 self.standings.reset()
 
+    @property
+    def fold_wanted(self) -> bool:
+        """Whether the journal is worth folding into the record file while the app is idle."""
+        return self.engine.fold_wanted
+
+    def folding(self) -> Iterator[None]:
+        """Fold the journal into the record file a piece at a time (see `Engine.folding`):
+        the app steps it between keystrokes; a save, or closing, abandons it harmlessly."""
+        return self.engine.folding()
+
     def __enter__(self) -> Writer:
         return self
 

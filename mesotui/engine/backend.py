@@ -8,7 +8,7 @@ writes it whole to a TinyDB-style storage, if it was given one).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +23,12 @@ CHECKPOINT_EVERY = 500
 FOLD_ON_CLOSE = 16 << 20
 """A checkpoint this small is folded on close (well under a tenth of a second); a larger one
 keeps its journal, which the next open replays and the app folds while idle."""
+FOLD_PIECE = 4 << 20
+"""Bytes a fold while idle writes between two pauses (a few milliseconds' work)."""
+FOLD_WHEN_IDLE = 50
+"""Journal entries over a larger checkpoint before the app folds them while idle: each fold
+rewrites the whole file (and keeps the old one as a backup), and replaying this many at the
+next start costs only milliseconds."""
 
 
 class Backend(Protocol):
@@ -83,9 +89,19 @@ class FileBackend:
         self.journal.checkpoint(image, describe, bump=bump)
         self.fold_at = CHECKPOINT_EVERY
 
+    def checkpoint_steps(self, image: Image, describe: Describe | None) -> Iterator[None]:
+        """`checkpoint` a piece at a time (see `Journal.checkpoint_steps`)."""
+        yield from self.journal.checkpoint_steps(image, describe, piece=FOLD_PIECE)
+        self.fold_at = CHECKPOINT_EVERY
+
     def cheap(self, image: Image) -> bool:
         """Whether folding now costs little (a small checkpoint)."""
         return image.source.size <= FOLD_ON_CLOSE
+
+    def fold_wanted(self, image: Image) -> bool:
+        """Whether to fold while idle: enough saves over a large checkpoint (a small one is
+        folded on close, as quick as it is)."""
+        return not self.cheap(image) and self.journal.entries >= FOLD_WHEN_IDLE
 
     def pending(self) -> bool:
         return self.journal.entries > 0

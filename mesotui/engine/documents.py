@@ -52,6 +52,9 @@ class Documents:
         self._changes: list[Write] = []
         self._replaced: set[str] = set()
         self._next_doc: dict[str, int] = {}
+        self._folding: Iterator[None] | None = None
+        self._index_places = True
+        """The lazy tables' places are still the start-up index's (no checkpoint since)."""
 
     # -- reading --------------------------------------------------------------------------
 
@@ -109,6 +112,7 @@ class Documents:
         replaced, self._replaced = self._replaced, set()
         if not changes:
             return
+        self.stop_folding()  # a fold under way would not hold this save
         self.backend.commit(self.image, changes, replaced)
         self.feed.note(changes)
         for listener in list(self.listeners):
@@ -143,14 +147,27 @@ class Documents:
     def new_doc_id(self, table: str) -> str:
         """The next TinyDB doc id of `table` (TinyDB numbers documents 1, 2, 3...)."""
         if table not in self._next_doc:
-            catalogue = self.image.catalogue
-            known = catalogue.next_doc.get(table, 1) if catalogue else 1
-            held = [int(k) for k in (*self.image.stored.get(table, {}),
-                                     *self.image.tables.get(table, {})) if k.isdigit()]
-            self._next_doc[table] = max(known, max(held, default=0) + 1)
+            self._next_doc[table] = self._first_free(table)
         doc_id = self._next_doc[table]
         self._next_doc[table] += 1
         return str(doc_id)
+
+    def _first_free(self, table: str) -> int:
+        """The first doc id of `table` no document has. While the documents' places are the
+        start-up index's, its count says it without looking at 200,000 ids."""
+        catalogue, stored = self.image.catalogue, self.image.stored.get(table, {})
+        known = 1
+        if catalogue is not None and self._index_places:
+            known, stored = catalogue.next_doc.get(table, 1), {}
+        held = [int(k) for k in (*stored, *self.image.tables.get(table, {})) if k.isdigit()]
+        return max(known, max(held, default=0) + 1)
+
+    def _before_checkpoint(self) -> None:
+        """The places are about to be the new checkpoint's: count the doc ids first."""
+        for table in self.layout.lazy:
+            if table not in self._next_doc:
+                self._next_doc[table] = self._first_free(table)
+        self._index_places = False
 
     def create(self, changes: list[Write]) -> None:
         """A new record's first documents (its meta), written by the first checkpoint."""
@@ -162,7 +179,11 @@ class Documents:
         """Replace the whole record by `image` in one checkpoint of its own (an upgrade)."""
         if self.backend is None:
             raise ReadOnlyStore(self.read_only_message())
+        self.stop_folding()
         self.image = image
+        self._next_doc.clear()
+        self._index_places = False  # a record built anew: its own places, not an index's
+        self._before_checkpoint()
         self.backend.checkpoint(image, None, bump=True)
 
     def load(self, changes: list[Write], then: Callable[[], None] = lambda: None,
@@ -202,16 +223,59 @@ class Documents:
             if isinstance(self.backend, FileBackend):
                 self.backend.failed_fold()
 
+    @property
+    def fold_wanted(self) -> bool:
+        """Whether the journal holds enough saves to be worth folding while the app is idle."""
+        return isinstance(self.backend, FileBackend) and not self._depth \
+            and self.backend.fold_wanted(self.image)
+
+    def folding(self) -> Iterator[None]:
+        """Fold the journal into a new checkpoint a piece at a time, pausing (yielding)
+        between pieces, so an app can do it while idle; nothing is written on the way out.
+
+        A save made before it finishes abandons it, as does `close` (and closing this
+        generator): the new file is never put in place, and the journal keeps every save.
+        """
+        backend = self.backend
+        if not isinstance(backend, FileBackend) or not backend.pending() or self._depth:
+            return
+        self.stop_folding()
+        self._folding = steps = self._fold_steps(backend)
+        yield from steps
+
+    def _fold_steps(self, backend: FileBackend) -> Iterator[None]:
+        try:
+            self._before_checkpoint()
+            self.feed.into(self.image)
+            yield from backend.checkpoint_steps(self.image, self.describe)
+        except WriteFailed:  # overtaken by a save, or a full disk: the journal keeps all
+            backend.failed_fold()
+            return
+        finally:
+            self._folding = None
+        self.feed.folded()
+
+    def stop_folding(self) -> None:
+        """Abandon a fold under way (`folding`), if any: nothing of it is kept."""
+        if self._folding is not None:
+            self._folding.close()
+            self._folding = None
+
     def _checkpoint(self, backend: Backend, *, bump: bool = False) -> None:
+        self.stop_folding()
+        self._before_checkpoint()
         self.feed.into(self.image)
         backend.checkpoint(self.image, self.describe, bump=bump)
         self.feed.folded()
 
     def describe(self, encoded: Encoded, token: str) -> bytes:
         """The start-up index of a checkpoint just written."""
+        from mesotui.engine.checkpoint import no_gc
+
         key = self.seal.key.secret if self.seal else None  # the index is sealed too
-        return index_bytes(encoded, token, self.layout, self.rows(),
-                           self.layout.tag(self.image.tables), key)
+        with no_gc():  # hundreds of thousands of rows at once, let go when written
+            return index_bytes(encoded, token, self.layout, self.rows(),
+                               self.layout.tag(self.image.tables), key)
 
     def read_only_message(self) -> str:
         return f"{self.path.name if self.path else 'the record'} is open read-only"

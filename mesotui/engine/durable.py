@@ -108,7 +108,7 @@ def atomic_write(path: Path, payload: bytes | Iterable[bytes], *,
     tmp, written = write_temp(path, payload)
     try:
         if keep_backup and path.exists():
-            _keep_backup(path)
+            back_up(path)
         install(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -214,7 +214,7 @@ def clock() -> datetime:
 STAMP = "%Y%m%dT%H%M%S%fZ"
 
 
-def _keep_backup(path: Path) -> None:
+def back_up(path: Path) -> None:
     """Keep the current file under backups/ before it is replaced, then prune old backups.
 
     The backup's name and its folder entry are made durable before the file is replaced.

@@ -121,6 +121,7 @@ class Engine(Documents):
         if self._changes:
             raise CorruptRecordFile(self.path, "its index could not be used mid-save; "
                                                "open the file again")
+        self.stop_folding()
         loaded = load(self.path, self.layout, use_index=why is None)
         if loaded.image is None:
             raise RecordFileError(self.path, "does not exist")
@@ -129,6 +130,7 @@ class Engine(Documents):
         self.notes.extend(loaded.image.notes)
         self.feed = Feed(self.image)
         self._next_doc.clear()
+        self._index_places = True
         self._opened(loaded)
         if why is not None:
             self.notes.append(f"{self.path.name}.index was ignored ({why}); the record file "
@@ -146,6 +148,7 @@ class Engine(Documents):
             StaleWriter: another writer may have written the file meanwhile: nothing was
                 written over it, and this says so.
         """
+        self.stop_folding()  # a fold under way is abandoned: nothing of it is kept
         backend, self.backend = self.backend, None
         try:
             if fold and isinstance(backend, FileBackend):

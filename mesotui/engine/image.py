@@ -8,6 +8,7 @@ start: then only the small tables are parsed, and each lazy document is read fro
 
 from __future__ import annotations
 
+import gc
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 Range = tuple[int, int]
 PIECE = 4 << 20
 """Bytes copied at a time from the old checkpoint into a new one."""
+BIG_DOC = 1 << 20
+"""A document this large (the seal's list, the change feed) is parsed with the garbage
+collector paused: collections in the middle only rescan what is being built, for seconds."""
+RUN_DOCS = 4096
+"""Documents copied in one run at most, so a fold stepped between keystrokes is handed a
+piece every few milliseconds (the bytes are the same)."""
 
 
 def index_path(path: Path) -> Path:
@@ -98,7 +105,16 @@ class Image:
         if doc_id in held:
             return held[doc_id]
         start, end = self._places(table)[doc_id]
-        return orjson.loads(self.source.read(start, end))
+        raw = self.source.read(start, end)
+        if len(raw) < BIG_DOC:
+            return orjson.loads(raw)
+        paused = gc.isenabled()  # a seal's list: 200,000 objects at once, that all live on
+        gc.disable()
+        try:
+            return orjson.loads(raw)
+        finally:
+            if paused:
+                gc.enable()
 
     def docs(self, table: str, doc_ids: Iterable[str]) -> list[Any]:
         """Several documents of `table` (as `doc`, with neighbours read in one go)."""
@@ -219,7 +235,7 @@ def encode(image: Image, encoded: Encoded) -> Iterator[bytes]:
             lead = (b"," if m else b"") + orjson.dumps(doc_id) + b":"
             if doc_id not in held:
                 begin, end = stored[doc_id]
-                if run is not None and run[1] + len(lead) == begin:
+                if run is not None and run[1] + len(lead) == begin and m % RUN_DOCS:
                     run = (run[0], end, run[2])  # the next document right after: same run
                 else:
                     if run is not None:

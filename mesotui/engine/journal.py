@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Collection, Generator, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
-from mesotui.engine import durable
+from mesotui.engine import durable, paced
 from mesotui.engine.checkpoint import no_gc
 from mesotui.engine.image import Encoded, Image, adopt, encode, index_path, new_token
 from mesotui.engine.layout import Write
-from mesotui.engine.lock import WriterLock
+from mesotui.engine.lock import WriterLock, appending
 from mesotui.engine.replay import Identity, Tail, entry_line, identity, journal_path
 from mesotui.engine.seal import Seal
 from mesotui.engine.source import FileSource
@@ -33,6 +33,11 @@ Describe = Callable[[Encoded, str], bytes]
 
 class StaleWriter(WriteFailed):
     """This window is no longer the only writer of the file it loaded; nothing was written."""
+
+
+class Superseded(WriteFailed):
+    """A checkpoint written a step at a time was overtaken by a save: it was not put in
+    place, and the journal still holds every save."""
 
 
 class KeyMissing(WriteFailed):
@@ -87,7 +92,7 @@ class Journal:
         mark, sealed = (self.seal.mark(self.seq + 1, self.token, changes, replaced)
                         if self.seal else (None, None))
         line = entry_line(self.seq + 1, self.token, changes, mark)
-        with _appending(self._open_raw()):  # checked and written as one, against any writer
+        with appending(self._open_raw()):  # checked and written as one, against any writer
             self._check_alone("the save")
             fd = self._open_checked()
             try:
@@ -120,6 +125,21 @@ class Journal:
             StaleWriter: the record file or the journal is not as this writer left them.
             WriteFailed: the checkpoint could not be written; the journal keeps every save.
         """
+        for _step in self.checkpoint_steps(image, describe, bump=bump, piece=0):
+            pass
+
+    def checkpoint_steps(self, image: Image, describe: Describe | None = None, *,
+                         bump: bool = False, piece: int = 4 << 20) -> Iterator[None]:
+        """`checkpoint`, a step at a time: it pauses (yields) after every `piece` bytes
+        written and while the new file is flushed to disk, so the app can fold its journal
+        between keystrokes. Closed before its last step (a save came, or the window closes),
+        it leaves everything as it was: the new file was never put in place, and its
+        temporary file is removed. The last step puts it in place, and writes its index, at
+        once. `piece=0` never pauses.
+
+        Raises:
+            StaleWriter, WriteFailed: as `checkpoint`.
+        """
         doing = "the record file"
         self._check_alone(doing)
         self._check_journal(doing)
@@ -130,14 +150,21 @@ class Journal:
         sealed = self.seal.seal_checkpoint(image, seq, meta["checkpoint"]) if self.seal else None
         encoded = Encoded({}, {})
         index = index_path(self.path)
+        placed, started = False, (self.seq, self.entries)
         try:
-            index.unlink(missing_ok=True)  # never an index that describes another checkpoint
-            with no_gc():
-                written = durable.atomic_write(self.path, encode(image, encoded), guard=False,
-                                               release=image.source.close)
+            if piece:
+                written = yield from self._paced_write(image, encoded, index, piece, started)
+            else:
+                index.unlink(missing_ok=True)  # never an index of another checkpoint
+                with no_gc():
+                    written = durable.atomic_write(self.path, encode(image, encoded),
+                                                   guard=False, release=image.source.close)
+            placed = True
         except OSError as error:
-            meta["journal_seq"], meta["checkpoint"] = self.seq, self.token
             raise WriteFailed(self.path, _why(error)) from error
+        finally:
+            if not placed:
+                meta["journal_seq"], meta["checkpoint"] = self.seq, self.token
         self._loaded = (written.st_dev, written.st_ino, written.st_size, written.st_mtime_ns)
         self.token, self.seq = meta["checkpoint"], seq
         if sealed is not None:
@@ -152,6 +179,31 @@ class Journal:
         self.entries, self._good, self._dirty = 0, 0, False
         if describe is not None:
             self._write_index(index, describe, encoded)
+
+    def _paced_write(self, image: Image, encoded: Encoded, index: Path, piece: int,
+                     started: tuple[int, int]) -> Generator[None, None, os.stat_result]:
+        """The new checkpoint written beside the file a piece at a time, then put in place
+        at once, if no save came meanwhile (else `Superseded`, and nothing was put in place)."""
+        tmp, written = yield from paced.write_temp_steps(self.path, encode(image, encoded),
+                                                           piece)
+        try:
+            doing = "the record file"
+            self._check_alone(doing)
+            self._check_journal(doing)
+            if (self.seq, self.entries) != started:
+                raise Superseded(self.path, "a save came while the journal was being folded; "
+                                            "the journal keeps it")
+            # Never an index that describes another checkpoint; until now the old one still
+            # served the old checkpoint (a fold abandoned keeps it).
+            index.unlink(missing_ok=True)
+            if self.path.exists():
+                durable.back_up(self.path)
+            image.source.close()  # Windows renames nothing over an open file
+            durable.install(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return written
 
     def index_only(self, image: Image, describe: Describe) -> None:
         """Write the start-up index of the checkpoint on disk, if `image` (read whole, with no
@@ -285,36 +337,6 @@ class Journal:
         if self._handle is not None:
             os.close(self._handle)
             self._handle = None
-
-
-@contextmanager
-def _appending(fd: int | None) -> Iterator[None]:
-    """Hold the journal exclusively while a writer checks it is as it left it and appends.
-
-    Two writers can only meet after the lock file was deleted (a second mesotui then takes a
-    new one): without this, both could check the journal between the other's check and write,
-    and both append the same save number. An advisory lock on the journal itself makes the
-    second wait, then see the first's line and refuse. Windows refuses to delete a lock file
-    held open, so there the lock file alone keeps writers apart.
-    """
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        yield
-        return
-    locked = False
-    if fd is not None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            locked = True
-        except OSError:
-            pass  # a file system without locks: the checks still run, as before
-    try:
-        yield
-    finally:
-        if locked:
-            with suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _refused(doing: str, reason: str) -> str:

@@ -8,7 +8,8 @@ every write (mesotui/engine/journal.py).
 from __future__ import annotations
 
 import os
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -55,3 +56,33 @@ class WriterLock:
 
     def release(self) -> None:
         self._lock.release()
+
+
+@contextmanager
+def appending(fd: int | None) -> Iterator[None]:
+    """Hold the journal exclusively while a writer checks it is as it left it and appends.
+
+    Two writers can only meet after the lock file was deleted (a second mesotui then takes a
+    new one): without this, both could check the journal between the other's check and write,
+    and both append the same save number. An advisory lock on the journal itself makes the
+    second wait, then see the first's line and refuse. Windows refuses to delete a lock file
+    held open, so there the lock file alone keeps writers apart.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    locked = False
+    if fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            locked = True
+        except OSError:
+            pass  # a file system without locks: the checks still run, as before
+    try:
+        yield
+    finally:
+        if locked:
+            with suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)

@@ -8,6 +8,7 @@ import getpass
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
@@ -19,6 +20,7 @@ from mesotui.errors import MesoError
 from mesotui.store import Saved, Store
 from mesotui.tui import safe_text
 from mesotui.tui.crash import PlainCrash
+from mesotui.tui.folding import IdleFold
 from mesotui.tui.keygate import KeyGate
 from mesotui.tui.messages import RecordSaved
 from mesotui.tui.screens.patients import PatientsScreen
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
     from mesotui.tui.screens.export_dialog import ExportChoice
     from mesotui.tui.screens.record import RecordScreen
 
+
+
+PREPARE_SLICE_S = 0.008
+"""Reading the sessions' summaries once the list shows: this long at a time between keys."""
 
 
 class MesoApp(PlainCrash, App[None]):
@@ -61,11 +67,13 @@ class MesoApp(PlainCrash, App[None]):
         self.undo_list = UndoList(store)
         store.listeners.append(self.announce)
         self.keys = KeyGate(self)
+        self.folder = IdleFold(self)
 
     async def on_event(self, event: events.Event) -> None:
         """Keys go through the gate: each is handled to the end before the next is handed on,
         so type-ahead lands in the field (or screen) that has focus by then."""
         if isinstance(event, events.Key) and not event.is_forwarded:
+            self.folder.key()
             if self.keys.admit(event):
                 await super().on_event(event)
                 self.keys.handled()
@@ -90,6 +98,7 @@ class MesoApp(PlainCrash, App[None]):
             gc.enable()
         _record_screen_class()  # import it now, so the first record opens as quick as the rest
         self._prepare()
+        self.folder.start()
 
     def on_idle(self) -> None:
         """Pass the app's idle prompt on to the screen shown.
@@ -105,8 +114,11 @@ class MesoApp(PlainCrash, App[None]):
     async def _prepare(self) -> None:
         """The list needs only the patients' cards: read the sessions' summaries once it shows,
         a thousand at a time between keystrokes, so the first record opens as quick."""
+        budget = monotonic() + PREPARE_SLICE_S
         for _step in self.store.prepare():
-            await asyncio.sleep(0.01)  # long enough for a keystroke to be handled and painted
+            if monotonic() >= budget:  # a keystroke waits at most a slice, then runs
+                await asyncio.sleep(0.002)
+                budget = monotonic() + PREPARE_SLICE_S
 
     @property
     def shown_record(self) -> RecordScreen | None:
