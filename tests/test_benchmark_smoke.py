@@ -59,6 +59,18 @@ def test_targets_are_judged_only_at_five_thousand_patients() -> None:
     assert "peak RSS, app" not in report.failures([target])
 
 
+def test_a_groups_twenty_thousand_patients_are_judged_by_the_group_targets() -> None:
+    figures = dict.fromkeys(report.KEYS, 1.0)
+    group = {"patients": 20000, "sessions": 200000, "file_mb": 170.0, "errors": {},
+             "figures": {**figures, "open_p95_ms": 74.0, "close_after_saves_ms": 1850.0}}
+    assert report.failures([group], 20000) == ["open a patient p95",
+                                               "closing the store after them"]
+    assert "PASS" in report.size_table(group)
+    met = {**group, "figures": {**figures, "open_p95_ms": 40.0, "peak_rss_mb": 240.0}}
+    assert report.failures([met], 20000) == []
+    assert report.failures([met]) == []  # the 5,000-patient targets judge no other size
+
+
 def test_growth_is_judged_linear_except_keystrokes_which_must_stay_flat() -> None:
     def size(patients: int, factor: float) -> dict:
         figures = dict.fromkeys(report.KEYS, 10.0 * factor)
