@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import http.client
 import ipaddress
+import socket
 import ssl
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -23,17 +24,24 @@ import orjson
 from mesotui.sync.errors import SyncError
 from mesotui.terminal import safe
 
-LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
 _RETRIED = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
+    """Whether `host` is this machine: a loopback address, or a name (localhost) every
+    address of which is one. A name is never trusted as such: a hosts file or resolver that
+    sends "localhost" elsewhere must not get the password over plain http."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
         return False
+    addresses = {info[4][0] for info in found}
+    return bool(addresses) and all(
+        ipaddress.ip_address(str(a).partition("%")[0]).is_loopback for a in addresses)
 
 
 def checked_url(url: str, *, allow_plain_http: bool = False) -> str:
