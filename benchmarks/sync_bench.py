@@ -38,7 +38,8 @@ KEYS = SyncKeys.derive(bytes(range(32)), "b" * 32)
 
 
 def replicator(replica: MemoryReplica, url: str, database: str) -> Replicator:
-    return Replicator(replica, RemoteDB(CouchClient(url, database, timeout=600)), KEYS)
+    return Replicator(replica, RemoteDB(CouchClient(url, database, timeout=600)), KEYS,
+                      create=True)
 
 
 def timed(action):  # type: ignore[no-untyped-def]

@@ -58,7 +58,10 @@ def test_the_record_file_is_a_local_replica(clinic: Path) -> None:
 
 def test_a_restored_older_copy_gets_a_new_replica_id(clinic: Path) -> None:
     with Store.open(clinic, clock=FixedClock()) as store:
-        before = Replica(store.engine).replica_id
+        replica = Replica(store.engine)
+        before = replica.replica_id
+        replica.save_checkpoint("push-1", {"last": 7})  # the id is kept with a checkpoint
+        assert Replica(store.engine).replica_id == before
         store.add_patient(make_patient(name="After the backup"), TODAY)
     recovery.restore(clinic, recovery.sound_backups(clinic)[0].path)
     with Store.open(clinic, clock=FixedClock()) as restored:
@@ -85,7 +88,7 @@ def test_two_record_files_replicate_through_a_couchdb_server(
 
     def sync(store: Store) -> None:
         remote = RemoteDB(CouchClient(pouchdb.url, "clinic", timeout=10))
-        Replicator(Replica(store.engine), remote, sync_keys).sync()
+        Replicator(Replica(store.engine), remote, sync_keys, create=True).sync()
 
     in_room("a")
     sync(a)

@@ -45,7 +45,7 @@ def _sync(replica: MemoryReplica, url: str, database: str, cut_at: int = 0,
           after: bool = False) -> int:
     client = CutClient(url, database, timeout=10, cut_at=cut_at, after=after)
     try:
-        Replicator(replica, RemoteDB(client), KEYS, batch=7).sync()
+        Replicator(replica, RemoteDB(client), KEYS, batch=7, create=True).sync()
     except SyncError as error:
         assert error.args[0].startswith("cut")
     return client.sent

@@ -35,7 +35,8 @@ def database() -> str:
 def room(replica: MemoryReplica, url: str, database: str, *, user: str = "",
          password: str = "", encrypt: bool = True, batch: int = 500) -> Replicator:
     client = CouchClient(url, database, user, password, timeout=10)
-    return Replicator(replica, RemoteDB(client), KEYS, encrypt=encrypt, batch=batch)
+    return Replicator(replica, RemoteDB(client), KEYS, encrypt=encrypt, batch=batch,
+                      create=True)
 
 
 def everything_of(replica: MemoryReplica) -> dict[str, tuple[tuple[str, ...], ...]]:

@@ -25,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         lot,
         report,
         restore,
+        sync,
         where,
     )
     for module in (where, export, importing, import_csv, clinic_url, due, lot, entry,
-                   governance, course, check, report, restore, key):
+                   governance, course, check, report, restore, key, sync):
         module.register(subparsers, common)

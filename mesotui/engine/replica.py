@@ -26,19 +26,31 @@ class Replica:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._made: str | None = None
 
     @property
     def replica_id(self) -> str:
         """A random id made once for this record file (a restored older copy gets a new one,
-        so replication's checkpoints start afresh from it)."""
+        so replication's checkpoints start afresh from it). It is written into the file with
+        the first checkpoint or batch saved under it, not when it is read: a sync that fails
+        before saving anything leaves the record file as it was, byte for byte."""
+        held = self._held_id()
+        if held is not None:
+            return held
+        if self._made is None:
+            self._made = secrets.token_hex(16)
+        return self._made
+
+    def _held_id(self) -> str | None:
         meta = self.engine.table(self.engine.layout.meta).get("1", {})
         held = meta.get("replica_id") if isinstance(meta, dict) else None
-        if isinstance(held, str) and held:
-            return held
-        made = secrets.token_hex(16)
-        with self.engine.saving():
-            self.engine.put(self.engine.layout.meta, "1", {**meta, "replica_id": made})
-        return made
+        return held if isinstance(held, str) and held else None
+
+    def _keep_id(self) -> None:
+        """Inside a save: write the replica id made for this sync, if the file has none."""
+        if self._made is not None and self._held_id() is None:
+            meta = self.engine.table(self.engine.layout.meta).get("1", {})
+            self.engine.put(self.engine.layout.meta, "1", {**meta, "replica_id": self._made})
 
     def changes(self, since: int, limit: int) -> list[Change]:
         return self.engine.changes(since, limit)
@@ -82,6 +94,7 @@ class Replica:
                                             "rev": rejected.rev, "reason": rejected.reason})
             if batch.checkpoint is not None:
                 self.save_checkpoint(*batch.checkpoint)
+            self._keep_id()
 
     def quarantined(self) -> list[dict[str, Any]]:
         """What was pulled and kept aside: record id, revision and why (never shown as the
@@ -95,6 +108,7 @@ class Replica:
     def save_checkpoint(self, key: str, doc: dict[str, Any]) -> None:
         with self.engine.saving():
             self._put(CHECKPOINTS, key, {"id": key, "doc": doc})
+            self._keep_id()
 
     def _held(self, table: str, key: str) -> dict[str, Any] | None:
         doc_id = self.engine.image.ids.get(table, {}).get(key)

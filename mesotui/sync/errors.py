@@ -12,8 +12,9 @@ class SyncError(MesoError):
     (a plain-HTTP or otherwise unacceptable address), "credentials", "forbidden",
     "unreachable", "timeout", "rejected" (the server refused a document), "full" (the server
     has no space), "server" (it answered with an error or something that is not CouchDB),
-    "key" (the clinic key is missing or wrong), "local" (what was pulled could not be saved
-    in the record file; nothing of it was).
+    "key" (the clinic key is missing or wrong), "missing" (the server has no such database:
+    only --setup creates one), "local" (what was pulled could not be saved in the record
+    file; nothing of it was).
     """
 
     def __init__(self, kind: str, message: str) -> None:

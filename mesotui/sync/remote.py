@@ -26,11 +26,18 @@ class RemoteDB:
         self.client = client
         self.has_bulk_get = True
 
-    def ensure(self) -> None:
-        """Check the database is there (and the credentials good); create it if it is not."""
+    def ensure(self, *, create: bool = False) -> None:
+        """Check the database is there (and the credentials good); create it if it is not
+        and `create` says so (only `mesotui sync --setup` does: a typo in the name of an
+        existing clinic's database must not quietly split the clinic in two)."""
         status, _ = self.client.request("GET", self.client.db_path())
-        if status == 404:
-            self.client.request("PUT", self.client.db_path(), accept=(201, 202, 412))
+        if status != 404:
+            return
+        if not create:
+            raise SyncError("missing", f"the sync server has no database "
+                            f"{self.client.database} at {self.client.url}; check the name, or "
+                            "run mesotui sync --setup to create it")
+        self.client.request("PUT", self.client.db_path(), accept=(201, 202, 412))
 
     def changes(self, since: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
         """(results, last_seq) of the changes after `since`: each {"id", "seq", "changes":

@@ -51,18 +51,21 @@ class Replicator:
         keys: the clinic's sync keys (from its clinic key).
         encrypt: False only when the clinic has turned encryption off.
         verify: extra checks of each pulled record (what the record file adds to history's).
+        create: make the server's database if it is missing; otherwise that is a failure
+            (`RemoteDB.ensure`), and only `mesotui sync --setup` creates it.
     """
 
     def __init__(self, local: LocalReplica, remote: RemoteDB, keys: SyncKeys, *,
                  encrypt: bool = True, verify: Verify | None = None, batch: int = BATCH,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, create: bool = False) -> None:
         self.local, self.remote, self.keys = local, remote, keys
-        self.encrypt, self.verify, self.batch = encrypt, verify, batch
+        self.encrypt, self.verify, self.batch, self.create = encrypt, verify, batch, create
         self._clock = clock
 
     def sync(self) -> Report:
+        """Push, pull, and push again if the pull changed anything."""
         report = Report()
-        self.remote.ensure()
+        self.remote.ensure(create=self.create)
         self.push(report)
         if self.pull(report):
             self.push(report)
