@@ -239,10 +239,14 @@ def _run_app_on(store: Store, label: str, context: Context) -> int:
     from mesotui.tui.app import MesoApp
 
     store.prove()
-    app = MesoApp(store=store, today=context.today, db_label=label)
+    app = MesoApp(store=store, today=context.today, db_label=label, sync=not context.demo)
     for note in store.notes:
         app.call_later(app.notify, note, markup=False)  # type: ignore[arg-type]
-    app.run()
+    try:
+        app.run()
+    finally:
+        if app.syncing is not None:
+            app.syncing.stop()  # a sync under way gives up before the record file closes
     return app.return_code or EXIT_OK
 
 

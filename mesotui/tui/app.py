@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mesotui.spreadsheet import Plan
     from mesotui.tui.screens.export_dialog import ExportChoice
     from mesotui.tui.screens.record import RecordScreen
+    from mesotui.tui.syncing import BackgroundSync
 
 
 
@@ -53,7 +54,7 @@ class MesoApp(PlainCrash, App[None]):
     ]
 
     def __init__(self, store: Store, today: date, db_label: str = "", *,
-                 view_only: bool = False) -> None:
+                 view_only: bool = False, sync: bool = False) -> None:
         safe_text.install()  # every text drawn shows control characters escaped
         super().__init__()
         self.store = store
@@ -68,6 +69,9 @@ class MesoApp(PlainCrash, App[None]):
         store.listeners.append(self.announce)
         self.keys = KeyGate(self)
         self.folder = IdleFold(self)
+        self.sync = sync and not view_only
+        """Sync in the background with the server set up on this laptop, if one is."""
+        self.syncing: BackgroundSync | None = None
 
     async def on_event(self, event: events.Event) -> None:
         """Keys go through the gate: each is handled to the end before the next is handed on,
@@ -99,6 +103,10 @@ class MesoApp(PlainCrash, App[None]):
         _record_screen_class()  # import it now, so the first record opens as quick as the rest
         self._prepare()
         self.folder.start()
+        if self.sync:
+            from mesotui.tui.syncing import BackgroundSync
+
+            self.syncing = BackgroundSync.begin(self)
 
     def on_idle(self) -> None:
         """Pass the app's idle prompt on to the screen shown.

@@ -41,6 +41,16 @@ def _all(app: MesoApp, screen: Screen[object]) -> Iterable[SystemCommand]:
     if app.undo_list.changes:
         yield SystemCommand("Undo", f"Undo: {app.undo_list.changes[-1].summary} (ctrl+z)",
                             app.action_undo)
+    if app.sync:
+        from mesotui.tui import syncing as background
+
+        yield SystemCommand("Sync server", "This laptop's CouchDB server: address, user, "
+                            "password", lambda: background.set_up(app))
+    if (syncing := app.syncing) is not None:
+        for record_id in syncing.conflicts():
+            yield SystemCommand(f"Two versions: {record_id}", "Two rooms changed it while "
+                                "apart: compare the versions and keep one",
+                                lambda r=record_id: syncing.compare(r))  # type: ignore[misc]
     yield SystemCommand("Settings", "Clinic default protocol, due-soon window, product, "
                         "practitioners", lambda: flows.edit_settings(app, app._say))
     if isinstance(screen, PatientsScreen):
