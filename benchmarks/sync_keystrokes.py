@@ -1,0 +1,118 @@
+"""Filter keystrokes while the app syncs: p95 idle and p95 during a background sync, one run.
+
+    python benchmarks/sync_keystrokes.py [--patients 5000] [--sessions 10] [--rounds 3]
+
+The app is opened on a synthetic clinic; the filter is typed as in benchmarks/bench.py
+(56 keystrokes a round, each timed until the list painted shows its result), first with no
+sync, then while the background sync pushes the whole clinic into an empty database of a local
+pouchdb-server (the heaviest sync a room makes: its first). Idle and syncing rounds alternate,
+so the machine's load falls on both alike. Only keystrokes typed while a sync was running
+count as "during". Issue 20's target: the p95 during a sync within 20 % of the idle p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.measure import percentile  # noqa: E402
+from benchmarks.runner import SIZE, TODAY, Frames, key, type_fragments  # noqa: E402
+from tests.couchdb import ADMIN, PouchServer  # noqa: E402
+
+
+def measure(patients: int, sessions: int, rounds: int) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="mesotui-syncbench-"))
+    os.environ["MESOTUI_KEYS"] = str(folder / "keys")
+    os.environ["MESOTUI_SYNC_CONFIG"] = str(folder / "config")
+    from mesotui.demo import generate
+    from mesotui.store import Store
+    from mesotui.sync import credentials
+    from mesotui.tui import syncing
+    from mesotui.tui.app import MesoApp
+
+    clinic = generate(TODAY, patients, sessions_per_patient=sessions)
+    path = folder / "clinic.json"
+    with Store.open(path) as store:
+        store.bulk_load(clinic.patients, clinic.sessions, clinic.settings)
+    server = PouchServer(folder / "pouchdb").start()
+    server.add_admin()
+    result: dict[str, Any] = {"patients": patients, "documents": 0, "idle_s": [],
+                              "syncing_s": [], "syncs": 0}
+    try:
+        store = Store.open(path)
+        result["documents"] = len(store.cards(include_archived=True)) + len(store.sessions())
+        app = MesoApp(store, TODAY, str(path))
+
+        async def script(pilot: Any) -> None:
+            frames = Frames(app)
+            while not hasattr(app.screen, "search"):
+                await asyncio.sleep(0.05)
+            frames.expect(lambda s: s.search.has_focus)
+            key(app, "slash", "/")
+            await frames.wait()
+            screen = app.screen
+            def shows(s: Any, text: str) -> bool:
+                return s.search.value == text and s.patients.needle == text.strip().casefold()
+
+            await type_fragments(app, frames, shows, [])  # warm-up, not counted
+            for n in range(rounds):
+                painted, _ = await type_fragments(app, frames, shows, [])
+                result["idle_s"] += painted
+                database = f"bench-{n}"
+                server.call("PUT", f"/{database}")
+                credentials.setup(f"{server.url}/{database}", *ADMIN)
+                sync = syncing.BackgroundSync(app, credentials.load())  # type: ignore[arg-type]
+                sync.start()
+                while not sync.running:
+                    await asyncio.sleep(0.01)
+                while sync.running:  # type while it runs, counting only those keystrokes
+                    before = time.perf_counter()
+                    painted, _ = await type_fragments(app, frames, shows, [])
+                    if sync.running:
+                        result["syncing_s"] += painted
+                    elif sync.syncs:
+                        break
+                    result["typing_round_s"] = time.perf_counter() - before
+                sync.stop()
+                while sync.running:
+                    await asyncio.sleep(0.05)
+                result["syncs"] += sync.syncs
+                assert screen is app.screen
+            app.exit()
+
+        app.run(headless=True, size=SIZE, auto_pilot=script)
+        store.close()
+    finally:
+        server.stop()
+    idle, during = result.pop("idle_s"), result.pop("syncing_s")
+    result.update(idle_keystrokes=len(idle), syncing_keystrokes=len(during),
+                  idle_p50_ms=round(percentile(idle, .5) * 1000, 1),
+                  idle_p95_ms=round(percentile(idle, .95) * 1000, 1),
+                  syncing_p50_ms=round(percentile(during, .5) * 1000, 1) if during else None,
+                  syncing_p95_ms=round(percentile(during, .95) * 1000, 1) if during else None)
+    if during:
+        result["ratio_p95"] = round(result["syncing_p95_ms"] / result["idle_p95_ms"], 2)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=5000)
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    result = measure(args.patients, args.sessions, args.rounds)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
