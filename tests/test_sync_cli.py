@@ -267,3 +267,30 @@ def test_a_first_sync_refused_by_the_server_leaves_the_record_file_as_it_was(
     assert re.fullmatch(r"mesotui: the sync server refused record \S+: read only \(and \d+ "
                         r"more\); it will be sent again at the next sync\n", err), err
     assert a.files() == before
+
+
+def test_a_new_room_saves_though_the_imported_key_has_seen_more_saves(
+        pouchdb: PouchServer, rooms: tuple[Room, Room], database: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The clinic key carries the newest save number its laptop had seen (rollback
+    detection); a new room's file, numbered from 1, was once taken for an older copy put
+    back, and refused every save."""
+    a, b = rooms
+    url = f"{pouchdb.url}/{database}"
+    assert a.run(capsys, "sync", "--setup", url, "--user", USER, "--password-stdin",
+                 password=PASSWORD)[0] == 0
+    with Store.open(a.db, clock=FixedClock()) as store:
+        for n in range(8):  # room A has been at work for a while
+            store.add_patient(make_patient(name=f"Earlier patient {n}"), TODAY)
+    _take_key(a, b, capsys)
+    assert b.run(capsys, "sync", "--setup", url, "--user", USER, "--password-stdin",
+                 password=PASSWORD)[0] == 0
+    with Store.open(b.db, clock=FixedClock()) as store:
+        added = store.add_patient(make_patient(name="First in room B"), TODAY)
+    checked = b.run(capsys, "check")
+    assert checked[0] == 0, checked
+    assert b.run(capsys, "sync")[1] == f"Synced with {url}: pushed 1, pulled 0, no conflicts.\n"
+    assert a.run(capsys, "sync")[1] == f"Synced with {url}: pushed 8, pulled 1, no conflicts.\n"
+    a.enter()
+    with Store.open(a.db, readonly=True) as store:
+        assert store.patient(added.id).name == "First in room B"
