@@ -10,12 +10,13 @@ from typing import Any
 
 import orjson
 
-from mesotui import __version__
+from mesotui import __version__, schedule
 from mesotui.deidentify import METHOD, Deidentifier, birth_band
 from mesotui.engine import durable
 from mesotui.engine.checkpoint import no_gc
 from mesotui.errors import MesoError
 from mesotui.evaluation import Evaluation
+from mesotui.interop import Selected
 from mesotui.models import Patient, Session
 from mesotui.store import Store
 
@@ -166,8 +167,9 @@ def pseudonymiser(store: Store, request: ExportRequest) -> Pseudonymiser | None:
 
 
 def select(store: Store, request: ExportRequest, progress: Progress | None = None
-           ) -> list[tuple[Patient, list[Session]]]:
-    """The patients and sessions `request` asks for: chosen patients, sessions in the range.
+           ) -> list[Selected]:
+    """The patients and sessions `request` asks for: chosen patients, sessions in the range,
+    each counted session with its number in the whole course (a range never renumbers).
 
     With a date range, patients with no session in it are left out.
     """
@@ -175,14 +177,14 @@ def select(store: Store, request: ExportRequest, progress: Progress | None = Non
         raise MesoError(f"--since {request.since} is after --until {request.until}")
     patients = _chosen(store, request.patient_ids)
     ranged = request.since is not None or request.until is not None
-    chosen: list[tuple[Patient, list[Session]]] = []
+    chosen: list[Selected] = []
     for done, patient in enumerate(patients, start=1):
-        sessions = [s for s in store.sessions_for(patient.id)
-                    if _in_range(s.date, request.since, request.until)]
+        every = store.sessions_for(patient.id)
+        sessions = [s for s in every if _in_range(s.date, request.since, request.until)]
         evaluated = any(_in_range(e.date, request.since, request.until)
                         for e in store.evaluations_for(patient.id))
         if not ranged or sessions or evaluated:
-            chosen.append((patient, sessions))
+            chosen.append(Selected(patient, sessions, schedule.numbers(every)))
         if progress:
             progress(done, len(patients))
     return chosen

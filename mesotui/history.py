@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from mesotui.errors import ValidationError
@@ -146,6 +146,16 @@ def not_before(history: tuple[Revision, ...], at: datetime) -> datetime:
     `--today` in the past) plans and reports, but never stamps a revision before the last."""
     last = _when(history[-1].at) if history else None
     return last if last is not None and at < last else at
+
+
+def later_than(stamp: str, at: datetime) -> datetime:
+    """`at`, or a second after `stamp` if `at` would be written as no later (stamps keep whole
+    seconds): a session logged after another on its day is stamped after it, so the two keep
+    the order in which they were logged (schedule.course_key), even logged in one second."""
+    before = _when(stamp) if stamp else None
+    if before is None or at.replace(microsecond=0) > before:
+        return at
+    return before + timedelta(seconds=1)
 
 
 def verify(history: tuple[Revision, ...]) -> list[str]:

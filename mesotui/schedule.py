@@ -6,7 +6,7 @@ Every function takes `today` from its caller; nothing here reads the clock.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from dateutil.relativedelta import relativedelta
@@ -24,9 +24,28 @@ def add_months(day: date, months: int) -> date:
     return day + relativedelta(months=months)
 
 
+def course_key(day: date, logged_at: str, record_id: str) -> tuple[date, datetime, str]:
+    """Where a session sits in its course: by date, then by when it was logged (its first
+    revision's time), then by id. Two sessions on one day thus keep the order in which they
+    were logged, so logging another never renumbers a session already saved (ids are random:
+    an order by id would)."""
+    return day, _instant(logged_at), record_id
+
+
+def course_order(session: Session) -> tuple[date, datetime, str]:
+    """`course_key` of a session model."""
+    return course_key(session.date, session.history[0].at if session.history else "",
+                      session.id)
+
+
+def in_course_order(sessions: Iterable[Session]) -> list[Session]:
+    """Every session, voided ones included, in the order of the course (`course_key`)."""
+    return sorted(sessions, key=course_order)
+
+
 def given(sessions: Iterable[Session]) -> list[Session]:
-    """The sessions that count toward the course: not voided, in date order."""
-    return sorted((s for s in sessions if not s.voided), key=lambda s: (s.date, s.id))
+    """The sessions that count toward the course: not voided, in course order."""
+    return sorted((s for s in sessions if not s.voided), key=course_order)
 
 
 def numbers(sessions: Iterable[Session]) -> dict[str, int]:
@@ -160,9 +179,10 @@ def standing(patient: Patient, sessions: Iterable[Session], protocol: Protocol,
              evaluations: Iterable[Evaluation] = ()) -> Standing:
     """Apply the protocol to one patient's sessions (see `outlook`), for any day."""
     evaluations = list(evaluations)
-    counted = given(sessions)
+    # Light summaries will do (no history): only how many were given, and when, matter here.
+    counted = [s for s in sessions if not s.voided]
     protocol = effective_protocol(protocol, evaluations)
-    last = counted[-1].date if counted else None
+    last = max(s.date for s in counted) if counted else None
     avoid_until = (add_months(last, PREGNANCY_AVOID_MONTHS)
                    if last and patient.sex is Sex.FEMALE else None)
     active = patient.status is CourseStatus.ACTIVE
@@ -197,6 +217,19 @@ def outlook(patient: Patient, sessions: Iterable[Session], protocol: Protocol, t
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def _instant(stamp: str) -> datetime:
+    """A revision's time, comparable with any other (one without an offset is taken as UTC;
+    none at all, or one that cannot be read, sorts first)."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return _EPOCH
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _day(text: Any) -> date | None:

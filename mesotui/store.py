@@ -181,8 +181,10 @@ class Store(Writer):
         problems = validation.session_problems(session, patient, today)
         problems.update(_without_consent(patient, session))
         validation.check(problems, session.id)
+        same_day = [s for s in self.sessions_for(patient.id)  # in course order
+                    if s.date == session.date and s.history]
         return self._save("sessions", session, "create", by=by or session.practitioner,
-                          reason=reason)
+                          reason=reason, after=same_day[-1].history[0].at if same_day else "")
 
     def amend_session(self, session: Session, today: date, *, reason: str, by: str = "") -> Session:
         """Save a corrected session; the version it replaces stays in its history."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from mesotui.interop import Selected, whole_course
 from mesotui.models import Anaesthesia, Patient, Session, SideEffectReport
 from mesotui.store import Store
 from mesotui.vocab import AnaesthesiaType, Area, CourseStatus, Severity, Sex, SideEffect
@@ -81,5 +82,6 @@ def small_clinic() -> Store:
     return fill(Store.in_memory(clock=clock))
 
 
-def records(store: Store) -> list[tuple[Patient, list[Session]]]:
-    return [(p, store.sessions_for(p.id)) for p in store.patients()]
+def records(store: Store) -> list[Selected]:
+    """Every patient with their whole course, as an export selects it."""
+    return [whole_course(p, store.sessions_for(p.id)) for p in store.patients()]

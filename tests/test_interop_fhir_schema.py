@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 
 from mesotui.demo import generate
-from mesotui.interop import fhir
+from mesotui.interop import fhir, whole_course
 from mesotui.store import Store
 from tests.report_clinic import TODAY
 
@@ -47,7 +47,8 @@ def demo_bundle() -> dict[str, Any]:
     clinic = generate(TODAY, 36)
     store = Store.in_memory()
     store.bulk_load(clinic.patients, clinic.sessions, clinic.settings, clinic.evaluations)
-    return fhir.bundle([(p, store.sessions_for(p.id)) for p in store.patients()], today=TODAY,
+    selection = [whole_course(p, store.sessions_for(p.id)) for p in store.patients()]
+    return fhir.bundle(selection, today=TODAY,
                        protocol_for=store.protocol_in_force,
                        outlook_for=lambda p: store.outlook(p, TODAY),
                        evaluations_for=lambda p: store.evaluations_for(p.id))

@@ -8,7 +8,7 @@ from typing import Any
 import icalendar
 import pytest
 
-from mesotui.interop import ics, initials
+from mesotui.interop import ics, initials, whole_course
 from mesotui.interop.render import last_change
 from mesotui.models import Patient
 from mesotui.store import Store
@@ -86,7 +86,7 @@ def test_lines_end_in_crlf_and_fold_at_75_octets_and_text_is_escaped() -> None:
     patient = Patient("P-1", name, sex=Sex.FEMALE, date_of_birth=date(1990, 1, 1),
                       planned_start=date(2026, 2, 2))
     store = Store.in_memory()
-    text = ics.calendar([(patient, [])], today=TODAY, protocol_for=store.protocol_for,
+    text = ics.calendar([whole_course(patient, [])], today=TODAY, protocol_for=store.protocol_for,
                         outlook_for=lambda p: store.outlook(p, TODAY), with_names=True,
                         horizon_months=0)
     raw = text.encode("utf-8")

@@ -85,17 +85,20 @@ class Reader:
         """One patient's sessions in date order, voided ones included unless asked not to."""
         with no_gc():
             found = [self.session(s) for s in self.records.sessions_of(patient_id)]
-        found.sort(key=lambda s: (s.date, s.id))
+        found.sort(key=schedule.course_order)  # same-day sessions in the order logged
         return found if include_voided else [s for s in found if not s.voided]
 
     def session_documents(self, patient_id: str) -> list[dict[str, Any]]:
-        """One patient's sessions as stored (id, patient and revision documents), by date.
+        """One patient's sessions as stored (id, patient and revision documents), in course
+        order (`schedule.course_key`), as `sessions_for` gives the models.
 
         For a whole-clinic export, which then need not parse every session into a model.
         """
-        held = sorted(self.records.sessions_of(patient_id).values(), key=lambda s: (s.date, s.id))
         ids = self.engine.image.ids.get("sessions", {})
-        return self.engine.docs("sessions", [ids[s.id] for s in held])
+        docs = self.engine.docs("sessions", [ids[s] for s in self.records.sessions_of(patient_id)])
+        return sorted(docs, key=lambda doc: schedule.course_key(
+            date.fromisoformat(doc["history"][-1]["data"]["date"]), doc["history"][0]["at"],
+            doc["id"]))
 
     def sessions(self) -> list[Session]:
         with no_gc():

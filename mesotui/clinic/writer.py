@@ -119,9 +119,11 @@ class Writer(Reader):
                 self._staged.clear()
             raise
 
-    def _save(self, table: str, record: Any, action: str, *, by: str, reason: str) -> Any:
-        """Append a revision to `record` and stage it; memory changes once it is on disk."""
-        at = history.not_before(record.history, self.clock())
+    def _save(self, table: str, record: Any, action: str, *, by: str, reason: str,
+              after: str = "") -> Any:
+        """Append a revision to `record` and stage it; memory changes once it is on disk.
+        `after`: a revision time this one must come after (see `history.later_than`)."""
+        at = history.later_than(after, history.not_before(record.history, self.clock()))
         revisions = history.append(record.history, action, record.to_data(), at=at, by=by,
                                    reason=reason)
         saved = replace(record, history=revisions)

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
 def _report_uniqueness(store: Store, request: export.ExportRequest) -> None:
     """Tell the clinic, before it sends the file, how many patients it still singles out."""
     kept = [(p.sex.value, birth_band(p.date_of_birth), len(given(sessions)))
-            for p, sessions in export.select(store, request)]
+            for p, sessions, _ in export.select(store, request)]
     unique, total = unique_patients(kept)
     print(f"mesotui: re-identification risk: {unique} of {total} patients are unique on sex, "
           "birth decade and number of sessions (what this export keeps); anyone who knows those "

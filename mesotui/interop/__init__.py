@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mesotui.models import Patient, Session
+from mesotui.schedule import in_course_order, numbers
 from mesotui.settings import Settings
 
-Records = Sequence[tuple[Patient, Sequence[Session]]]
-"""An already-filtered selection: each patient with all their sessions, voided ones included."""
+
+class Selected(NamedTuple):
+    """One patient of an export: the sessions chosen, and each counted session's number.
+
+    The numbers are taken over the whole course before any filter, so a session exported from
+    a date range keeps the number it has in the course.
+    """
+
+    patient: Patient
+    sessions: Sequence[Session]
+    """The sessions chosen (all, or a date range's), voided ones included, in course order."""
+    numbers: Mapping[str, int]
+    """Session id -> number in the course, for every counted session of the patient."""
+
+
+def whole_course(patient: Patient, sessions: Iterable[Session]) -> Selected:
+    """A patient with every one of their sessions, numbered among themselves."""
+    ordered = in_course_order(sessions)
+    return Selected(patient, ordered, numbers(ordered))
+
+
+Records = Sequence[Selected]
+"""An already-filtered selection: each patient with the sessions chosen and their numbers."""
 
 Pseudonym = Callable[[str, str], str]
 """Maps (record id, kind) to the keyed pseudonym that replaces it; kinds: PX patient, SX

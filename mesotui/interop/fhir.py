@@ -13,7 +13,7 @@ from mesotui.interop import Pseudonym, Records, Systems
 from mesotui.interop import codes as sct
 from mesotui.interop.fhir_course import Context, care_plan, concept, consents, evaluation, ref
 from mesotui.models import Patient, Protocol, Session
-from mesotui.schedule import Outlook, numbers
+from mesotui.schedule import Outlook
 from mesotui.vocab import AnaesthesiaType
 
 SNOMED, UCUM = sct.SNOMED, sct.UCUM
@@ -27,7 +27,8 @@ def bundle(records: Records, *, today: date, protocol_for: Callable[[Patient], P
     """The selection as a FHIR R4 Bundle of type `collection`.
 
     Args:
-        records: each patient with all their sessions (voided ones become `entered-in-error`).
+        records: each patient with the sessions chosen (voided ones become
+            `entered-in-error`) and their numbers in the course.
         today: the day the care plans' next due sessions are judged against.
         protocol_for: the protocol in force for a patient (their own or the clinic's).
         outlook_for: where a patient stands today (next due session, evaluation, safety dates).
@@ -38,11 +39,10 @@ def bundle(records: Records, *, today: date, protocol_for: Callable[[Patient], P
     ctx = Context(systems or Systems(), pseudonym)
     entries: list[dict[str, Any]] = []
     medications: dict[str, dict[str, Any]] = {}
-    for patient, sessions in records:
+    for patient, sessions, counted in records:
         builder = _Builder(ctx, patient, medications)
         entries.append(builder.patient())
         entries += consents(ctx, patient, builder.subject)
-        counted = numbers(sessions)
         for session in sessions:
             entries += builder.session(session, counted.get(session.id))
         for item in evaluations_for(patient):

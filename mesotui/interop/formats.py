@@ -51,7 +51,7 @@ class ExportFormat:
         data = self.whole(store, today, request, options, progress)
         if tally is not None:
             chosen = export.select(store, request)
-            tally.patients, tally.sessions = len(chosen), sum(len(s) for _, s in chosen)
+            tally.patients, tally.sessions = len(chosen), sum(len(s.sessions) for s in chosen)
         return [data]
 
 

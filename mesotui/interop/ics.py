@@ -10,7 +10,7 @@ was made.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -63,7 +63,7 @@ def calendar(records: Records, *, today: date, protocol_for: Callable[[Patient],
     host = urlsplit((systems or Systems()).base).hostname or "mesotui"
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", f"X-WR-CALNAME:{escape(clinic_name or 'mesotui sessions due')}"]
-    for patient, sessions in records:
+    for patient, sessions, numbers in records:
         view = outlook_for(patient)
         today = view.today  # a de-identified patient's today moves with their dates
         horizon = add_months(today, horizon_months)
@@ -73,7 +73,7 @@ def calendar(records: Records, *, today: date, protocol_for: Callable[[Patient],
         who = key if pseudonym else (
             f"{patient.name if with_names else initials(patient.name)} ({patient.id})")
         for event in events(patient, sessions, view, protocol_for(patient), today, horizon,
-                            since):
+                            since, numbers):
             at = changed
             if event.today_based:
                 at = max(at, datetime.combine(today, time(0), tzinfo=UTC))
@@ -83,9 +83,13 @@ def calendar(records: Records, *, today: date, protocol_for: Callable[[Patient],
 
 
 def events(patient: Patient, sessions: Sequence[Session],
-           view: Outlook, protocol: Protocol, today: date, horizon: date, since: date
-           ) -> list[_Event]:
-    """The patient's planned sessions, then those no longer planned, as events."""
+           view: Outlook, protocol: Protocol, today: date, horizon: date, since: date,
+           numbers: Mapping[str, int] | None = None) -> list[_Event]:
+    """The patient's planned sessions, then those no longer planned, as events.
+
+    `numbers` gives each session's number in the whole course (the sessions passed may be a
+    date range's); without it they are numbered among themselves.
+    """
     active = patient.status is CourseStatus.ACTIVE and not patient.archived
     out = []
     if active:
@@ -103,14 +107,16 @@ def events(patient: Patient, sessions: Sequence[Session],
                                   number > view.next_number and view.next_due is not None
                                   and view.next_due < today)))
     counted = given(sessions)
-    for number, session in enumerate(counted, start=1):
+    numbers = numbers or {s.id: n for n, s in enumerate(counted, start=1)}
+    for session in counted:
+        number = numbers[session.id]
         if since <= session.date <= today:
             out.append(_Event(number, session.date, "CANCELLED",
                               f"Session {number} was given on {session.date.isoformat()}."))
-    if not active and counted:
+    if not active and view.last_session is not None:
         why = "archived" if patient.archived else f"course {patient.status.value}"
-        last = counted[-1].date
-        for number, due in plan(last, len(counted), protocol, 24):
+        # The whole course's last session and count, whatever range the export chose.
+        for number, due in plan(view.last_session, view.sessions_given, protocol, 24):
             if due > horizon:
                 break
             if due >= since:

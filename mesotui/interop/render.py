@@ -11,7 +11,7 @@ from datetime import date, datetime
 from mesotui import export
 from mesotui.deidentify import Deidentifier
 from mesotui.evaluation import Evaluation
-from mesotui.interop import Pseudonym, Records, Systems, fhir, ics, tabular
+from mesotui.interop import Pseudonym, Records, Selected, Systems, fhir, ics, tabular
 from mesotui.models import Patient, Protocol
 from mesotui.schedule import Outlook
 from mesotui.store import Store
@@ -118,10 +118,11 @@ def _deidentified(d: Deidentifier, store: Store, today: date, request: export.Ex
     look-ups the formats make, answered from the real records and de-identified the same way."""
     real: dict[str, Patient] = {}
     out = []
-    for patient, sessions in records:
+    for patient, sessions, numbers in records:
         masked = d.patient(patient)
         real[masked.id] = patient
-        out.append((masked, [d.session(s) for s in sessions]))
+        out.append(Selected(masked, [d.session(s) for s in sessions],
+                            {d(sid, "SX"): n for sid, n in numbers.items()}))
     return Selection(
         out, lambda p: store.protocol_in_force(real[p.id]),
         lambda p: d.outlook(real[p.id].id, store.outlook(real[p.id], today)),

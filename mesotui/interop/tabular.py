@@ -11,7 +11,7 @@ from typing import Any
 
 from mesotui.interop import Pseudonym, Records, patient_key
 from mesotui.models import Patient, Session
-from mesotui.schedule import numbers
+from mesotui.schedule import in_course_order
 from mesotui.terminal import safe
 
 COLUMNS = ("session_id", "patient_id", "patient_name", "sex", "session_number", "date",
@@ -38,9 +38,8 @@ def columns(pseudonym: Pseudonym | None = None) -> list[str]:
 def rows(records: Records, pseudonym: Pseudonym | None = None) -> Iterator[dict[str, Any]]:
     """Each session as a flat record of typed values, in patient then date order."""
     keep = columns(pseudonym)
-    for patient, sessions in records:
-        counted = numbers(sessions)
-        for session in sorted(sessions, key=lambda s: (s.date, s.id)):
+    for patient, sessions, counted in records:
+        for session in in_course_order(sessions):
             row = _row(patient, session, counted.get(session.id), pseudonym)
             yield {key: row[key] for key in keep}
 
