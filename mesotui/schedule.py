@@ -183,8 +183,10 @@ def standing(patient: Patient, sessions: Iterable[Session], protocol: Protocol,
     counted = [s for s in sessions if not s.voided]
     protocol = effective_protocol(protocol, evaluations)
     last = max(s.date for s in counted) if counted else None
+    # Women, and patients of another sex for whom pregnancy is possible (the protocol's
+    # "where it applies"): 6 months after the last session.
     avoid_until = (add_months(last, PREGNANCY_AVOID_MONTHS)
-                   if last and patient.sex is Sex.FEMALE else None)
+                   if last and patient.sex is not Sex.MALE else None)
     active = patient.status is CourseStatus.ACTIVE
     due_for_evaluation = active and evaluation_due(counted, protocol, evaluations)
     next_due: date | None

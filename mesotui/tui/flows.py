@@ -40,14 +40,16 @@ def _next_due(app: MesoApp, patient_id: str) -> str:
     return f"next due {fmt.next_due(view)}" if view.next_due else "no next due date"
 
 
-def _banners(app: MesoApp, patient: Patient) -> tuple[tuple[str, str], ...]:
-    """The record's safety and consent banners, repeated at the top of a session form."""
+def _banners(app: MesoApp, patient: Patient, *, logging: bool = False
+             ) -> tuple[tuple[str, str], ...]:
+    """The record's safety and consent banners, repeated at the top of a session form
+    (`logging` a new session: the pregnancy date is the one this session sets)."""
     from mesotui.tui.screens.record_text import consent_text, safety_text
 
     store = app.store
     view = store.outlook(patient, app.today)
     safety, safety_style = safety_text(patient, store.sessions_for(patient.id), view,
-                                       app.today)
+                                       app.today, logging=app.today if logging else None)
     consent, in_force = consent_text(patient, app.today)
     return (safety, safety_style), (consent, "-ok" if in_force else "-missing")
 
@@ -87,7 +89,7 @@ def log_session(app: MesoApp, patient_id: str, done: Done) -> None:
     form = SessionForm(patient, save, settings=store.settings, today=today,
                        lots=store.recent_lots(), previous=given[-1] if given else None,
                        course=Course(schedule.given(given), store.protocol_in_force(patient),
-                                     _banners(app, patient)))
+                                     _banners(app, patient, logging=True)))
     form.add_practitioner = _practitioner_adder(app)
     app.push_screen(form, _after(done, said))
 
@@ -207,8 +209,12 @@ def consent(app: MesoApp, patient_id: str, done: Done) -> None:
 
     def said() -> str:
         held = store.patient(patient_id)
-        return (f"Consent of {held.name} recorded." if held.consent_on(today)
-                else f"Withdrawal of consent recorded for {held.name}.")
+        if held.consent_on(today):
+            return f"Consent of {held.name} recorded."
+        paused = held.status is CourseStatus.PAUSED and patient.status is CourseStatus.ACTIVE
+        return (f"Withdrawal of consent recorded for {held.name}"
+                + ("; the course is paused, so no session is due (c resumes it)." if paused
+                   else "."))
 
     dialog = ConsentDialog(patient, record, withdraw, today=today,
                            practitioners=store.settings.practitioners,

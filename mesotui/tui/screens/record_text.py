@@ -6,7 +6,7 @@ from datetime import date
 
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Protocol, Session
-from mesotui.schedule import Outlook
+from mesotui.schedule import PREGNANCY_AVOID_MONTHS, Outlook, add_months, given
 from mesotui.tui import fmt
 from mesotui.validation import plural
 from mesotui.vocab import CourseStatus, Decision, Sex
@@ -14,28 +14,62 @@ from mesotui.vocab import CourseStatus, Decision, Sex
 DECISION_SHORT = {Decision.CONTINUE: "cont", Decision.MAINTENANCE: "maint", Decision.STOP: "stop"}
 
 
-def safety_text(patient: Patient, sessions: list[Session], view: Outlook,
-                today: date) -> tuple[str, str]:
+def safety_text(patient: Patient, sessions: list[Session], view: Outlook, today: date,
+                *, logging: date | None = None) -> tuple[str, str]:
     """The banner: pregnancy or contraception advice, and whether counselling was recorded;
-    with its style class ("-alarm" while the advice is in force, "-ended" once past)."""
-    counselled = [s.date for s in sessions if s.counselling_given and not s.voided]
-    recorded = (f"counselling recorded, last on {counselled[-1]}" if counselled
-                else "COUNSELLING NOT RECORDED YET")
-    until = view.pregnancy_avoid_until
-    if until is not None and until < today and patient.sex is not Sex.MALE:
-        return (f"✓ Pregnancy-avoid period ended on {until} (6 months after the last "
-                f"session, {view.last_session}) · {recorded}", "-ended")
-    if patient.sex is Sex.FEMALE:
-        advice = (f"avoid pregnancy until {until} (6 months after the last session)" if until
-                  else "avoid pregnancy during treatment and for 6 months after the last "
-                  "session")
-        return f"⚠ PREGNANCY: {advice} · {recorded}", "-alarm"
+    with its style class ("-alarm" while pregnancy must be avoided, "-ended" once past).
+
+    Pregnancy is avoided during treatment and for 6 months after the last session: while the
+    course is active (or resumed) the advice is in force whatever the last date, and only a
+    paused or stopped course can show the period as ended. `logging`: the day of a session
+    being logged (the session form), which moves the date to 6 months after it.
+    """
+    recorded, counselled = counselling_text(sessions)
+    until, last = view.pregnancy_avoid_until, view.last_session
+    may_conceive = patient.sex is not Sex.MALE
+    active = patient.status is CourseStatus.ACTIVE and not patient.archived
+    if logging is not None and may_conceive:
+        until = add_months(max(logging, last or logging), PREGNANCY_AVOID_MONTHS)
+        why = f"6 months after this session, {logging}"
+    else:
+        why = f"6 months after the last session, {last}"
+    if until is not None and until < today and may_conceive and not active:
+        return (f"✓ Pregnancy-avoid period ended on {until} ({why}) · {recorded}",
+                "-ended" if counselled else "")
     if patient.sex is Sex.MALE:
-        return (f"⚠ CONTRACEPTION: use contraception during treatment · {recorded}",
-                "")
-    until_text = f" until {until}" if until else ""
-    return (f"⚠ SAFETY: avoid pregnancy{until_text} where it applies; use contraception "
-            f"during treatment · {recorded}", "")
+        return f"⚠ CONTRACEPTION: use contraception during treatment · {recorded}", ""
+    if logging is not None or (until is not None and until >= today):
+        advice = f"avoid pregnancy until {until} ({why})"
+    else:  # an active course whose last 6 months are past, or no session yet
+        advice = "avoid pregnancy during treatment and for 6 months after the last session"
+        if last is not None:
+            advice += f" (course active; last session {last})"
+    if patient.sex is Sex.FEMALE:
+        return f"⚠ PREGNANCY: {advice} · {recorded}", "-alarm"
+    return (f"⚠ SAFETY: where pregnancy is possible, {advice}; use contraception during "
+            f"treatment · {recorded}", "")
+
+
+def counselling_text(sessions: list[Session]) -> tuple[str, bool]:
+    """Whether the safety counselling was recorded at the last session given, in words; and
+    whether it was (sessions since the last counselling are counted, never hidden)."""
+    counted = given(sessions)
+    if not counted:
+        return "COUNSELLING NOT RECORDED YET", False
+    if counted[-1].counselling_given:
+        return f"counselling recorded at the last session ({counted[-1].date})", True
+    since = 0
+    for session in reversed(counted):
+        if session.counselling_given:
+            break
+        since += 1
+    missed = ("the last session" if since == 1
+              else f"the last {plural(since, 'session', count=True)}")
+    if since == len(counted):
+        missed = "the only session" if since == 1 else f"any of the {since} sessions"
+        return f"COUNSELLING NOT RECORDED at {missed}", False
+    return (f"COUNSELLING NOT RECORDED at {missed} (last recorded "
+            f"{counted[-1 - since].date})", False)
 
 
 def consent_text(patient: Patient, today: date) -> tuple[str, bool]:
