@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import icalendar
@@ -67,3 +68,50 @@ def test_jsonl_format_pseudonymised_holds_no_names(demo_db: Path,
     records = [json.loads(line) for line in lines]
     assert records and all(not r["patient_id"].startswith("P-0") for r in records)
     assert "Okafor" not in "\n".join(lines) and "Fletcher" not in "\n".join(lines)
+
+
+def _avoid_until_holds(rows: list[dict[str, object]], shifted: bool = False) -> None:
+    """Each woman's rows carry her last counted session + 6 months; men's carry none.
+    `shifted`: dates moved by a number of days (pseudonymised), so 6 months give or take the
+    months' lengths."""
+    from mesotui.schedule import add_months
+
+    by_patient: dict[object, list[dict[str, object]]] = {}
+    for row in rows:
+        by_patient.setdefault(row["patient_id"], []).append(row)
+    women = 0
+    for patient_rows in by_patient.values():
+        given = [date.fromisoformat(str(r["date"])) for r in patient_rows
+                 if r["voided"] in (False, "no")]
+        stated = {r["pregnancy_avoid_until"] for r in patient_rows}
+        if patient_rows[0]["sex"] == "male" or not given:
+            assert stated <= {None, ""}
+            continue
+        women += 1
+        if shifted:
+            (until,) = stated
+            assert 181 <= (date.fromisoformat(str(until)) - max(given)).days <= 184
+        else:
+            assert stated == {add_months(max(given), 6).isoformat()}
+    assert women > 5
+
+
+def test_csv_and_jsonl_say_until_when_pregnancy_is_avoided(
+        demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Failed before: the CSV and JSON lines had no pregnancy-avoid date at all, while the
+    protocol wants it "on the patient's screen and in exports" (review item 12)."""
+    text = export(demo_db, "--format", "csv", capsys=capsys)
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert "pregnancy_avoid_until" in rows[0]
+    _avoid_until_holds(rows)  # type: ignore[arg-type]
+    lines = export(demo_db, "--format", "jsonl", capsys=capsys).splitlines()
+    _avoid_until_holds([json.loads(line) for line in lines])
+
+
+def test_a_pseudonymised_csv_shifts_the_avoid_date_with_the_sessions(
+        demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["export", "--db", str(demo_db), "--pseudonymise", "-o", str(demo_db.parent / "x.json")])
+    capsys.readouterr()
+    text = export(demo_db, "--format", "csv", "--pseudonymise", capsys=capsys)
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    _avoid_until_holds(rows, shifted=True)  # type: ignore[arg-type]

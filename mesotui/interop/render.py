@@ -56,15 +56,22 @@ def as_csv(store: Store, today: date, request: export.ExportRequest, options: Op
         progress: export.Progress | None = None) -> bytes:
     """A row per session, for spreadsheets (UTF-8 with its byte-order mark)."""
     chosen = selection(store, today, request, progress)
-    return tabular.csv_text(chosen.records, chosen.pseudonym).encode("utf-8")
+    return tabular.csv_text(chosen.records, chosen.pseudonym,
+                            _avoid_until(chosen)).encode("utf-8")
 
 
 def as_jsonl(store: Store, today: date, request: export.ExportRequest, options: Options,
           progress: export.Progress | None = None) -> bytes:
     """A session per line, as JSON."""
     chosen = selection(store, today, request, progress)
-    return "".join(line + "\n" for line in tabular.jsonl_lines(chosen.records,
-                                                              chosen.pseudonym)).encode()
+    return "".join(line + "\n" for line in tabular.jsonl_lines(
+        chosen.records, chosen.pseudonym, _avoid_until(chosen))).encode()
+
+
+def _avoid_until(chosen: Selection) -> tabular.AvoidUntil:
+    """Each patient's pregnancy-avoid date, as the selection's outlook gives it (shifted
+    with the other dates when pseudonymised)."""
+    return lambda p: chosen.outlook_for(p).pregnancy_avoid_until
 
 
 def as_fhir(store: Store, today: date, request: export.ExportRequest, options: Options,

@@ -6,7 +6,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 from mesotui.interop import Pseudonym, Records, patient_key
@@ -18,11 +19,14 @@ COLUMNS = ("session_id", "patient_id", "patient_name", "sex", "session_number", 
            "voided", "void_reason", "amended", "anaesthesia", "anaesthesia_agent",
            "anaesthesia_amount", "product", "concentration_pct", "volume_ml", "dose_mg", "lot",
            "lot_expiry", "lot_expired", "areas", "injection_points", "needle", "duration_min",
-           "side_effects", "no_side_effects", "counselling_given", "practitioner", "dose_notes")
+           "side_effects", "no_side_effects", "counselling_given", "pregnancy_avoid_until",
+           "practitioner", "dose_notes")
 PRIVATE = frozenset({"patient_name", "void_reason", "anaesthesia_agent", "anaesthesia_amount",
                      "product", "needle", "practitioner", "dose_notes", "lot_expiry"})
 """Columns left out of a pseudonymised export: names, free text, and the lot's expiry (a date
 known from the vial, which would give back the patient's date shift)."""
+AvoidUntil = Callable[[Patient], date | None]
+"""A patient's date until which pregnancy is avoided (schedule.Outlook), if any."""
 BOM = "\ufeff"
 """Starts every CSV export: Excel needs it to read UTF-8 at all, and LibreOffice then opens the
 file as UTF-8 with its default options; pandas, Python's csv ("utf-8-sig") and R skip it."""
@@ -35,12 +39,20 @@ def columns(pseudonym: Pseudonym | None = None) -> list[str]:
     return [c for c in COLUMNS if not (pseudonym and c in PRIVATE)]
 
 
-def rows(records: Records, pseudonym: Pseudonym | None = None) -> Iterator[dict[str, Any]]:
-    """Each session as a flat record of typed values, in patient then date order."""
+def rows(records: Records, pseudonym: Pseudonym | None = None,
+         avoid_until: AvoidUntil | None = None) -> Iterator[dict[str, Any]]:
+    """Each session as a flat record of typed values, in patient then course order.
+
+    `avoid_until` gives the patient's date until which pregnancy is avoided (the last
+    session + 6 months; none for men), repeated on each of their rows, as the protocol
+    wants it in every export.
+    """
     keep = columns(pseudonym)
     for patient, sessions, counted in records:
+        until = avoid_until(patient) if avoid_until else None
         for session in in_course_order(sessions):
             row = _row(patient, session, counted.get(session.id), pseudonym)
+            row["pregnancy_avoid_until"] = until.isoformat() if until else None
             yield {key: row[key] for key in keep}
 
 
@@ -65,13 +77,15 @@ def _row(patient: Patient, s: Session, number: int | None,
     }
 
 
-def jsonl_lines(records: Records, pseudonym: Pseudonym | None = None) -> Iterator[str]:
+def jsonl_lines(records: Records, pseudonym: Pseudonym | None = None,
+                avoid_until: AvoidUntil | None = None) -> Iterator[str]:
     """One JSON object per session, without the newline (the caller joins or writes them)."""
-    for row in rows(records, pseudonym):
+    for row in rows(records, pseudonym, avoid_until):
         yield json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
-def csv_text(records: Records, pseudonym: Pseudonym | None = None) -> str:
+def csv_text(records: Records, pseudonym: Pseudonym | None = None,
+             avoid_until: AvoidUntil | None = None) -> str:
     """A byte-order mark, a header row, then one row per session, every field quoted.
 
     Lists become `a;b`, side effects `effect:severity[:note];...`; a voided session's number
@@ -82,7 +96,7 @@ def csv_text(records: Records, pseudonym: Pseudonym | None = None) -> str:
     writer = csv.DictWriter(out, fieldnames=columns(pseudonym), lineterminator="\r\n",
                             quoting=csv.QUOTE_ALL)
     writer.writeheader()
-    for row in rows(records, pseudonym):
+    for row in rows(records, pseudonym, avoid_until):
         writer.writerow({key: _cell(key, value) for key, value in row.items()})
     return out.getvalue()
 
