@@ -150,7 +150,12 @@ class Store(Writer):
 
     def withdraw_consent(self, patient_id: str, on: date, today: date, *, reason: str,
                          by: str = "") -> Patient:
-        """Record that the current consent was withdrawn on `on`."""
+        """Record that the current consent was withdrawn on `on`.
+
+        An active course is paused from then, in the same revision: no one is called back
+        for a session they withdrew consent to (the due list, the calendar, the morning list
+        all leave a paused course out). A new consent does not resume it; `c` does.
+        """
         held = self.patient(patient_id)
         current = held.consent_on(on)
         if current is None:
@@ -158,6 +163,11 @@ class Store(Writer):
         withdrawn = replace(current, withdrawn_on=on, withdrawal_reason=reason.strip())
         consents = tuple(withdrawn if c is current else c for c in held.consents)
         changed = replace(held, consents=consents)
+        if held.status is CourseStatus.ACTIVE:
+            since = max(on, held.course[-1].on) if held.course else on
+            why = f"consent withdrawn: {reason.strip()}" if reason.strip() else "consent withdrawn"
+            changed = replace(changed, course=(*held.course, CourseEvent(
+                CourseStatus.PAUSED, since, why)))
         validation.check(validation.patient_problems(changed, today), patient_id)
         return self._save("patients", changed, "amend", by=by,
                           reason=reason or "consent withdrawn")

@@ -52,7 +52,10 @@ def test_consent_recorded_then_withdrawn_governs_logging(db: Path, capsys: Capsy
     assert "reason: is required" in capsys.readouterr().err
     assert mesotui(db, "consent", patient_id, "--withdraw", "--date", "2025-09-01",
                    "--reason", "wishes to think again") == 0
-    assert capsys.readouterr().out.strip() == f"{patient_id} consent not in force"
+    assert capsys.readouterr().out.splitlines() == [
+        f"{patient_id} consent not in force",
+        f"{patient_id} course paused from 2025-09-01: no longer due; `mesotui course "
+        f"{patient_id} resume` once consent is recorded again"]
     assert log(db, patient_id, "2025-10-01") == 1  # after the withdrawal
     with Store.open(db, readonly=True) as store:
         [consent] = store.patient(patient_id).consents

@@ -10,7 +10,7 @@ from mesotui.commands._common import date_arg, number_arg, print_json, whole_arg
 from mesotui.commands.entry import practitioner_problems
 from mesotui.errors import ValidationError
 from mesotui.evaluation import Consent, Evaluation, Photo
-from mesotui.vocab import Decision, PullTest, ScoreChange
+from mesotui.vocab import CourseStatus, Decision, PullTest, ScoreChange
 
 if TYPE_CHECKING:
     from mesotui.commands.context import Context
@@ -93,6 +93,10 @@ def run_consent(args: argparse.Namespace, context: Context) -> int:
         print_json({"id": saved.id, "consent_in_force": in_force})
     else:
         print(f"{saved.id} consent {'in force' if in_force else 'not in force'}")
+        if args.withdraw and saved.status is CourseStatus.PAUSED and saved.course \
+                and saved.course[-1].reason.startswith("consent withdrawn"):
+            print(f"{saved.id} course paused from {saved.course[-1].on}: no longer due; "
+                  f"`mesotui course {saved.id} resume` once consent is recorded again")
     return 0
 
 
