@@ -270,6 +270,33 @@ def session_warnings(session: Session, given: list[Session], protocol: Protocol)
                 f"Session {len(before) + 1} is due on {due}, {months} "
                 f"{plural(months, 'month')} after the last one ({before[-1].date}); "
                 f"{session.date} is {plural(early, 'day', count=True)} early.")
+    return warnings + dose_warnings(session, before)
+
+
+_NAMED_STRENGTH = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
+DOSE_JUMP = 2.0
+"""A dose this many times the largest given to the patient before asks for a reason."""
+
+
+def dose_warnings(session: Session, before: list[Session]) -> list[str]:
+    """Why a session's dose needs a second look: the concentration entered contradicts the
+    strength in the product's name (0.05 % typed for a "0.01% solution" gives 5 times the
+    dose), or the dose is at least twice any the patient was given before."""
+    warnings = []
+    named = _NAMED_STRENGTH.findall(session.product)
+    strength = session.concentration_pct
+    if len(named) == 1 and strength is not None:
+        in_name = float(named[0].replace(",", "."))
+        if in_name > 0 and abs(in_name - strength) > 1e-9:
+            dose = f" (the dose is {session.dose_mg:g} mg)" if session.dose_mg else ""
+            warnings.append(
+                f"The product is named {named[0]} % but the concentration entered is "
+                f"{strength:g} %: {strength / in_name:.3g} times its strength{dose}.")
+    dose = session.dose_mg
+    earlier = [s.dose_mg for s in before if s.dose_mg]
+    if dose and earlier and dose >= DOSE_JUMP * max(earlier) and not warnings:
+        warnings.append(f"The dose is {dose:g} mg, at least twice the most this patient was "
+                        f"given before ({max(earlier):g} mg).")
     return warnings
 
 

@@ -164,7 +164,10 @@ def run_log(args: argparse.Namespace, context: Context) -> int:
             draft, schedule.given(store.sessions_for(patient.id)),
             store.protocol_in_force(patient))
         if warnings and not args.reason.strip():
-            raise ValidationError({"date": " ".join(warnings) + " Give --reason to log it "
+            dose = validation.dose_warnings(draft, schedule.given(store.sessions_for(
+                patient.id)))
+            field = "dose" if set(warnings) <= set(dose) else "date"
+            raise ValidationError({field: " ".join(warnings) + " Give --reason to log it "
                                    "anyway (the reason is recorded)."}, "cannot log the session")
         try:
             saved = store.log_session(draft, context.today,
