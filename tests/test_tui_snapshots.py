@@ -74,7 +74,7 @@ CASES: dict[str, tuple[Steps, tuple[int, int]]] = {
                                      (120, 40)),
     "settings_practitioners_read": (steps("s", typed={
         "#practitioners": "Dr A. Lima, Nurse B. Cole"}), (120, 40)),
-    "record_pregnancy_period_ended": (steps("slash", *"P-00005", "enter", "enter"), (120, 40)),
+    "record_pregnancy_course_active": (steps("slash", *"P-00005", "enter", "enter"), (120, 40)),
 }
 AFTER = {"session_form_errors": ("ctrl+s",), "discard_confirmation": ("escape",),
          "evaluation_form_errors": ("ctrl+s",), "consent_override_prompt": ("ctrl+s",),
