@@ -45,7 +45,7 @@ async def test_undo_says_what_it_undid_every_time_and_the_log_reads_undone_throu
         await pilot.press("ctrl+z")  # nothing left: it says so
         await until_settled(pilot)
         assert said(app)[-1] == ("Nothing to undo: no change made in this window is left to "
-                                 "undo.")
+                                 "undo (settings are changed back with s).")
         await pilot.press("escape", "enter")  # reopen the patient
         await until_settled(pilot)
         row = [line for line in screen_text(app).splitlines() if "2026-01-15  0.1 mg" in line]

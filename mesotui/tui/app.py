@@ -207,21 +207,39 @@ class MesoApp(PlainCrash, App[None]):
             return ""
 
     def action_undo(self) -> None:
-        """Undo the newest change made in this window, and say what was undone, every time."""
-        if not self.undo_list.changes:
-            self._say("Nothing to undo: no change made in this window is left to undo.")
+        """Undo the newest change made in this window, and say what was undone, every time;
+        on a record, a change to another patient is undone only once the user says so."""
+        change = self.undo_list.newest()
+        if change is None:
+            self._say("Nothing to undo: no change made in this window is left to undo "
+                      "(settings are changed back with s).")
             return
+        record = self.shown_record
+        if record is not None and change.patient_id != record.patient_id:
+            from mesotui.tui.screens.dialogs import ConfirmDialog
+
+            here = self.store.patient(record.patient_id).name
+            self.push_screen(ConfirmDialog(
+                f"The last change made in this window is not {here}'s: {change.summary}. "
+                "Undo it?", yes="Undo it", no="Keep it"),
+                lambda yes: self._undo() if yes else None)
+            return
+        self._undo()
+
+    def _undo(self) -> None:
         try:
             change = self.undo_list.undo(by=self.user)
-        except MesoError as error:
-            self.notify(f"Nothing was undone: {error}", severity="error", markup=False)
+        except MesoError:
+            held = self.undo_list.changes[-1].summary if self.undo_list.changes else "it"
+            self.notify(f"Nothing was undone: {held} was changed again since (in another "
+                        "window, or by a sync).", severity="error", markup=False)
             return
         if change is None:
             return
         kept = ("It stays in the record, marked UNDONE." if " logged" in change.summary
                 or " recorded" in change.summary else "The record keeps both versions.")
-        left = len(self.undo_list.changes)
-        more = f" ctrl+z again undoes {self.undo_list.changes[-1].summary}." if left else ""
+        following = self.undo_list.newest()  # only a promise it can keep
+        more = f" ctrl+z again undoes {following.summary}." if following else ""
         self._say(f"Undone: {change.summary}. {kept}{more}")
 
     # Screens other than the list and the record are imported when first opened, so that

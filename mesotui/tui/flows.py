@@ -18,6 +18,7 @@ from mesotui.evaluation import Consent, Evaluation
 from mesotui.models import Patient, Session
 from mesotui.settings import Settings
 from mesotui.tui import fmt
+from mesotui.validation import plural
 from mesotui.vocab import CourseStatus, Decision
 
 if TYPE_CHECKING:
@@ -186,13 +187,23 @@ def edit_settings(app: MesoApp, done: Done) -> None:
     from mesotui.tui.screens.settings import SettingsForm
 
     store = app.store
+    before = _next_dues(app)
 
     def finish(saved: Settings | None) -> None:
         if saved is not None:
-            done("Settings saved.")
+            after = _next_dues(app)
+            moved = sum(1 for pid, due in after.items() if before.get(pid, due) != due)
+            done("Settings saved." + (
+                f" The next due date of {plural(moved, 'patient', count=True)} changed "
+                "(the clinic's protocol plans them); s changes it back." if moved else ""))
 
     app.push_screen(SettingsForm(store.settings, lambda s: store.save_settings(s, by=app.user)),
                     finish)
+
+
+def _next_dues(app: MesoApp) -> dict[str, date | None]:
+    """Every patient's next due date today (a settings change may move them all)."""
+    return {card.id: view.next_due for card, view in app.store.board(app.today)}
 
 
 def consent(app: MesoApp, patient_id: str, done: Done) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mesotui.errors import MesoError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
 from mesotui.store import Record, Saved, Store
@@ -35,7 +36,7 @@ def describe(record: Record, whose: str = "") -> str:
     if isinstance(record, Evaluation):
         verb = "recorded" if action == "create" else ACTION_WORDS.get(action, action)
         return f"the evaluation of {record.date} {verb}{for_whom}"
-    return f"{record.name} {ACTION_WORDS.get(action, action)}"
+    return f"{record.name}: {ACTION_WORDS.get(action, action)}"
 
 
 def is_undone(record: Record) -> bool:
@@ -65,15 +66,30 @@ class UndoList:
         self.changes.append(Undoable(tuple((r.id, r.history[-1].hash) for r in records),
                                    patient_id, describe(first, whose)))
 
+    def stands(self, change: Undoable) -> bool:
+        """Whether every record the change wrote still holds what it wrote: a change undone
+        since, or changed again (here, in another window or by a sync), can no longer be."""
+        try:
+            return all(self.store.record(record_id).history[-1].hash == written
+                       for record_id, written in change.records)
+        except (MesoError, KeyError):  # a record gone from the file (restored, say)
+            return False
+
+    def newest(self) -> Undoable | None:
+        """The newest change that can still be undone; those that no longer stand are
+        forgotten (a record's hash only moves forward: they never stand again)."""
+        self.changes = [change for change in self.changes if self.stands(change)]
+        return self.changes[-1] if self.changes else None
+
     def undo(self, by: str = "") -> Undoable | None:
         """Undo the newest change still standing; None when there is nothing to undo.
 
         Raises:
             MesoError: the records changed since (nothing undone), or saving failed.
         """
-        if not self.changes:
+        change = self.newest()
+        if change is None:
             return None
-        change = self.changes[-1]
         self._undoing = True
         try:
             self.store.revert_all(list(change.records), by=by, reason=UNDO_REASON)
