@@ -73,10 +73,16 @@ def evaluation_order(evaluation: Evaluation) -> tuple[date, str, str]:
     return evaluation.date, recorded, evaluation.id
 
 
-def effective_protocol(protocol: Protocol, evaluations: Iterable[Evaluation]) -> Protocol:
-    """The plan in force: after a "maintenance" decision, its interval from then on."""
+def deciding(evaluations: Iterable[Evaluation]) -> Evaluation | None:
+    """The evaluation whose "maintenance" decision plans the sessions now, if any."""
     counted = [e for e in evaluations if not e.voided]
     latest = max(counted, key=evaluation_order) if counted else None
+    return latest if latest is not None and latest.interval_months is not None else None
+
+
+def effective_protocol(protocol: Protocol, evaluations: Iterable[Evaluation]) -> Protocol:
+    """The plan in force: after a "maintenance" decision, its interval from then on."""
+    latest = deciding(evaluations)
     if latest is None or latest.interval_months is None:
         return protocol
     return Protocol((), latest.interval_months, protocol.evaluate_after, protocol.evaluate_by)

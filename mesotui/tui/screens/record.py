@@ -137,7 +137,8 @@ class RecordScreen(Screen[None]):
         standing.update(standing_text(patient, view))
         standing.set_class(view.evaluation_due, "-evaluation")
         self.query_one("#details", Static).update(
-            details_text(patient, store.protocol_for(patient)))
+            details_text(patient, store.protocol_for(patient),
+                         schedule.deciding(evaluations)))
         self.altered = {record.id: problems for record in (patient, *sessions, *evaluations)
                         if (problems := store.altered(record.id))}
         banner = self.query_one("#altered", Static)

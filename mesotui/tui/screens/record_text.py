@@ -117,9 +117,17 @@ def evaluation_cells(evaluation: Evaluation) -> list[str]:
             str(len(evaluation.photos)), evaluation.practitioner]
 
 
-def details_text(patient: Patient, protocol: Protocol) -> str:
+def details_text(patient: Patient, protocol: Protocol,
+                 decided: Evaluation | None = None) -> str:
+    """`protocol`: the patient's own or the clinic's; `decided`: the evaluation whose
+    maintenance decision plans the sessions from then on (it overrides the protocol)."""
     whose = "patient's own" if patient.protocol else "clinic default"
-    lines = [f"Protocol ({whose}): {protocol.describe()}",
+    line = f"Protocol ({whose}): {protocol.describe()}"
+    if decided is not None and decided.interval_months is not None:
+        line = (f"Protocol: maintenance every {decided.interval_months} months, as decided at "
+                f"the evaluation of {decided.date} (before it, {whose}: "
+                f"{protocol.describe()})")
+    lines = [line,
              "Concurrent: " + ("; ".join(patient.concurrent_treatments) or "none recorded"),
              f"Phone {patient.phone or '-'} · email {patient.email or '-'}"
              + (f" · planned start {patient.planned_start}" if patient.planned_start else "")]
