@@ -70,3 +70,19 @@ def test_help_says_what_the_commands_write_and_take(capsys: pytest.CaptureFixtur
         assert option in said
 
 
+
+
+def test_check_and_a_calendar_export_count_in_words_that_hold(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review item 31: `mesotui check` said "1 patients"; an ICS export said "Exported 36
+    patients and 154 sessions (ICS)", though it wrote due dates, not the sessions given."""
+    db = tmp_path / "clinic.json"
+    assert main(["--db", str(db), "add-patient", "--name", "Ada Test", "--sex", "female",
+                 "--dob", "1980-02-03"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(db), "check"]) == 0
+    said = capsys.readouterr().out
+    assert "is sound: 1 patient, 0 sessions, 0 evaluations, 1 revision verified" in said
+    target = tmp_path / "due.ics"
+    assert main(["--db", str(db), "export", "--format", "ics", "-o", str(target)]) == 0
+    assert capsys.readouterr().out.startswith("Exported the due sessions of 1 patient (ICS)")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from mesotui import integrity
 from mesotui.commands._common import print_json
+from mesotui.validation import plural
 
 if TYPE_CHECKING:
     from mesotui.commands.context import Context
@@ -30,9 +31,10 @@ def run(args: argparse.Namespace, context: Context) -> int:
         seals = {"sealed": " and every seal checked with the clinic key",
                  "unsealed": " (not sealed yet: mesotui seals it when it next opens it to write)"
                  }.get(report.sealed, "")
-        print(f"{name} is sound: {report.patients} patients, {report.sessions} sessions, "
-              f"{report.evaluations} evaluations, {report.revisions} revisions verified"
-              f"{seals}.")
+        counted = ", ".join(plural(n, word, count=True) for n, word in (
+            (report.patients, "patient"), (report.sessions, "session"),
+            (report.evaluations, "evaluation"), (report.revisions, "revision")))
+        print(f"{name} is sound: {counted} verified{seals}.")
         for note in report.notes:
             print(f"Note: {note}.")
         return 0

@@ -16,7 +16,6 @@ from mesotui.interop import Systems, formats
 from mesotui.interop.formats import FORMATS, Options
 from mesotui.schedule import given
 from mesotui.terminal import write_data
-from mesotui.validation import plural
 
 if TYPE_CHECKING:
     from mesotui.commands.context import Context
@@ -81,8 +80,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
                     "sessions": sessions, "pseudonymised": request.pseudonymise})
     else:
         kind = "pseudonymised " if request.pseudonymise else ""
-        print(f"Exported {plural(patients, 'patient', count=True)} and "
-              f"{plural(sessions, 'session', count=True)} "
+        print(f"Exported {export.what_was_exported(args.format, patients, sessions)} "
               f"({kind}{args.format.upper()}) to {args.output}")
     return 0
 

@@ -14,7 +14,6 @@ from mesotui.errors import MesoError
 from mesotui.findings import failed_note
 from mesotui.interop import formats
 from mesotui.store import Store
-from mesotui.validation import plural
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -66,8 +65,8 @@ class ExportJob:
         kind = "pseudonymised " if request.pseudonymise else ""
         note = failed_note(source.integrity)  # tampered records are named, never hidden
         app.call_from_thread(self.end, (
-            f"Exported {plural(tally.patients, 'patient', count=True)} and "
-            f"{plural(tally.sessions, 'session', count=True)} ({kind}{fmt.upper()}) to "
+            f"Exported {export.what_was_exported(fmt, tally.patients, tally.sessions)} "
+            f"({kind}{fmt.upper()}) to "
             f"{request.destination} (readable by you only)."
             + (f" {note[0].upper()}{note[1:]}." if note else "")), False)
 
