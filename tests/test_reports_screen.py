@@ -103,3 +103,22 @@ async def test_names_are_shown_as_typed_not_read_as_markup() -> None:
         await pilot.pause()
         columns = [str(s.content) for s in app.screen.query(".due-list").results(Static)]
         assert "[b]Omar[/b] Okafor" in columns[3]
+
+
+async def test_the_lot_tab_takes_the_lot_typed_at_once() -> None:
+    """Review item 16: r, Right Right, then the lot and Enter did nothing: the tabs kept the
+    focus and the typing went nowhere."""
+    from tests.test_tui_support import demo_app, until_settled
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        await pilot.press("r")
+        await until_settled(pilot)
+        assert isinstance(app.screen, ReportsScreen)
+        await pilot.press("right", "right")
+        await until_settled(pilot)
+        await pilot.press(*"du25-0412", "enter")
+        await until_settled(pilot)
+        summary = text(app.screen, "#lot-summary")
+    assert summary.startswith("Lot DU25-0412: ") and "sessions given to" in summary

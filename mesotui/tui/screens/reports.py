@@ -164,6 +164,11 @@ class ReportsScreen(Screen[None]):
                 halted.add_row(on_day.isoformat(), status, patient.id, Text(patient.name),
                                Text(reason or "(no reason given)"))
 
+    @on(TabbedContent.TabActivated, "#reports", pane="#lot")
+    def lot_tab_shown(self) -> None:
+        """A recall is typed at once: the lot field has focus as soon as its tab shows."""
+        self.query_one("#lot-input", Input).focus()
+
     @on(Input.Submitted, "#lot-input")
     def find_lot(self, event: Input.Submitted) -> None:
         found = reports.lot_recall(self.app.store, event.value)
