@@ -122,3 +122,23 @@ async def test_the_lot_tab_takes_the_lot_typed_at_once() -> None:
         await until_settled(pilot)
         summary = text(app.screen, "#lot-summary")
     assert summary.startswith("Lot DU25-0412: ") and "sessions given to" in summary
+
+
+async def test_the_side_effects_report_gives_each_severity_in_numbers() -> None:
+    """Review item 14: whether the one case of depression was severe showed only as a red
+    cell; the command line had Mild/Mod./Sev. columns, the app none."""
+    from mesotui import reports
+    from mesotui.vocab import Severity
+    from tests.test_tui_support import demo_app, until_settled
+
+    app = demo_app()
+    found = {e.effect: e for e in reports.side_effects(app.store.sessions()).effects}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        await pilot.press("r")
+        await until_settled(pilot)
+        table = text(app.screen, "#severity-table").splitlines()
+    assert table[0].split() == ["By", "severity", "(sessions)", "Mild", "Moderate", "Severe"]
+    for effect, counted in found.items():
+        [line] = [t for t in table if t.startswith(effect.label)]
+        assert line.split()[-3:] == [str(counted.by_severity[s]) for s in Severity]

@@ -70,6 +70,7 @@ class ReportsScreen(Screen[None]):
                     yield Static(id="effects-summary")
                     yield Static(id="effects-legend", classes="legend")
                     yield Static(id="effects-bars", classes="chart")
+                    yield Static(id="severity-table", classes="chart")
                     yield Static(id="numbers-legend", classes="legend")
                     yield Static(id="numbers-bars", classes="chart")
             with TabPane("Due calendar", id="due"):
@@ -121,6 +122,12 @@ class ReportsScreen(Screen[None]):
         rows.append(row("None (on enquiry)", bar([(found.with_none, "$primary")], found.sessions),
                         f"{found.with_none:>4}  {none:>4.0%}"))
         self.query_one("#effects-bars", Static).update(lines(rows))
+        # The severities in numbers too, as the command line has them: never by colour alone.
+        heading = f"{'By severity (sessions)':<30} " + "".join(
+            f"{s.label:>10}" for s in Severity)
+        self.query_one("#severity-table", Static).update(lines([
+            Content(heading), *(Content(f"{e.effect.label[:30]:<30} " + "".join(
+                f"{e.by_severity[s]:>10}" for s in Severity)) for e in found.effects)]))
         self.query_one("#numbers-bars", Static).update(lines(
             row(f"Session {r.number}",
                 bar([(r.with_effects, "$warning"), (r.with_none, "$primary")], r.sessions),
