@@ -15,10 +15,10 @@ class ValidationError(MesoError):
     def __init__(self, problems: dict[str, str], record: str = "") -> None:
         self.problems = dict(problems)
         self.record = record
-        first_field, first_problem = next(iter(self.problems.items()))
         where = f"{record}: " if record else ""
-        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-        super().__init__(f"{where}{first_field}: {first_problem}{more}")
+        # Every problem, on the one line: a command fixed one problem per run otherwise.
+        said = "; ".join(f"{field}: {problem}" for field, problem in self.problems.items())
+        super().__init__(f"{where}{said}")
 
 
 class NotFound(MesoError):

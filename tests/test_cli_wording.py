@@ -86,3 +86,18 @@ def test_check_and_a_calendar_export_count_in_words_that_hold(
     target = tmp_path / "due.ics"
     assert main(["--db", str(db), "export", "--format", "ics", "-o", str(target)]) == 0
     assert capsys.readouterr().out.startswith("Exported the due sessions of 1 patient (ICS)")
+
+
+def test_a_refused_log_names_every_problem_on_its_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review item 25: `cannot log the session: lot_expiry: ... (and 1 more)`, so every
+    problem needed a run of its own."""
+    db = tmp_path / "demo.json"
+    assert main(["demo", str(db), "--today", TODAY.isoformat()]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(db), "--today", TODAY.isoformat(), "log", "P-00006",
+                 "--anaesthesia", "none", "--lot-expiry", "2025-12-31",
+                 "--no-side-effects"]) == 1
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1 and "more)" not in said
+    assert "lot:" in said and "lot_expiry:" in said and "counselling" in said
