@@ -19,7 +19,6 @@ from mesotui.evaluation import Evaluation
 from mesotui.interop import Selected
 from mesotui.models import Patient, Session
 from mesotui.store import Store
-from mesotui.validation import plural
 
 FORMAT = "mesotui-export"
 SCHEMA_VERSION = 2
@@ -165,14 +164,6 @@ def pseudonymiser(store: Store, request: ExportRequest) -> Pseudonymiser | None:
         raise MesoError("this record file has no pseudonym key yet; close mesotui in the "
                         "other window and export again (needed once)")
     return Pseudonymiser(key)
-
-
-def what_was_exported(fmt: str, patients: int, sessions: int) -> str:
-    """'36 patients and 154 sessions'; a calendar holds due dates, not the sessions given."""
-    if fmt == "ics":
-        return f"the due sessions of {plural(patients, 'patient', count=True)}"
-    return (f"{plural(patients, 'patient', count=True)} and "
-            f"{plural(sessions, 'session', count=True)}")
 
 
 def select(store: Store, request: ExportRequest, progress: Progress | None = None

@@ -12,7 +12,7 @@ from mesotui.commands._common import date_arg, print_json, progress_bar, whole_a
 from mesotui.deidentify import birth_band, unique_patients
 from mesotui.errors import MesoError, RecordFileLocked
 from mesotui.findings import failed_note
-from mesotui.interop import Systems, formats
+from mesotui.interop import Systems, formats, what_was_exported
 from mesotui.interop.formats import FORMATS, Options
 from mesotui.schedule import given
 from mesotui.terminal import write_data
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
                     "sessions": sessions, "pseudonymised": request.pseudonymise})
     else:
         kind = "pseudonymised " if request.pseudonymise else ""
-        print(f"Exported {export.what_was_exported(args.format, patients, sessions)} "
+        print(f"Exported {what_was_exported(args.format, patients, sessions)} "
               f"({kind}{args.format.upper()}) to {args.output}")
     return 0
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from mesotui.models import Patient, Session
 from mesotui.schedule import in_course_order, numbers
 from mesotui.settings import Settings
+from mesotui.validation import plural
 
 
 class Selected(NamedTuple):
@@ -82,3 +83,11 @@ def patient_key(patient: Patient, pseudonym: Pseudonym | None) -> str:
 def record_key(record_id: str, kind: str, pseudonym: Pseudonym | None) -> str:
     """The id that leaves mesotui for any record (kind: SX session, EX evaluation, ...)."""
     return pseudonym(record_id, kind) if pseudonym else record_id
+
+
+def what_was_exported(fmt: str, patients: int, sessions: int) -> str:
+    """'36 patients and 154 sessions'; a calendar holds due dates, not the sessions given."""
+    if fmt == "ics":
+        return f"the due sessions of {plural(patients, 'patient', count=True)}"
+    return (f"{plural(patients, 'patient', count=True)} and "
+            f"{plural(sessions, 'session', count=True)}")

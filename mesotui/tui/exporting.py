@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from mesotui import export
 from mesotui.errors import MesoError
 from mesotui.findings import failed_note
-from mesotui.interop import formats
+from mesotui.interop import formats, what_was_exported
 from mesotui.store import Store
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class ExportJob:
         kind = "pseudonymised " if request.pseudonymise else ""
         note = failed_note(source.integrity)  # tampered records are named, never hidden
         app.call_from_thread(self.end, (
-            f"Exported {export.what_was_exported(fmt, tally.patients, tally.sessions)} "
+            f"Exported {what_was_exported(fmt, tally.patients, tally.sessions)} "
             f"({kind}{fmt.upper()}) to "
             f"{request.destination} (readable by you only)."
             + (f" {note[0].upper()}{note[1:]}." if note else "")), False)
