@@ -16,11 +16,16 @@ from mesotui import export, reports, schedule
 from mesotui import store as store_module
 from mesotui.cli import main
 from mesotui.export import ExportRequest
-from mesotui.interop.render import render
+from mesotui.interop import formats
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock, make_patient, make_session
 
 DAY = date(2026, 1, 10)
+
+
+def render(store: Store, today: date, request: ExportRequest, fmt: str = "json") -> bytes:
+    """The export as `fmt`, whole (the format table's writer)."""
+    return b"".join(formats.write(fmt, store, today, request))
 
 
 def _csv_numbers(payload: bytes) -> dict[str, str]:

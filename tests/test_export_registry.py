@@ -21,7 +21,7 @@ from tests.test_tui_support import demo_app, until_settled
 
 def ids_only(store: Store, today: date, request: export.ExportRequest, options: Options,
              progress: export.Progress | None = None) -> bytes:
-    return "".join(f"{p.id}\n" for p, _ in export.select(store, request)).encode()
+    return "".join(f"{p.id}\n" for p, *_ in export.select(store, request)).encode()
 
 
 IDS = ExportFormat("ids", ".ids.txt", "Patient ids: one a line", "one patient id a line",

@@ -7,12 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Select, SelectionList
+from textual.widgets import Input, Select
 
 from mesotui.cli import main
 from mesotui.commands.context import Context, demo_store
 from mesotui.models import Anaesthesia
 from mesotui.settings import Settings
+from mesotui.tui.widgets.ticks import TickGroup
 from mesotui.store import Store
 from mesotui.tui import flows
 from mesotui.tui.screens.session_form import SessionForm
@@ -73,7 +74,7 @@ async def test_the_command_line_logs_the_routine_visit_the_app_prefills(
         form = app.screen
         assert isinstance(form, SessionForm)
         shown = (form.query_one("#volume", Input).value,
-                 tuple(form.query_one("#areas", SelectionList).selected),
+                 tuple(form.query_one("#areas", TickGroup).selected),
                  form.query_one("#points", Input).value, form.query_one("#needle", Input).value,
                  form.query_one("#product", Input).value,
                  form.query_one("#anaesthesia", Select).value)

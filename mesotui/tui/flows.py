@@ -110,9 +110,8 @@ def amend_session(app: MesoApp, session: Session, done: Done) -> None:
 
 
 def void_session(app: MesoApp, session: Session, done: Done) -> None:
-    from mesotui.tui.screens.form import ReasonDialog
-
     from mesotui import schedule
+    from mesotui.tui.screens.form import ReasonDialog
 
     store = app.store
     number = schedule.numbers(store.sessions_for(session.patient_id)).get(session.id)
