@@ -13,10 +13,10 @@ from mesotui.cli import main
 from mesotui.commands.context import Context, demo_store
 from mesotui.models import Anaesthesia
 from mesotui.settings import Settings
-from mesotui.tui.widgets.ticks import TickGroup
 from mesotui.store import Store
 from mesotui.tui import flows
 from mesotui.tui.screens.session_form import SessionForm
+from mesotui.tui.widgets.ticks import TickGroup
 from mesotui.visits import routine_visit, with_anaesthesia
 from mesotui.vocab import AnaesthesiaType, Area
 from tests.conftest import TODAY, make_session
