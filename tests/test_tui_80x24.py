@@ -22,7 +22,7 @@ async def test_a_record_at_80x24_shows_its_first_sessions_above_the_fold() -> No
         await until_settled(pilot)
         assert isinstance(app.screen, RecordScreen)
         text = screen_text(app)
-        assert "3  2025-11-15" in text and "1  2025-07-15" in text  # every session row
+        assert re.search(r"3 +2025-11-15", text) and re.search(r"1 +2025-07-15", text)
         assert "3 sessions given" in text and "session(s)" not in text
 
 
@@ -110,3 +110,25 @@ async def test_lot_recall_and_timeline_read_right() -> None:
         await until_settled(pilot)
         assert re.search(r"Lot \S+: \d+ sessions? given to \d+ patients?", screen_text(app))
         assert not re.search(r"\b1 (sessions|patients)\b", screen_text(app))
+
+
+async def test_the_evaluation_table_at_80x24_has_whole_headers_and_values_cut_at_a_word(
+        ) -> None:
+    app = demo_app()
+    evaluated = next(p for p in app.store.patients() if app.store.evaluations_for(p.id))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_settled(pilot)
+        await pilot.press("slash", *evaluated.id, "enter", "enter")
+        await until_settled(pilot)
+        table = app.screen.query_one("#evaluations")
+        table.scroll_visible(animate=False)
+        await until_settled(pilot)
+        text = screen_text(app)
+    header = next(line for line in text.splitlines() if "Hair/cm²" in line)
+    assert header.split() == ["Date", "Decision", "Hair/cm²", "Score", "Self", "Pull",
+                              "Photos", "By", "State"], header
+    assert "Decis…" not in text and "conti…" not in text
+    for evaluation in app.store.evaluations_for(evaluated.id):
+        shown = [w for w in evaluation.practitioner.split() if w in text]
+        assert shown, evaluation.practitioner  # cut after a whole word, if at all
+        assert not re.search(re.escape(evaluation.practitioner[:6]) + r"[^ …]…", text)

@@ -68,6 +68,8 @@ class RecordTable(Widget, can_focus=True):
         self._widths: list[int] = []
         self._shrink: tuple[int, ...] = ()
         self._fitted: tuple[int, list[int]] = (-1, [])
+        self._pad = 2
+        """Cells around each column: two (a space each side), or one on a narrow screen."""
         self.cursor_row = 0
 
     # -- data ---------------------------------------------------------------------------
@@ -107,10 +109,12 @@ class RecordTable(Widget, can_focus=True):
         self.refresh(layout=True)
 
     def _widths_for(self, width: int) -> list[int]:
-        """Column widths that fit `width` cells, cutting the shrinkable columns if needed."""
+        """Column widths that fit `width` cells: columns one space apart instead of two when
+        that is enough, and only then the shrinkable columns cut (see `_pad`)."""
         if self._fitted[0] != width:
             widths = list(self._widths)
-            excess = sum(w + 2 for w in widths) - width
+            self._pad = 2 if sum(w + 2 for w in widths) <= width else 1
+            excess = sum(w + self._pad for w in widths) - width
             while excess > 0:
                 cuttable = [n for n in self._shrink if widths[n] > MIN_WIDTH]
                 if not cuttable:
@@ -181,7 +185,17 @@ class RecordTable(Widget, can_focus=True):
                                                   strict=False)):
             cell = safe_text.line(cell)  # record text: one line, nothing raw
             if cell_len(cell) > cell_width:
-                cell = set_cell_size(cell, cell_width - 1) + "\u2026"
-            text = " " + set_cell_size(cell, cell_width) + " "
+                cell = _cut(cell, cell_width)
+            text = " " + set_cell_size(cell, cell_width) + " " * (self._pad - 1)
             segments.append(Segment(text, last_style if n == len(cells) - 1 else style))  # type: ignore[arg-type]
         return Strip(segments).crop_extend(0, width, last_style)  # type: ignore[arg-type]
+
+
+def _cut(text: str, width: int) -> str:
+    """`text` cut to `width` cells with an ellipsis, at a word where one ends late enough
+    ("Dr M. Rahimi" → "Dr M.…", not "Dr M. R…")."""
+    kept = set_cell_size(text, width - 1)
+    at_word = kept.rstrip().rfind(" ")
+    if at_word >= width // 2:
+        kept = kept[:at_word]
+    return kept.rstrip() + "\u2026"
