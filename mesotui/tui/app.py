@@ -114,9 +114,11 @@ class MesoApp(PlainCrash, App[None]):
         Textual drops a screen's repaint asked for while a batch update runs (a footer
         recomposing, say) and, when the batch ends, prompts only the app. The record screen is
         kept between openings, so its footer can be mid-recompose as the list comes back;
-        without this the list would stay unpainted until the next key.
+        without this the list would stay unpainted until the next key. While the app closes
+        there may be no screen left: nothing to prompt then.
         """
-        self.screen.check_idle()
+        if self.screen_stack:
+            self.screen.check_idle()
 
     @work(group="prepare", exit_on_error=False)
     async def _prepare(self) -> None:
