@@ -81,3 +81,13 @@ def test_a_damaged_settings_file_is_one_line_and_forget_removes_the_password(
         credentials.load()
     assert credentials.forget() and not credentials.path().exists()
     assert not credentials.forget()
+
+
+def test_encryption_is_on_unless_the_clinic_turned_it_off(config: Path) -> None:
+    assert credentials.setup("https://nas:6984/clinic", "room-a", "pw").encrypt
+    off = credentials.setup("https://nas:6984/clinic", "room-a", "pw", encrypt=False)
+    assert credentials.load() == off and not off.encrypt
+    text = credentials.path().read_text()  # settings kept before the setting existed: on
+    credentials.path().write_text(text.replace('"encrypt": false', '"old": 1'))
+    loaded = credentials.load()
+    assert loaded is not None and loaded.encrypt

@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
              "--setup URL)",
         description="Send this laptop's changes to the clinic's sync server and bring the "
                     "other rooms' changes here, once. Records are encrypted with a key derived "
-                    "from the clinic key before they leave the laptop.")
+                    "from the clinic key before they leave the laptop, unless the clinic set "
+                    "it up with --no-encryption.")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--setup", metavar="URL",
                       help="set up the server and its database, e.g. "
@@ -47,6 +48,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--ca-file", metavar="FILE",
                         help="the clinic's own certificate authority, for a server with a "
                              "self-made certificate")
+    parser.add_argument("--no-encryption", action="store_true",
+                        help="with --setup: send records in clear, so that whoever administers "
+                             "the server can read them (they are still sealed with the clinic "
+                             "key); the default encrypts them on this laptop")
     parser.set_defaults(handler=run)
 
 
@@ -63,6 +68,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
         return 0
     if args.setup:
         return _setup(args, context)
+    if args.no_encryption:
+        raise MesoError("--no-encryption is kept with the server's settings: give it with "
+                        "--setup URL")
     settings = credentials.load()
     if settings is None:
         raise MesoError("no sync server is set up on this laptop: run mesotui sync --setup "
@@ -79,8 +87,9 @@ def _setup(args: argparse.Namespace, context: Context) -> int:
                                              allow_plain_http=args.allow_plain_http)
     user = args.user if args.user is not None else _ask("User name on the sync server: ")
     password = _password(args, f"Password of {user} at {server}: ")
+    encrypt = not args.no_encryption
     settings = SyncSettings(server, database, user, password, args.allow_plain_http,
-                            args.ca_file)
+                            args.ca_file, encrypt)
     with _open_or_join(context) as store:
         room.clinic_keys(store.engine)  # no key here: say so before anything is kept
         connection = room.client(settings)
@@ -90,10 +99,13 @@ def _setup(args: argparse.Namespace, context: Context) -> int:
             RemoteDB(connection).ensure(create=True)  # checks the address and password too
         finally:
             connection.close()
+        before = credentials.kept()
         credentials.setup(args.setup, user, password, allow_plain_http=args.allow_plain_http,
-                          ca_file=args.ca_file)
+                          ca_file=args.ca_file, encrypt=encrypt)
         print(f"Sync set up with {settings.where} as {user}; the password is kept in "
               f"{credentials.path()} (readable by you alone).")
+        if warning := credentials.encryption_change(before, settings):
+            print(f"mesotui: warning: {warning}", file=sys.stderr)
         return _sync(store, settings, create=False)
 
 

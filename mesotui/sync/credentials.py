@@ -41,6 +41,9 @@ class SyncSettings:
     """Plain http to another machine, which sends the password unencrypted: only if asked."""
     ca_file: str | None = None
     """A clinic's own certificate authority, for a server with a self-made certificate."""
+    encrypt: bool = True
+    """Records are encrypted before they leave this laptop; False only when the clinic has
+    chosen to let the server read them (codec.py: sealed with the clinic key all the same)."""
 
     @property
     def where(self) -> str:
@@ -73,15 +76,16 @@ def split_url(url: str, *, allow_plain_http: bool = False) -> tuple[str, str]:
 
 
 def setup(url: str, user: str, password: str, *, allow_plain_http: bool = False,
-          ca_file: str | None = None) -> SyncSettings:
+          ca_file: str | None = None, encrypt: bool = True) -> SyncSettings:
     """Check and keep the sync settings (replacing any kept before)."""
     server, database = split_url(url, allow_plain_http=allow_plain_http)
     if not user or ":" in user:
         raise SyncError("refused", "the sync user name must be given, without a colon")
-    settings = SyncSettings(server, database, user, password, allow_plain_http, ca_file)
+    settings = SyncSettings(server, database, user, password, allow_plain_http, ca_file,
+                            encrypt)
     _write(path(), {"format": FORMAT, "version": 1, "url": server, "database": database,
                     "user": user, "password": password, "allow_plain_http": allow_plain_http,
-                    "ca_file": ca_file})
+                    "ca_file": ca_file, "encrypt": encrypt})
     return settings
 
 
@@ -101,10 +105,36 @@ def load() -> SyncSettings | None:
         assert data["format"] == FORMAT
         return SyncSettings(str(data["url"]), str(data["database"]), str(data["user"]),
                             str(data["password"]), bool(data.get("allow_plain_http")),
-                            data.get("ca_file"))
+                            data.get("ca_file"), data.get("encrypt", True) is not False)
     except (AssertionError, KeyError, TypeError):
         raise SyncError("refused", f"{where} is not mesotui's sync settings; run mesotui "
                         "sync --setup again") from None
+
+
+def kept() -> SyncSettings | None:
+    """The settings kept here, None when there are none or they cannot be read."""
+    try:
+        return load()
+    except SyncError:
+        return None
+
+
+def encryption_change(before: SyncSettings | None, now: SyncSettings) -> str:
+    """What the encryption setting means as it now stands, in one line ("" when on, as ever).
+
+    A revision's id does not depend on the body's form, so a revision already on the server
+    is never sent again: what is there stays in the form it arrived in until the record
+    changes. Every room reads both forms (both are sealed with the clinic key)."""
+    was = before.encrypt if before is not None and before.where == now.where else True
+    if not now.encrypt:
+        return ("encryption is off: whoever administers the sync server can read every record "
+                "this laptop sends from now on (names, dates of birth, notes); records already "
+                "on the server stay as they were sent")
+    if not was:
+        return ("encryption is on again: records this laptop sent in clear stay readable on "
+                "the server until they change; to take them off it, set up a new database "
+                "and delete the old one")
+    return ""
 
 
 def forget() -> bool:

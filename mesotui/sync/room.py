@@ -49,7 +49,7 @@ def sync(engine: Engine, settings: SyncSettings, *, create: bool = False,
     connection = client(settings, timeout=timeout)
     try:
         return Replicator(Replica(engine), RemoteDB(connection), sync_keys,
-                          create=create).sync()
+                          create=create, encrypt=settings.encrypt).sync()
     finally:
         connection.close()
 

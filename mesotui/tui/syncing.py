@@ -177,7 +177,7 @@ class BackgroundSync:
         sys.setswitchinterval(SWITCH)  # a keystroke waits less for the sync thread's turn
         try:
             Replicator(local, RemoteDB(connection), keys, create=self.create,
-                       batch=BATCH).sync()
+                       batch=BATCH, encrypt=self.settings.encrypt).sync()
         except Stopped:
             return
         except SyncError as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Static
 
@@ -33,7 +34,8 @@ class SyncSetupScreen(FormScreen[SyncSettings | None]):
     def compose_fields(self) -> ComposeResult:
         now = self.current
         yield Static("The clinic's CouchDB server, which every room's laptop syncs with. "
-                     "Records are encrypted here before they are sent.", classes="prompt")
+                     "Records are encrypted here before they are sent, unless the clinic "
+                     "chooses otherwise.", classes="prompt")
         yield Field("Address", Input(now.where if now else "", id="url", compact=True,
                                      placeholder="https://nas.clinic.lan:6984/clinic"),
                     keys=("url",))
@@ -44,15 +46,35 @@ class SyncSetupScreen(FormScreen[SyncSettings | None]):
         yield Field("Plain http", Checkbox("allow plain http to another machine (unsafe)",
                                            now.allow_plain_http if now else False,
                                            id="plain", compact=True), keys=("plain",))
+        yield Field("Encryption", Checkbox("encrypt records before they are sent (the server "
+                                           "reads only ciphertext)",
+                                           now.encrypt if now else True, id="encrypt",
+                                           compact=True), keys=("encrypt",))
+        yield Static("", id="encryption-warning", markup=False)
+
+    @on(Checkbox.Changed, "#encrypt")
+    def _encryption_changed(self) -> None:
+        self._warn()
+
+    def _warn(self) -> None:
+        before = self.current
+        line = credentials.encryption_change(before, SyncSettings(
+            before.url if before else "", before.database if before else "", "", "",
+            encrypt=self.query_one("#encrypt", Checkbox).value))
+        warning = self.query_one("#encryption-warning", Static)
+        warning.update(f"Warning: {line[0].upper()}{line[1:]}." if line else "")
+        warning.set_class(bool(line), "-shown")
 
     def on_mount(self) -> None:
         self.query_one("#url").focus()
+        self._warn()
         super().on_mount()
 
     def collect(self) -> Any:
         url, user = self.text("#url"), self.text("#user")
         password = self.query_one("#password", Input).value
         plain = self.query_one("#plain", Checkbox).value
+        encrypt = self.query_one("#encrypt", Checkbox).value
         try:
             credentials.split_url(url, allow_plain_http=plain)
         except SyncError as error:
@@ -61,8 +83,8 @@ class SyncSetupScreen(FormScreen[SyncSettings | None]):
             self.problems["user"] = "is required, without a colon"
         if not password:
             self.problems["password"] = "is required"
-        return (url, user, password, plain)
+        return (url, user, password, plain, encrypt)
 
     def submit(self, record: Any) -> SyncSettings | None:
-        url, user, password, plain = record
-        return credentials.setup(url, user, password, allow_plain_http=plain)
+        url, user, password, plain, encrypt = record
+        return credentials.setup(url, user, password, allow_plain_http=plain, encrypt=encrypt)
