@@ -141,3 +141,20 @@ def test_a_resolution_leaves_one_live_version_and_keeps_every_revision(
     assert sum(not leaf.deleted for leaf in resolved) == 1
     assert tree.winner(KEYS, resolved).head["n"] == chosen.head["n"] + 1
     assert revisions_in(leaves) <= revisions_in(resolved)
+
+
+def test_a_resolution_made_on_a_clock_behind_the_other_rooms_still_verifies() -> None:
+    """Room B's clock ran an hour ahead; room A settles the conflict: its revision must not
+    be stamped before the one it follows, or every other room would set it aside."""
+    from mesotui.sync import codec
+
+    base = grow(None, {})
+    room_a = grow(base, {"volume_ml": 1.5})
+    room_b = grow(base, {"notes": "bruise"})
+    leaves = tree.merge(KEYS, (room_a,), [room_b]).leaves
+    behind = datetime.fromisoformat(room_b.head["at"]) - timedelta(hours=1)
+    resolved = tree.resolve(KEYS, leaves, room_b, room_b.head["data"], at=behind, by="Dr C",
+                            reason="kept room B's")
+    assert resolved[0].head["at"] == room_b.head["at"]
+    for leaf in resolved:
+        assert isinstance(codec.decode(KEYS, codec.encode(KEYS, leaf)), Leaf)

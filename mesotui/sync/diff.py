@@ -8,7 +8,7 @@ its form and date), so reordering nothing shows nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,15 +57,26 @@ class Difference:
 
 def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Difference]:
     """The fields that differ between two versions' data, in the order the forms show them."""
-    a, b = _flat(old), _flat(new)
-    order = {name: n for n, name in enumerate(LABELS)}
+    a, b = flat(old), flat(new)
     found = []
-    for name in sorted(a.keys() | b.keys(), key=lambda f: (order.get(f, len(order)), f)):
-        before, after = _shown(name, a.get(name)), _shown(name, b.get(name))
+    for name in in_form_order(a.keys() | b.keys()):
+        before, after = shown(name, a.get(name)), shown(name, b.get(name))
         if before != after:
-            found.append(Difference(name, LABELS.get(name, name.replace("_", " ").capitalize()),
-                                    before, after))
+            found.append(Difference(name, label(name), before, after))
     return found
+
+
+_ORDER = {name: n for n, name in enumerate(LABELS)}
+
+
+def in_form_order(names: Iterable[str]) -> list[str]:
+    """Field names in the order the forms show them (unknown ones last, by name)."""
+    return sorted(names, key=lambda f: (_ORDER.get(f, len(_ORDER)), f))
+
+
+def label(name: str) -> str:
+    """A field's name as the forms call it ("volume_ml" -> "Volume")."""
+    return LABELS.get(name, name.replace("_", " ").capitalize())
 
 
 def between(old: Leaf, new: Leaf) -> list[Difference]:
@@ -86,18 +97,20 @@ def version_line(leaf: Leaf) -> str:
     return f"revision {head['n']}, {action} {when}{who}{why}{retired}"
 
 
-def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
+def flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A version's data with its nested fields named in full ("anaesthesia.type")."""
+    found: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping) and name in ("anaesthesia",):
-            flat.update(_flat(value, name + "."))
+            found.update(flat(value, name + "."))
         else:
-            flat[name] = value
-    return flat
+            found[name] = value
+    return found
 
 
-def _shown(name: str, value: Any) -> str:
+def shown(name: str, value: Any) -> str:
+    """A field's value as a clinician reads it ("1.5 mL", "yes", "(empty)")."""
     if value is None or value == "" or value == []:
         return EMPTY
     if isinstance(value, bool):

@@ -151,7 +151,9 @@ def resolve(keys: SyncKeys, leaves: Sequence[Leaf], chosen: Leaf, data: Mapping[
     """A practitioner's resolution of a conflict: the record's tree after it, winner first.
 
     The chosen version gets one more revision holding `data` (the version picked as it is, or
-    merged by hand), and every other live leaf is retired by a tombstone, as CouchDB expects;
+    merged by hand), stamped `at` or, if that is earlier, at the chosen version's last
+    revision (times never go backwards in a chain, or no room would accept it), and every
+    other live leaf is retired by a tombstone, as CouchDB expects;
     their versions stay in the tree. The new leaf (and the tombstones) are what the next push
     sends.
 
@@ -162,7 +164,9 @@ def resolve(keys: SyncKeys, leaves: Sequence[Leaf], chosen: Leaf, data: Mapping[
     if chosen not in leaves or chosen.deleted:
         raise ValueError("the version chosen is not one of this record's live versions")
     revisions = tuple(history.Revision.from_doc(r) for r in chosen.revisions)
-    amended = history.append(revisions, "amend", data, at=at, by=by, reason=reason)
+    at = history.not_before(revisions, at)  # the other room's clock may run ahead of ours:
+    amended = history.append(revisions, "amend", data, at=at, by=by,  # a revision stamped
+                             reason=reason)  # before the one it follows would not verify
     resolved = Leaf(chosen.table, {**chosen.doc, "history": [r.to_doc() for r in amended]})
     others = [leaf if leaf.deleted else Leaf(leaf.table, leaf.doc, deleted=True)
               for leaf in leaves if leaf is not chosen]
