@@ -11,7 +11,8 @@ revision ids, encryption and verification are the sync layer's.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from mesotui.engine.engine import Engine
@@ -24,8 +25,10 @@ from mesotui.sync.tree import Leaf
 class Replica:
     """One engine, seen by the replicator (a `LocalReplica`)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.engine, self.clock = engine, clock
+        """`clock`: when a document set aside was pulled (the quarantine screen says)."""
         self._made: str | None = None
 
     @property
@@ -88,17 +91,21 @@ class Replica:
                     self._put(LEAVES, record_id, {"id": record_id, "leaves": [
                         {"table": o.table, "doc": dict(o.doc), "deleted": o.deleted}
                         for o in others]})
+            pulled = self.clock().isoformat(timespec="seconds")
             for rejected in batch.quarantined:
                 key = f"{rejected.record_id} {rejected.rev}"
+                first = (self._held(QUARANTINE, key) or {}).get("pulled", pulled)
                 self._put(QUARANTINE, key, {"id": key, "record": rejected.record_id,
-                                            "rev": rejected.rev, "reason": rejected.reason})
+                                            "rev": rejected.rev, "reason": rejected.reason,
+                                            "pulled": first})
             if batch.checkpoint is not None:
                 self.save_checkpoint(*batch.checkpoint)
             self._keep_id()
 
     def quarantined(self) -> list[dict[str, Any]]:
-        """What was pulled and kept aside: record id, revision and why (never shown as the
-        record)."""
+        """What was pulled and kept aside: record id, revision, why, and when it was first
+        pulled ("pulled", ISO time; absent in files from before it was kept), never shown
+        as the record."""
         return list(self.engine.table(QUARANTINE).values())
 
     def checkpoint(self, key: str) -> dict[str, Any] | None:

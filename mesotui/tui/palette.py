@@ -18,7 +18,7 @@ from mesotui.tui.widgets.patient_list import QUICK_FILTERS
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
 
-READS = {"Keys", "Export", "Reports", "Filter"}
+READS = {"Keys", "Export", "Reports", "Filter", "Set aside from the sync server"}
 """What a view-only window offers (with the quick filters): nothing that writes."""
 
 
@@ -49,8 +49,14 @@ def _all(app: MesoApp, screen: Screen[object]) -> Iterable[SystemCommand]:
     if (syncing := app.syncing) is not None:
         for record_id in syncing.conflicts():
             yield SystemCommand(f"Two versions: {record_id}", "Two rooms changed it while "
-                                "apart: compare the versions and keep one",
+                                "apart: compare the versions, keep one or merge them",
                                 lambda r=record_id: syncing.compare(r))  # type: ignore[misc]
+    from mesotui.tui.screens import quarantine
+
+    if n := len(quarantine.held(app)):
+        yield SystemCommand("Set aside from the sync server", f"{n} document"
+                            f"{'s' if n != 1 else ''} that did not verify with the clinic key: "
+                            "what they are, who to ask", lambda: quarantine.show(app))
     yield SystemCommand("Settings", "Clinic default protocol, due-soon window, product, "
                         "practitioners", lambda: flows.edit_settings(app, app._say))
     if isinstance(screen, PatientsScreen):
