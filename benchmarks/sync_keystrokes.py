@@ -1,6 +1,7 @@
 """Filter keystrokes while the app syncs: p95 idle and p95 during a background sync, one run.
 
     python benchmarks/sync_keystrokes.py [--patients 5000] [--sessions 10] [--rounds 3]
+        [--typing 8]
 
 The app is opened on a synthetic clinic; the filter is typed as in benchmarks/bench.py
 (56 keystrokes a round, each timed until the list painted shows its result), first with no
@@ -8,6 +9,13 @@ sync, then while the background sync pushes the whole clinic into an empty datab
 pouchdb-server (the heaviest sync a room makes: its first). Idle and syncing rounds alternate,
 so the machine's load falls on both alike. Only keystrokes typed while a sync was running
 count as "during". Issue 20's target: the p95 during a sync within 20 % of the idle p95.
+
+The app's sync gives way to the keyboard (mesotui/tui/syncstep.py): while keys come it waits,
+and it goes on once nobody has typed for a second. So between two rounds of typing during the
+sync the benchmark rests (REST_S), as a practitioner does, and the sync moves on; the first
+keystroke of each round meets a sync at work, and is reported on its own too. A sync still
+running after `--typing` rounds is stopped there (a first sync of 5,000 patients outlasts them).
+The last line says whether the target is met.
 """
 
 from __future__ import annotations
@@ -26,10 +34,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.measure import percentile  # noqa: E402
 from benchmarks.runner import SIZE, TODAY, Frames, key, type_fragments  # noqa: E402
+from mesotui.tui.syncstep import QUIET_S  # noqa: E402
 from tests.couchdb import ADMIN, PouchServer  # noqa: E402
 
+TARGET = 1.2
+"""Issue 20: the p95 during a sync at most 20 % above the idle p95."""
+REST_S = QUIET_S + 2.0
+"""A pause in the typing during a sync (the sync goes on once the keys have been quiet)."""
 
-def measure(patients: int, sessions: int, rounds: int) -> dict[str, Any]:
+
+def measure(patients: int, sessions: int, rounds: int, typing: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="mesotui-syncbench-"))
     os.environ["MESOTUI_KEYS"] = str(folder / "keys")
     os.environ["MESOTUI_SYNC_CONFIG"] = str(folder / "config")
@@ -46,7 +60,8 @@ def measure(patients: int, sessions: int, rounds: int) -> dict[str, Any]:
     server = PouchServer(folder / "pouchdb").start()
     server.add_admin()
     result: dict[str, Any] = {"patients": patients, "documents": 0, "idle_s": [],
-                              "syncing_s": [], "syncs": 0}
+                              "syncing_s": [], "first_s": [], "syncs": 0, "sync_s": [],
+                              "waits": 0, "finished": []}
     try:
         store = Store.open(path)
         result["documents"] = len(store.cards(include_archived=True)) + len(store.sessions())
@@ -74,14 +89,22 @@ def measure(patients: int, sessions: int, rounds: int) -> dict[str, Any]:
                 sync.start()
                 while not sync.running:
                     await asyncio.sleep(0.01)
-                while sync.running:  # type while it runs, counting only those keystrokes
+                started = time.perf_counter()
+                for _typed in range(typing):  # type while it runs, counting those keystrokes
+                    if not sync.running:
+                        break
                     before = time.perf_counter()
                     painted, _ = await type_fragments(app, frames, shows, [])
                     if sync.running:
                         result["syncing_s"] += painted
+                        result["first_s"].append(painted[0])
                     elif sync.syncs:
                         break
-                    result["typing_round_s"] = time.perf_counter() - before
+                    result["typing_round_s"] = round(time.perf_counter() - before, 2)
+                    await asyncio.sleep(REST_S)  # a pause in the typing: it syncs
+                result["finished"].append(not sync.running)
+                result["sync_s"].append(round(time.perf_counter() - started, 1))
+                result["waits"] += sync.courtesy.waits
                 sync.stop()
                 while sync.running:
                     await asyncio.sleep(0.05)
@@ -93,15 +116,28 @@ def measure(patients: int, sessions: int, rounds: int) -> dict[str, Any]:
         store.close()
     finally:
         server.stop()
-    idle, during = result.pop("idle_s"), result.pop("syncing_s")
+    idle, during, first = result.pop("idle_s"), result.pop("syncing_s"), result.pop("first_s")
     result.update(idle_keystrokes=len(idle), syncing_keystrokes=len(during),
                   idle_p50_ms=round(percentile(idle, .5) * 1000, 1),
                   idle_p95_ms=round(percentile(idle, .95) * 1000, 1),
                   syncing_p50_ms=round(percentile(during, .5) * 1000, 1) if during else None,
                   syncing_p95_ms=round(percentile(during, .95) * 1000, 1) if during else None)
+    if first:
+        result["first_keystroke_p50_ms"] = round(percentile(first, .5) * 1000, 1)
+        result["first_keystroke_max_ms"] = round(max(first) * 1000, 1)
     if during:
         result["ratio_p95"] = round(result["syncing_p95_ms"] / result["idle_p95_ms"], 2)
     return result
+
+
+def verdict(result: dict[str, Any]) -> str:
+    """The one line the lead reads."""
+    if not result.get("ratio_p95"):
+        return "filter p95 during sync: no keystroke was typed while a sync ran: missed"
+    ratio = result["ratio_p95"]
+    return (f"filter p95 during sync: {result['syncing_p95_ms']} ms vs idle "
+            f"{result['idle_p95_ms']} ms ({ratio} ×, target ≤ {TARGET} ×): "
+            f"{'met' if ratio <= TARGET else 'missed'}")
 
 
 def main() -> None:
@@ -109,9 +145,14 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=5000)
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--typing", type=int, default=8,
+                        help="rounds of typing during each sync, at most (then it is stopped)")
     args = parser.parse_args()
-    result = measure(args.patients, args.sessions, args.rounds)
-    print(json.dumps(result, indent=2))
+    result = measure(args.patients, args.sessions, args.rounds, args.typing)
+    result["load_average"] = [round(x, 2) for x in os.getloadavg()] \
+        if hasattr(os, "getloadavg") else None
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    print(verdict(result))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -219,3 +220,50 @@ async def test_the_sync_server_is_set_up_in_the_app(clinic: Store, server: Pouch
         settings = credentials.load()
         assert settings is not None and settings.password == ADMIN[1]
         assert ADMIN[1].encode() not in (tmp_path / "clinic.json").read_bytes()
+
+
+async def test_while_keys_are_typed_the_sync_waits_and_sends_the_save_when_they_stop(
+        clinic: Store, server: PouchServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mesotui.engine.replica import Replica
+
+    steps: list[float] = []  # when each step of a sync ran on the record file
+
+    def counted(name: str) -> None:
+        member = getattr(Replica, name)
+
+        def step(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if "standing" not in {f.name for f in traceback.extract_stack()}:  # not the title
+                steps.append(time.monotonic())
+            return member(*args, **kwargs)
+        monkeypatch.setattr(Replica, name, step)
+
+    for name in ("changes", "trees", "save", "checkpoint", "save_checkpoint"):
+        counted(name)
+    database = "clinic-app-typing"
+    credentials.setup(f"{server.url}/{database}", *ADMIN)
+    server.call("PUT", f"/{database}")
+    app = MesoApp(clinic, TODAY, "clinic.json", sync=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        await until(pilot, lambda: app.syncing is not None and app.syncing.syncs >= 1
+                    and "waiting" not in app.sub_title)
+        seen = app.syncing.syncs
+        await pilot.press("slash")
+        typing_from = time.monotonic()
+        patient = clinic.cards()[0]
+        for n in range(30):  # three seconds of typing, a save made in the middle of it
+            await pilot.press("s" if n % 2 == 0 else "backspace")
+            await pilot.pause(0.1)
+            if n == 8:
+                clinic.update_patient(replace(clinic.patient(patient.id),
+                                              phone="+44 7700 900222"), TODAY,
+                                      reason="new number")
+        typed_until = time.monotonic()
+        assert not [t for t in steps if typing_from < t < typed_until]  # no step meanwhile
+        assert app.syncing.running  # the sync the save started is under way, and waits
+        assert "1 change waiting" in app.sub_title
+        await until(pilot, lambda: app.syncing.syncs > seen and "waiting" not in app.sub_title)
+        assert [t for t in steps if t > typed_until]  # once the typing stopped, it synced
+        b, sync_b = room_b(clinic, server, database)
+        sync_b.sync()
+        assert b.record(patient.id)["history"][-1]["data"]["phone"] == "+44 7700 900222"

@@ -16,6 +16,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -76,6 +77,8 @@ class CouchClient:
             if self._parts.scheme == "https" else None
         self._conn: http.client.HTTPConnection | None = None
         self.requests = 0
+        self.before: Callable[[], None] | None = None
+        """Called before each request (the app's sync waits there while someone types)."""
 
     @property
     def where(self) -> str:
@@ -94,6 +97,8 @@ class CouchClient:
     def request(self, method: str, path: str, body: Any = None, *,
                 accept: tuple[int, ...] = (200, 201, 202)) -> tuple[int, Any]:
         """Send one request; (status, decoded JSON). A status outside `accept` and 404 raises."""
+        if self.before is not None:
+            self.before()
         payload = orjson.dumps(body) if body is not None else None
         headers = {"Accept": "application/json"}
         if payload is not None:

@@ -7,6 +7,11 @@ A sync starts soon after each save made here, and every few seconds while the se
 answers; when it does not, the pause between tries doubles up to a minute. The title line
 says how it stands: synced at what time, changes waiting, offline, records in two versions.
 What another room saved shows on the list as soon as it is pulled.
+
+The practitioner comes first: while keys are being typed (and for a second after the last),
+the sync waits where it is, before its next request or step on the record file, and the steps
+it hands to the app's thread are small and wait for any key to be handled first. A save made
+meanwhile is sent as soon as the typing stops; quitting never waits for the sync.
 """
 
 from __future__ import annotations
@@ -16,15 +21,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mesotui.clinic.writer import Saved
 from mesotui.sync import room
 from mesotui.sync.credentials import SyncSettings
 from mesotui.sync.errors import SyncError
 from mesotui.sync.keys import SyncKeys
+from mesotui.tui.syncstep import Courtesy, OnAppThread, Stopped
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -34,13 +39,11 @@ EVERY = 5.0
 AFTER_SAVE = 0.3
 """A save is sent this soon (several saves in a row go together)."""
 LONGEST_PAUSE = 60.0
-BATCH = 100
+BATCH = 50
 """Documents per step in the app (the command line's 500): each step's work on the app's
 thread, and the encryption between two steps, stay short."""
 SWITCH = 0.001
 """The interpreter's thread switch interval while a sync runs (Python's default: 5 ms)."""
-YIELD = 0.003
-"""The sync thread rests this long before each step, so a keystroke never queues behind it."""
 TIMEOUT = 10.0
 FAILED = {"unreachable": "offline", "timeout": "offline",
           "credentials": "sync: password refused", "forbidden": "sync: not allowed",
@@ -48,56 +51,6 @@ FAILED = {"unreachable": "offline", "timeout": "offline",
           "missing": "sync: no such database", "key": "sync: no clinic key",
           "local": "sync: could not save", "refused": "sync: address refused"}
 """The title line's word for each failure (the whole line is said once, as a notice)."""
-
-
-class Stopped(Exception):
-    """The app is closing: the sync thread gives up where it is (nothing half-saved)."""
-
-
-class OnAppThread:
-    """The record file's replica, each call of it made on the app's thread."""
-
-    def __init__(self, replica: Any, loop: asyncio.AbstractEventLoop,
-                 stopping: threading.Event) -> None:
-        self._replica, self._loop, self._stopping = replica, loop, stopping
-
-    def _call(self, name: str, *args: Any) -> Any:
-        async def call() -> Any:
-            member = getattr(self._replica, name)
-            return member if name == "replica_id" else member(*args)
-        if self._stopping.is_set() or self._loop.is_closed():
-            raise Stopped
-        time.sleep(YIELD)  # between two steps of the sync, the app's thread runs alone
-        try:
-            future = asyncio.run_coroutine_threadsafe(call(), self._loop)
-        except RuntimeError:  # the app's loop has closed
-            raise Stopped from None
-        while True:
-            try:
-                return future.result(timeout=0.25)
-            except FutureTimeout:
-                if self._stopping.is_set() or self._loop.is_closed():
-                    future.cancel()
-                    raise Stopped from None
-
-    @property
-    def replica_id(self) -> str:
-        return self._call("replica_id")
-
-    def changes(self, since: int, limit: int) -> Any:
-        return self._call("changes", since, limit)
-
-    def trees(self, record_ids: Any) -> Any:
-        return self._call("trees", list(record_ids))
-
-    def save(self, batch: Any) -> None:
-        self._call("save", batch)
-
-    def checkpoint(self, key: str) -> Any:
-        return self._call("checkpoint", key)
-
-    def save_checkpoint(self, key: str, doc: Any) -> None:
-        self._call("save_checkpoint", key, doc)
 
 
 class BackgroundSync:
@@ -118,6 +71,8 @@ class BackgroundSync:
         self.known_conflicts: set[str] = set()
         self.syncs = 0
         """Syncs finished, well or not (tests wait on it)."""
+        self.courtesy = Courtesy(lambda: app.folder.last_key, lambda: app.keys.idle,
+                                 self.stopping)
 
     @classmethod
     def begin(cls, app: MesoApp) -> BackgroundSync | None:
@@ -148,7 +103,8 @@ class BackgroundSync:
         changed, the app's own save message refreshes on every screen)."""
         if event.here:
             self.soon()
-        self.show()
+        if event.here or not self.running:
+            self.show()  # what a sync saves (a checkpoint, a batch) is told when it ends
 
     def _tick(self) -> None:
         if self.running or self.stopping.is_set() or time.monotonic() < self.due:
@@ -162,7 +118,7 @@ class BackgroundSync:
             return
         self.running = True
         local = OnAppThread(Replica(self.app.store.engine), asyncio.get_running_loop(),
-                            self.stopping)
+                            self.stopping, self.courtesy)
         threading.Thread(target=self._run, args=(local, keys), name="mesotui sync",
                          daemon=True).start()
 
@@ -173,12 +129,14 @@ class BackgroundSync:
 
         failure: SyncError | None = None
         connection = room.client(self.settings, timeout=TIMEOUT)
+        connection.before = self.courtesy.wait
         switching = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH)  # a keystroke waits less for the sync thread's turn
         try:
             Replicator(local, RemoteDB(connection), keys, create=self.create,
                        batch=BATCH, encrypt=self.settings.encrypt).sync()
         except Stopped:
+            self.running = False  # the app is closing, or the sync was stopped: no outcome
             return
         except SyncError as error:
             failure = error
