@@ -286,3 +286,34 @@ async def test_a_form_shows_its_own_keys_and_f1_opens_the_form_keys() -> None:
         await until_settled(pilot)
         assert isinstance(app.screen, HelpScreen)
         assert screen_text(app).index("Forms") < screen_text(app).index("Patient list")
+
+
+# -- 29, 33: narrow forms show text from its start and banners whole; one look for every form -
+
+async def test_at_80x24_the_agent_shows_its_start_and_the_banners_are_whole() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_form(pilot)
+        await until_settled(pilot)
+        shown = screen_text(app)
+        assert "topical anaesthetic" in shown  # not "l anaesthetic cream", scrolled
+        assert "counselling recorded" in shown
+        assert "\u2026" not in "".join(line for line in shown.splitlines()
+                                      if "PREGNANCY" in line or "CONSENT" in line)
+
+
+async def test_the_spreadsheet_import_dialog_is_laid_out_as_the_other_forms() -> None:
+    from mesotui.tui.screens.import_dialog import ImportDialog
+    from mesotui.tui.widgets.field import Field
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        app.action_import_spreadsheet()
+        await until_settled(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ImportDialog)
+        assert dialog.has_class("form-screen")
+        assert [f.label for f in dialog.query(Field)] == ["File", "Dates"]
+        assert all(w.has_class("-textual-compact") for w in dialog.query("Input, Select"))
+        assert dialog.focused is dialog.query_one("#path")

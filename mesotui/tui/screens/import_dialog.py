@@ -12,13 +12,15 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from mesotui import spreadsheet
 from mesotui.errors import MesoError
 from mesotui.models import Patient
+from mesotui.tui.widgets.field import Field
+from mesotui.tui.widgets.keybar import KeyBar
 
 
 class ImportDialog(ModalScreen[spreadsheet.Plan | None]):
@@ -28,23 +30,32 @@ class ImportDialog(ModalScreen[spreadsheet.Plan | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, today: date, held: list[Patient]) -> None:
-        super().__init__()
+        super().__init__(classes="form-screen")
         self.today = today
         self.held = held
         self.checked: spreadsheet.Plan | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="import-dialog"):
-            yield Label("Import patients from a spreadsheet (CSV)", id="title")
-            yield Input(placeholder="/path/to/patients.csv", id="path")
-            yield Select([("Dates: as the file shows", ""), ("Dates: day first (31/12/1980)",
-                          "day-first"), ("Dates: month first (12/31/1980)", "month-first")],
-                         value="", allow_blank=False, id="order")
-            yield Static("", id="outcome", markup=False)
+        with Vertical(id="form"):  # laid out as every other form: label, field, its hint
+            yield Static("Import patients from a spreadsheet (CSV)", id="form-title")
+            with VerticalScroll(id="fields"):
+                yield Field("File", Input(placeholder="/path/to/patients.csv", id="path",
+                                          compact=True),
+                            hint="enter checks the file (nothing is imported yet)",
+                            classes="-hint-always")
+                yield Field("Dates", Select(
+                    [("as the file shows", ""), ("day first (31/12/1980)", "day-first"),
+                     ("month first (12/31/1980)", "month-first")],
+                    value="", allow_blank=False, id="order", compact=True, classes="scale"))
+                yield Static("", id="outcome", markup=False)
             with Horizontal(id="buttons"):
-                yield Button("Check", id="check", variant="primary")
-                yield Button("Import", id="import", disabled=True)
-                yield Button("Cancel", id="cancel")
+                yield Button("Check", id="check", variant="primary", compact=True)
+                yield Button("Import", id="import", disabled=True, compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
 
     @on(Input.Changed)
     @on(Select.Changed)
