@@ -108,3 +108,44 @@ async def test_keys_typed_before_a_question_shows_never_answer_it() -> None:
         await pilot.press("y")  # typed once the question is shown: it answers
         await until_settled(pilot)
         assert isinstance(app.screen, type(app.home))
+
+
+async def test_the_gate_reads_the_queue_it_was_written_for() -> None:
+    """Code review m6: the gate reads Textual 8's own message queue (its length; it keeps no
+    count of the message being handled). Were Textual to change its queue, this fails, so the
+    gate is revisited instead of quietly letting keys through early."""
+    from textual._queue import Queue
+
+    from mesotui.tui.keygate import _busy
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        for pump in (app, app.screen):
+            queue = pump._message_queue  # noqa: SLF001
+            assert type(queue) is Queue and queue.qsize() == 0
+            assert not _busy(pump)
+
+
+async def test_a_slow_screen_is_waited_for_without_spinning() -> None:
+    """Code review m6: while the previous key is still being handled (here 0.4 s), the gate
+    looks a few dozen times, not thousands (it once looked at every turn of the loop, walking
+    the whole screen each time), and the next key still goes where it was meant."""
+    import time
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        gate, looks = app.keys, [0]
+        real, until = gate.settled, time.monotonic() + 0.4
+
+        def slow() -> bool:
+            looks[0] += 1
+            return time.monotonic() > until and real()
+
+        gate.settled = slow  # type: ignore[method-assign]
+        burst(app, "l", "backspace", "3")
+        await until_settled(pilot)
+        gate.settled = real  # type: ignore[method-assign]
+        assert isinstance(app.screen, SessionForm) and value(app, "#volume") == "3"
+        assert looks[0] < 400, looks[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -36,22 +35,6 @@ class Field(Vertical):
             if key in problems and key in self.targets:
                 return self.query_one(self.targets[key])
         return next((w for w in self.query("*") if w.focusable), None)
-
-    def on_mount(self) -> None:
-        for child in self.children_:
-            if isinstance(child, Input):
-                child.cursor_position = 0  # shown from its start, however narrow the row
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        """Entered: the cursor at the end of the text (unless the form selected it all)."""
-        widget = event.widget
-        if isinstance(widget, Input) and widget.selection.is_empty:
-            widget.cursor_position = len(widget.value)
-
-    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
-        """Left: the text shown from its start again (a long agent's name, say)."""
-        if isinstance(event.widget, Input):
-            event.widget.cursor_position = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-row"):
