@@ -77,7 +77,8 @@ class RecordScreen(Screen[None]):
         with VerticalScroll(id="record"):
             # Sessions first, so the latest are above the fold even at 80x24.
             yield Static(id="standing", markup=False)
-            edits = "" if getattr(self.app, "view_only", False) else "; a amends, v voids"
+            view_only = getattr(self.app, "view_only", False)
+            edits = "" if view_only else "; a amends, v voids"
             yield Static(f"Sessions (enter opens one{edits})", classes="section-title")
             yield RecordTable(id="sessions")
             yield Static(f"Evaluations (tab here; enter opens one{edits})",
@@ -85,7 +86,8 @@ class RecordScreen(Screen[None]):
             yield RecordTable(id="evaluations")
             yield Static("Course timeline", classes="section-title")
             yield Timeline(id="timeline")
-            yield Static("Outcomes (E records an evaluation)", classes="section-title")
+            yield Static("Outcomes" if view_only else "Outcomes (E records an evaluation)",
+                         classes="section-title")
             yield Static(id="outcomes", markup=False)
             yield Static("Details", classes="section-title")
             yield Static(id="details", markup=False)
