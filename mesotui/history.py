@@ -184,3 +184,13 @@ def verify(history: tuple[Revision, ...]) -> list[str]:
     if history and history[0].action != "create":
         problems.append("the first revision is not a creation")
     return problems
+
+
+def document(record: Any) -> dict[str, Any]:
+    """A record (Patient, Session, Evaluation) as stored: its id, its patient (sessions,
+    evaluations) and its revisions. The record file and the sync layer store the same form."""
+    doc: dict[str, Any] = {"id": record.id}
+    if hasattr(record, "patient_id"):
+        doc["patient_id"] = record.patient_id
+    doc["history"] = [r.to_doc() for r in record.history]
+    return doc

@@ -87,12 +87,3 @@ def summary(doc: dict[str, Any]) -> Summary:
     data = last["data"]
     return Summary(doc["id"], date.fromisoformat(data["date"]), last["action"] == "void",
                    str(data.get("lot") or ""), data.get("lot_expiry"))
-
-
-def document(record: Any) -> dict[str, Any]:
-    """A record as stored: its id, its patient (sessions, evaluations) and its revisions."""
-    doc: dict[str, Any] = {"id": record.id}
-    if hasattr(record, "patient_id"):
-        doc["patient_id"] = record.patient_id
-    doc["history"] = [r.to_doc() for r in record.history]
-    return doc

@@ -17,7 +17,6 @@ from typing import Any
 from mesotui import history
 from mesotui.clinic.reader import Reader
 from mesotui.clinic.records import Record, parse
-from mesotui.clinic.rows import document
 from mesotui.engine import Engine, Write
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
@@ -130,14 +129,14 @@ class Writer(Reader):
         with self.saving():
             doc_id = (self.records.doc_id(table, saved.id) or self.engine.staged(table, saved.id)
                       or self.engine.new_doc_id(table))
-            self.engine.put(table, doc_id, document(saved))
+            self.engine.put(table, doc_id, history.document(saved))
             self._staged.append(saved)
         return saved
 
     def _load(self, batch: dict[str, list[Record]]) -> None:
         """Write many new records in one checkpoint of their own (see `Engine.load`), then
         tell every listener of it once."""
-        changes = [(table, self.engine.new_doc_id(table), document(record))
+        changes = [(table, self.engine.new_doc_id(table), history.document(record))
                    for table, records in batch.items() for record in records]
         added = [record for records in batch.values() for record in records]
 

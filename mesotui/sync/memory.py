@@ -19,15 +19,6 @@ if TYPE_CHECKING:
     from mesotui.demo import DemoClinic
 
 
-def document(record: Any) -> dict[str, Any]:
-    """A model record (Patient, Session, Evaluation) as the store keeps it."""
-    doc: dict[str, Any] = {"id": record.id}
-    if hasattr(record, "patient_id"):
-        doc["patient_id"] = record.patient_id
-    doc["history"] = [r.to_doc() for r in record.history]
-    return doc
-
-
 class MemoryReplica:
     """Records, their revision trees, a change feed, quarantine and checkpoints, in memory.
 
@@ -54,7 +45,7 @@ class MemoryReplica:
         for table, records in (("patients", clinic.patients), ("sessions", clinic.sessions),
                                ("evaluations", clinic.evaluations)):
             for record in records:
-                trees[record.id] = (Leaf(table, document(record)),)
+                trees[record.id] = (Leaf(table, history.document(record)),)
         replica.save(Batch(trees))
         return replica
 
@@ -99,7 +90,7 @@ class MemoryReplica:
 
     def add(self, table: str, record: Any) -> None:
         """Save a new record (a model with its history)."""
-        self.save(Batch({record.id: (Leaf(table, document(record)),)}))
+        self.save(Batch({record.id: (Leaf(table, history.document(record)),)}))
 
     def record(self, record_id: str) -> Mapping[str, Any]:
         """The record as the app shows it: the winner's document."""
