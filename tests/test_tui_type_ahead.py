@@ -149,3 +149,60 @@ async def test_a_slow_screen_is_waited_for_without_spinning() -> None:
         gate.settled = real  # type: ignore[method-assign]
         assert isinstance(app.screen, SessionForm) and value(app, "#volume") == "3"
         assert looks[0] < 400, looks[0]
+
+
+async def test_keys_wait_for_a_screen_still_being_set_up_with_nothing_queued(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A screen whose set-up pauses half-way (here its mount waits 0.3 s, as on a loaded
+    machine) and only then chooses its field: the keys typed meanwhile wait for it and land in
+    that field, not in the list beneath or the screen's first field."""
+    import asyncio
+
+    from textual.app import ComposeResult
+    from textual.screen import Screen
+
+    from mesotui.tui.screens.patients import PatientsScreen
+
+    class SlowToOpen(Screen[None]):
+        AUTO_FOCUS = None  # the screen chooses its field once set up, as the forms do
+
+        def compose(self) -> ComposeResult:
+            yield Input(id="note")
+            yield Input(id="reason")
+
+        async def on_mount(self) -> None:
+            await asyncio.sleep(0.3)  # a slow disk, a loaded machine
+            self.query_one("#reason", Input).focus()
+
+    def log(self: PatientsScreen) -> None:
+        self.app.push_screen(SlowToOpen())  # not awaited, as a binding's action does
+
+    monkeypatch.setattr(PatientsScreen, "action_log", log)
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        burst(app, "l", "worried")
+        await until_settled(pilot)
+        assert isinstance(app.screen, SlowToOpen)
+        assert value(app, "#reason") == "worried"
+
+
+async def test_a_key_the_gate_stops_waiting_for_says_so(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 under load: the gate gave up after 3 s without a word, and the keys typed
+    meanwhile went on to whatever had focus by then. Now it waits far longer, and when it does
+    give up the practitioner hears a bell and reads that the keys went on, to check them."""
+    from mesotui.tui import keygate
+
+    assert keygate.SETTLE_LIMIT >= 10  # seconds: beyond what a loaded machine reaches
+    monkeypatch.setattr(keygate, "SETTLE_LIMIT", 0.2)
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        app.keys.settled = lambda: False  # type: ignore[method-assign]  (never settles)
+        burst(app, "down", "down")
+        await pilot.pause(0.6)
+        del app.keys.settled  # the gate's own method again
+        await until_settled(pilot)
+        said = [n.message for n in app._notifications]  # noqa: SLF001
+        assert any("took too long to answer" in m for m in said), said
+
