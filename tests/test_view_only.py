@@ -157,3 +157,20 @@ async def test_a_reading_that_fails_unexpectedly_says_so_and_the_next_save_is_fo
         assert app.follower.reloads == 1
         await until_settled(pilot)
         assert "NOT FOLLOWING" not in screen_text(app)
+
+
+async def test_a_view_only_record_without_outcomes_does_not_say_press_e(writer: Store) -> None:
+    """Newcomer review 26: the view-only window said "press E to record an evaluation", and E
+    does nothing there."""
+    assert writer.path is not None
+    patient = next(p for p in writer.patients() if not writer.evaluations_for(p.id))
+    app = MesoApp(Store.open(writer.path, readonly=True, clock=clock), TODAY,
+                  str(writer.path), view_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        await pilot.press("slash", *patient.id, "enter", "enter")
+        await until_settled(pilot)
+        assert isinstance(app.screen, RecordScreen)
+        shown = screen_text(app)
+        assert "No outcome measures recorded yet." in shown
+        assert "press E" not in shown

@@ -318,8 +318,10 @@ class MesoApp(PlainCrash, App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         from mesotui.tui.palette import commands
 
-        yield from super().get_system_commands(screen)
-        yield from commands(self, screen)
+        yield from commands(self, screen)  # the clinic's first, then Textual's own
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # the app's own "Keys" lists every key, per screen
+                yield command
 
 
 def _record_screen_class() -> type[RecordScreen]:

@@ -147,7 +147,9 @@ class RecordScreen(Screen[None]):
         banner.set_class(bool(self.altered), "-shown")
         banner.update(altered_text(self.altered))
         self._draw_timeline(patient, sessions, evaluations, view)
-        self.query_one("#outcomes", Static).update("\n".join(chart_lines(evaluations)))
+        can_record = not getattr(self.app, "view_only", False)
+        self.query_one("#outcomes", Static).update(
+            "\n".join(chart_lines(evaluations, can_record=can_record)))
         self._fill_table(sessions)
         self._fill_evaluations(evaluations)
 

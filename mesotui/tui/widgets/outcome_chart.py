@@ -7,7 +7,8 @@ from mesotui.vocab import ScoreChange
 
 BAR_WIDTH = 24
 FULL, EMPTY = "█", "░"
-EMPTY_CHART = "No outcome measures recorded yet: press E to record an evaluation."
+EMPTY_CHART = "No outcome measures recorded yet"
+HOW_TO_RECORD = ": press E to record an evaluation"
 
 
 def hair_bar(count: float | None, top: float) -> str:
@@ -27,11 +28,12 @@ def score_scale(score: ScoreChange | None) -> str:
     return "[" + "".join(slots) + "]"
 
 
-def chart_lines(evaluations: list[Evaluation]) -> list[str]:
-    """One line per counted evaluation, oldest first: date, hair count bar and change, score."""
+def chart_lines(evaluations: list[Evaluation], *, can_record: bool = True) -> list[str]:
+    """One line per counted evaluation, oldest first: date, hair count bar and change, score.
+    With none, says so, and how to record one where evaluations can be recorded."""
     counted = [e for e in evaluations if not e.voided]
     if not any(e.hair_count_per_cm2 is not None or e.global_score for e in counted):
-        return [EMPTY_CHART]
+        return [EMPTY_CHART + (HOW_TO_RECORD if can_record else ".")]
     counts = [e.hair_count_per_cm2 for e in counted if e.hair_count_per_cm2 is not None]
     top = max(counts, default=0.0)
     lines = [f"{'':10}  {'hair count per cm²':<{BAR_WIDTH + 14}}  global score (−3 … +3)"]
