@@ -77,3 +77,15 @@ async def test_history_says_what_changed_old_to_new_and_who_changed_it() -> None
     assert "\u2192 Headache (moderate): two hours" in text
     assert f"Volume: {session.volume_ml:g} mL \u2192 1.5 mL" in text
     assert "changed:" not in text and "no_side_effects" not in text
+
+
+def test_an_amend_that_only_lists_the_areas_in_another_order_shows_no_area_change() -> None:
+    """Newcomer review 26: amending a session's volume showed "Areas: Vertex/crown, Temporal L,
+    Occipital, Frontal → Frontal, Vertex/crown, Temporal L, Occipital", a change nobody made
+    (the form lists the areas in its own order)."""
+    from mesotui.tui.history_text import changes
+
+    before = {"volume_ml": 1.0, "areas": ["vertex", "temporal_left", "occipital", "frontal"]}
+    after = {"volume_ml": 1.5, "areas": ["frontal", "vertex", "temporal_left", "occipital"]}
+    assert changes(before, after) == ["Volume: 1 mL \u2192 1.5 mL"]
+    assert changes(before, {**after, "areas": ["frontal"]})[1].startswith("Areas: ")

@@ -89,6 +89,8 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     for key, value in after.items():
         if key in ("side_effects", "no_side_effects", "patient_id") or before.get(key) == value:
             continue
+        if key == "areas" and sorted(before.get(key) or ()) == sorted(value or ()):
+            continue  # the same areas, listed in another order: nothing the user changed
         label, shown = FIELDS.get(key, (key.replace("_", " ").capitalize(), str))
         old = before.get(key)
         lines.append(f"{label}: {_shown(shown, old)} \u2192 {_shown(shown, value)}")
