@@ -132,3 +132,24 @@ async def test_the_evaluation_table_at_80x24_has_whole_headers_and_values_cut_at
         shown = [w for w in evaluation.practitioner.split() if w in text]
         assert shown, evaluation.practitioner  # cut after a whole word, if at all
         assert not re.search(re.escape(evaluation.practitioner[:6]) + r"[^ …]…", text)
+
+
+async def test_an_evaluation_made_today_shows_beside_todays_mark() -> None:
+    """Newcomer review 34: an evaluation on today's date was hidden under "▲ today"."""
+    from textual.app import App, ComposeResult
+
+    from mesotui.tui.widgets.timeline import Timeline
+
+    today = date(2026, 1, 15)
+
+    class Shown(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Timeline(id="timeline")
+
+    app = Shown()
+    async with app.run_test(size=(80, 10)) as pilot:
+        app.query_one(Timeline).show([(1, date(2025, 7, 15)), (2, today)],
+                                     [(3, date(2026, 5, 15))], today, [(today, "maint")])
+        await pilot.pause()
+        marks = screen_text(app).splitlines()[3]
+        assert "\u25b2 today" in marks and "\u25a0" in marks, marks

@@ -89,8 +89,12 @@ class Timeline(Widget):
             max(0, here - 6), f"today {TODAY}", "timeline--today")
         for day, decision in self.evaluations:
             at = x(day)
-            marks.put(at, f"{EVALUATED} {decision}", "timeline--evaluation") or marks.put(
-                at, EVALUATED, "timeline--evaluation")
+            if not marks.put(at, f"{EVALUATED} {decision}", "timeline--evaluation"):
+                # its place is taken (today's mark, on the day of an evaluation): the nearest
+                # free cell, so an evaluation is never hidden
+                for offset in (0, -1, 1, -2, 2, -3, 3):
+                    if marks.put(at + offset, EVALUATED, "timeline--evaluation"):
+                        break
         lines = [self._text(c) for c in (numbers, axis, months, marks)]
         lines.append(Text(LEGEND, style=self._style("timeline--label")))
         return Text("\n").join(lines)
