@@ -153,3 +153,32 @@ async def test_an_evaluation_made_today_shows_beside_todays_mark() -> None:
         await pilot.pause()
         marks = screen_text(app).splitlines()[3]
         assert "\u25b2 today" in marks and "\u25a0" in marks, marks
+
+
+async def test_an_overdue_course_plans_nothing_before_today_on_its_timeline() -> None:
+    """Newcomer review 26: for an overdue patient the timeline drew the sessions after the
+    overdue one before today (as if it had been given when due); the calendar export plans
+    them from today. Only the overdue session itself may lie in the past."""
+    from mesotui.tui.widgets.timeline import Timeline
+    from tests.conftest import make_patient, make_session
+
+    store = demo_store()
+    away = store.add_patient(make_patient(name="Long Away"), date(2025, 1, 10))
+    store.log_session(make_session(away.id, date(2025, 1, 10), lot="DU25-0001",
+                                   lot_expiry=date(2027, 1, 1), counselling_given=True),
+                      date(2025, 1, 10))  # next due March 2025, ten months overdue
+    app = demo_app(store)
+    overdue = [card.id for card, view in store.board(app.today)
+               if view.next_due is not None and view.next_due < app.today
+               and view.last_session is not None]
+    assert len(overdue) >= 3
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_settled(pilot)
+        for patient_id in overdue:
+            await pilot.press("slash", *patient_id, "enter", "enter")
+            await until_settled(pilot)
+            (first, due), *later = app.screen.query_one(Timeline).planned
+            assert due < app.today and later, patient_id
+            assert all(day > app.today for _, day in later), (patient_id, later)
+            await pilot.press("escape", "escape")
+            await until_settled(pilot)

@@ -157,14 +157,20 @@ class RecordScreen(Screen[None]):
                        evaluations: list[Evaluation], view: Outlook) -> None:
         given = list(enumerate((s.date for s in schedule.given(sessions)), start=1))
         planned: list[tuple[int, object]] = []
+        today = self.app.today
         if view.next_due and view.last_session:
             protocol = self.app.store.protocol_in_force(patient)
             count = max(2, len(protocol.intervals_months) + 1 - view.sessions_given)
-            planned = list(schedule.plan(view.last_session, view.sessions_given, protocol, count))
+            if view.next_due < today:  # overdue: the rest is planned from today, never before it
+                planned = [(view.next_number, view.next_due), *schedule.plan(
+                    today, view.next_number, protocol, count - 1)]
+            else:
+                planned = list(schedule.plan(view.last_session, view.sessions_given, protocol,
+                                             count))
         elif view.next_due:
             planned = [(1, view.next_due)]
         marks = [(e.date, DECISION_SHORT[e.decision]) for e in evaluations if not e.voided]
-        self.query_one(Timeline).show(given, planned, self.app.today, marks)  # type: ignore[arg-type]
+        self.query_one(Timeline).show(given, planned, today, marks)  # type: ignore[arg-type]
 
     def _fill_table(self, sessions: list[Session]) -> None:
         numbers = schedule.numbers(sessions)
