@@ -51,6 +51,7 @@ def start(self, *args, **kwargs):
     started(self, *args, **kwargs)
     log.write("ready\\n")  # the window is on screen and following
 viewonly.Follower.start = start
+viewonly.lower_priority()  # as `mesotui --view-only` does
 app = MesoApp(Store.open(Path(sys.argv[1]), readonly=True), date(2026, 1, 15), view_only=True)
 app.run(headless=True)
 """

@@ -225,7 +225,9 @@ def _wants_view_only(error: RecordFileLocked) -> bool:
 
 def _run_view_only(context: Context) -> int:
     from mesotui.tui.app import MesoApp
+    from mesotui.tui.viewonly import lower_priority
 
+    lower_priority()  # the writer's window, where a patient is being recorded, comes first
     with Store.open(context.db_path, readonly=True, clock=context.clock) as store:
         app = MesoApp(store=store, today=context.today, db_label=str(context.db_path),
                       view_only=True)

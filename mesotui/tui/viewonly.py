@@ -4,11 +4,16 @@ the writer's saves within a second, and never takes a lock, so it never blocks o
 Each half second it compares the identity of the record file and of its journal (device,
 inode, size, modification time: two `stat` calls, no read). When either changed, it reads
 the file again, read-only and off the app's thread, and shows the new reading.
+
+Reading a large clinic again takes a second of processor time, and the writer is on the same
+laptop: a view-only window runs below normal priority, so the window where a patient is being
+recorded always comes first (`lower_priority`, called by the command that opens the window).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +32,25 @@ WRITES = frozenset({"log", "new", "settings", "amend", "void", "consent", "evalu
 """Actions that change the record: not offered in a view-only window."""
 
 Identity = tuple[tuple[int, int, int, int] | None, ...]
+
+NICENESS = 10
+"""How far below normal a view-only window's processes run (POSIX `nice`; on Windows, the
+"below normal" priority class)."""
+
+
+def lower_priority() -> bool:
+    """Run this process below normal priority, where the system allows it; whether it did."""
+    try:
+        if sys.platform == "win32":
+            import ctypes
+
+            kernel = ctypes.windll.kernel32  # type: ignore[attr-defined]
+            below_normal = 0x00004000  # BELOW_NORMAL_PRIORITY_CLASS
+            return bool(kernel.SetPriorityClass(kernel.GetCurrentProcess(), below_normal))
+        os.nice(NICENESS)
+        return True
+    except (OSError, AttributeError):
+        return False  # not allowed here: the window still works, only at normal priority
 
 
 def identity(path: Path) -> Identity:
