@@ -57,7 +57,22 @@ def test_a_dry_run_shows_what_would_be_added_and_changes_nothing(
     code, out, _ = run(db, str(sheet(tmp_path)), "--dry-run", capsys=capsys)
     assert code == 0 and not db.exists()
     assert "Would add 2 patients and 2 sessions" in out
-    assert "Priya Ångström-Núñez  female  1988-04-03  2 sessions" in out
+    assert "+ patients.csv, row 2  Priya Ångström-Núñez  female  1988-04-03  2 sessions" in out
+    assert "+ patients.csv, row 4  Omar Okafor  male  1979-11-20  0 sessions" in out
+
+
+def test_a_dry_run_shows_no_id_the_import_would_not_give(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Newcomer review 26: the dry run listed `+ P-MY7RCF3E Jane Roe`, and the import then gave
+    her P-NRJKJ7C4. The dry run names each patient's row; the import lists the ids it gave."""
+    db = tmp_path / "clinic.json"
+    _, dry, _ = run(db, str(sheet(tmp_path)), "--dry-run", capsys=capsys)
+    assert "P-" not in dry
+    code, out, _ = run(db, str(sheet(tmp_path)), capsys=capsys)
+    assert code == 0
+    with Store.open(db, readonly=True) as store:
+        for patient in store.patients():
+            assert f"+ {patient.id} (patients.csv, row " in out and patient.name in out
 
 
 def test_the_import_adds_patients_and_sessions_with_their_own_history_and_schedule(

@@ -83,13 +83,16 @@ def _report(args: argparse.Namespace, found: spreadsheet.Plan) -> int:
     verb = "Would add" if args.dry_run or refused else "Added"
     print(f"{found.describe(verb)}; {plural(len(found.problems), 'row', count=True)} "
           "cannot be imported.")
-    if args.dry_run:
+    if not refused:
         sessions: dict[str, int] = {}
         for session in found.sessions:
             sessions[session.patient_id] = sessions.get(session.patient_id, 0) + 1
         for patient in found.patients:
-            print(f"  + {patient.id}  {patient.name}  {patient.sex.value}  "
-                  f"{patient.date_of_birth}  {sessions.get(patient.id, 0)} sessions")
+            where = patient.history[0].reason.removeprefix("imported from ")
+            # A dry run names the row: the ids are given when the import is made.
+            said = where if args.dry_run else f"{patient.id} ({where})"
+            print(f"  + {said}  {patient.name}  {patient.sex.value}  {patient.date_of_birth}"
+                  f"  {plural(sessions.get(patient.id, 0), 'session', count=True)}")
     for line in found.held:
         print(f"  = {line}")
     for problem in found.problems:
