@@ -318,9 +318,11 @@ class MesoApp(PlainCrash, App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         from mesotui.tui.palette import commands
 
-        yield from commands(self, screen)  # the clinic's first, then Textual's own
+        yield from commands(self, screen)
         for command in super().get_system_commands(screen):
-            if command.title != "Keys":  # the app's own "Keys" lists every key, per screen
+            # Textual's own, less two: the app's "Keys" lists every key, per screen, and no
+            # part of a clinic's screens is worth maximizing
+            if command.title not in ("Keys", "Maximize", "Minimize"):
                 yield command
 
 
