@@ -33,12 +33,39 @@ _SEEN_WIDTH = 160
 """The high-water file is one fixed-width line, rewritten in place by one small write."""
 
 
+def private_config_dir() -> Path:
+    """This laptop's own settings and secrets (the clinic keys, the sync password): the user's
+    config folder, never the folder the record file lives in.
+
+    On Linux those are two folders (~/.config/mesotui, ~/.local/share/mesotui). On macOS and
+    Windows platformdirs gives one folder for both (~/Library/Application Support/mesotui,
+    %LOCALAPPDATA%\\mesotui), so the config is kept beside it, in `mesotui-config`: whoever
+    copies the record folder must not get the key that seals it.
+    """
+    config = platformdirs.user_config_path("mesotui", appauthor=False)
+    if config != platformdirs.user_data_path("mesotui", appauthor=False):
+        return config
+    return config.with_name("mesotui-config")
+
+
+def moved_out_of_the_record_folder(name: str) -> Path:
+    """`name` in the private config folder; one kept by an older mesotui in the record folder
+    (macOS, Windows) is moved there first, in one rename, so nothing is lost or left behind."""
+    wanted = private_config_dir() / name
+    old = platformdirs.user_data_path("mesotui", appauthor=False) / name
+    shared = platformdirs.user_config_path("mesotui", appauthor=False) == old.parent
+    if shared and old.exists() and not wanted.exists():
+        durable.make_private_dir(wanted.parent)
+        os.replace(old, wanted)
+    return wanted
+
+
 def keys_dir() -> Path:
-    """Where clinic keys are kept: `$MESOTUI_KEYS`, else the user's config folder."""
+    """Where clinic keys are kept: `$MESOTUI_KEYS`, else `keys` in the private config folder."""
     chosen = os.environ.get(ENV_KEYS)
     if chosen:
         return Path(chosen).expanduser()
-    return platformdirs.user_config_path("mesotui", appauthor=False) / "keys"
+    return moved_out_of_the_record_folder("keys")
 
 
 durable.guard_folder(keys_dir)  # no export or other guarded write ever lands among the keys

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import platformdirs
-
+from mesotui.engine.keys import moved_out_of_the_record_folder
 from mesotui.sync.client import checked_url
 from mesotui.sync.errors import SyncError
 from mesotui.terminal import safe
@@ -52,7 +51,7 @@ class SyncSettings:
 
 def folder() -> Path:
     chosen = os.environ.get(ENV)
-    return Path(chosen) if chosen else platformdirs.user_config_path("mesotui", appauthor=False)
+    return Path(chosen) if chosen else moved_out_of_the_record_folder(FILENAME).parent
 
 
 def path() -> Path:
