@@ -46,6 +46,12 @@ class Records:
         """Patients with a record changed since the checkpoint (their stored standing is old)."""
         self._summaries: dict[str, dict[str, Summary]] = {}
         self._owner: dict[str, str] = {}
+        self._spans: dict[str, tuple[int, int]] = {}
+        """Which of the index's session rows are each patient's (first, count)."""
+        self._fresh: dict[str, list[Any]] = {}
+        """Each patient's session documents saved since the index, not summarised yet."""
+        self._same: dict[Any, Any] = {}
+        self._days: dict[str, date] = {}
         self._known = False
         self.on_reload: Callable[[], None] = lambda: None
         """Told when the records were read again whole (what was derived from them goes)."""
@@ -67,7 +73,8 @@ class Records:
     def release(self) -> None:
         """Let go of every record held (the store was closed; see `Image.release`)."""
         for held in (self.patients, self.cards, self.stored_standings, self.sessions,
-                     self.evaluations, self.evaluations_of, self._summaries, self._owner):
+                     self.evaluations, self.evaluations_of, self._summaries, self._owner,
+                     self._spans, self._fresh, self._same, self._days):
             held.clear()
         self.changed_owners.clear()
         self._known = False
@@ -92,17 +99,20 @@ class Records:
             else Settings()
         catalogue = image.catalogue
         if catalogue is not None:
-            for patient_id, card, standing in catalogue.rows.get("patients", ()):
-                self.cards[patient_id] = card
-                self.stored_standings[patient_id] = standing
+            rows = catalogue.rows.get("patients", ())
+            self.cards.update({row[0]: row[1] for row in rows})  # 20,000 rows: no loop
+            self.stored_standings.update({row[0]: row[2] for row in rows})
+            self._spans.update({row[0]: row[3] for row in rows})
             catalogue.on_rows = self._session_rows
         for doc in self._docs("patients"):  # changed since the index, or all
             patient = parse(Patient, doc)
             self.patients[patient.id] = patient
             self.cards[patient.id] = Card.of(patient)
             self.changed_owners.add(patient.id)
+            self._spans.setdefault(patient.id, (0, 0))  # new since the index: no rows there
         for doc in image.tables.get("sessions", {}).values():
             self.changed_owners.add(doc["patient_id"])
+            self._fresh.setdefault(doc["patient_id"], []).append(doc)
         for doc_id, doc in image.tables.get("evaluations", {}).items():
             evaluation = parse(Evaluation, doc)
             if evaluation.patient_id not in self.cards:
@@ -119,11 +129,17 @@ class Records:
     def _session_rows(self, rows: list[list[Any]]) -> None:
         """A line of the index's session rows: [session id, patient, date, voided, lot,
         expiry]. Frozen as they are built: a collection never rescans them."""
-        summaries, owner = self._summaries, self._owner
+        summaries, owner, same, days = self._summaries, self._owner, self._same, self._days
         with no_gc(freeze=True):
             for session_id, patient_id, day, voided, lot, expiry in rows:
+                # Patients, days and lots recur: one object each, not one per session (a
+                # group's 200,000 sessions would hold a million more, each freed on close).
+                patient_id, lot, expiry = same.setdefault(patient_id, patient_id), \
+                    same.setdefault(lot, lot), same.setdefault(expiry, expiry)
+                if (when := days.get(day)) is None:
+                    when = days[day] = date.fromisoformat(day)
                 summaries.setdefault(patient_id, {})[session_id] = Summary(
-                    session_id, date.fromisoformat(day), voided, lot, expiry)
+                    session_id, when, voided, lot, expiry)
                 owner[session_id] = patient_id
 
     def _docs(self, table: str) -> list[Any]:
@@ -178,7 +194,29 @@ class Records:
         return self._summaries
 
     def sessions_of(self, patient_id: str) -> dict[str, Summary]:
-        return self.summaries().setdefault(patient_id, {})
+        """One patient's sessions, summarised: before `prepare` has finished, only their
+        own rows of the index are read (and their sessions saved since), not everyone's."""
+        span = None if self._known else self._spans.get(patient_id)
+        if span is None:
+            return self.summaries().setdefault(patient_id, {})
+        catalogue = self.engine.image.catalogue
+        try:
+            if catalogue is not None:
+                catalogue.read_rows(*span)
+        except UNREADABLE:  # the index's damage, not the record's: read the file whole
+            self.engine.reread("it is damaged")
+            self.load()
+            self.on_reload()
+            return self.summaries().setdefault(patient_id, {})
+        held = self._summaries.setdefault(patient_id, {})
+        try:  # after their rows of the index, which they are newer than
+            for doc in self._fresh.pop(patient_id, ()):
+                found = summary(doc)
+                held[found.id] = found
+                self._owner[found.id] = patient_id
+        except UNREADABLE as error:
+            raise self.corrupt(error) from None
+        return held
 
     def session_owners(self) -> dict[str, str]:
         self.summaries()
@@ -195,7 +233,7 @@ class Records:
 
     def session(self, session_id: str) -> Session:
         if session_id not in self.sessions:
-            if session_id not in self.session_owners():
+            if session_id not in self._owner and session_id not in self.session_owners():
                 raise NotFound(f"no session has the id {session_id!r}")
             self.sessions[session_id] = self.read(Session, "sessions", session_id)
         return self.sessions[session_id]
@@ -232,6 +270,7 @@ class Records:
         if isinstance(record, Patient):
             self.patients[record.id] = record
             self.cards[record.id] = Card.of(record)
+            self._spans.setdefault(record.id, (0, 0))  # a new patient has no rows in the index
             if self._known:
                 self._summaries.setdefault(record.id, {})
             return
@@ -253,6 +292,7 @@ class Records:
             self.patients.pop(record.id, None)
             self.cards.pop(record.id, None)
             self._summaries.pop(record.id, None)
+            self._spans.pop(record.id, None)
         elif isinstance(record, Session):
             self._summaries.get(record.patient_id, {}).pop(record.id, None)
             self._owner.pop(record.id, None)
@@ -268,12 +308,20 @@ class Records:
         summary. `standing(patient_id)` gives a standing (computed if need be)."""
         ids = self.engine.image.ids
         patients, sessions = ids.get("patients", {}), ids.get("sessions", {})
+        summaries = self.summaries()
+        rows: dict[str, list[list[Any]]] = {"patients": [], "sessions": []}
         with no_gc():
-            return {"patients": [[patients[pid], pid, card.to_data(), standing(pid).to_data()]
-                                 for pid, card in self.cards.items()],
-                    "sessions": [found.to_row(sessions[found.id], pid)
-                                 for pid, held in self.summaries().items()
-                                 for found in held.values()]}
+            for pid, card in self.cards.items():  # each patient's sessions kept together
+                held = summaries.get(pid, {})
+                rows["patients"].append([patients[pid], pid, card.to_data(),
+                                         standing(pid).to_data(), [len(rows["sessions"]),
+                                                                   len(held)]])
+                rows["sessions"].extend(found.to_row(sessions[found.id], pid)
+                                        for found in held.values())
+            for pid in summaries.keys() - self.cards.keys():  # never a patient's: kept as is
+                rows["sessions"].extend(found.to_row(sessions[found.id], pid)
+                                        for found in summaries[pid].values())
+        return rows
 
 
 def parse(model: type[Patient] | type[Session] | type[Evaluation], doc: Any) -> Any:

@@ -104,7 +104,7 @@ class Image:
         held = self.tables.get(table, {})
         if doc_id in held:
             return held[doc_id]
-        start, end = self._places(table)[doc_id]
+        start, end = self._place(table, doc_id)
         raw = self.source.read(start, end)
         if len(raw) < BIG_DOC:
             return orjson.loads(raw)
@@ -118,9 +118,9 @@ class Image:
 
     def docs(self, table: str, doc_ids: Iterable[str]) -> list[Any]:
         """Several documents of `table` (as `doc`, with neighbours read in one go)."""
-        held, places = self.tables.get(table, {}), self._places(table)
+        held = self.tables.get(table, {})
         wanted = [d for d in doc_ids]
-        spans = [places[d] for d in wanted if d not in held]
+        spans = [self._place(table, d) for d in wanted if d not in held]
         parts = iter(self.source.reads(spans))
         loads = orjson.loads
         return [held[d] if d in held else loads(next(parts)) for d in wanted]
@@ -186,6 +186,12 @@ class Image:
     def meta_value(self, key: str) -> Any:
         meta = self.tables.get(self.layout.meta, {}).get("1", {})
         return meta.get(key) if isinstance(meta, dict) else None
+
+    def _place(self, table: str, doc_id: str) -> Range:
+        """Where one document sits: known already once its index line was read (a record
+        opened reads only its own lines), else after every line is."""
+        place = self.stored.get(table, {}).get(doc_id)
+        return place if place is not None else self._places(table)[doc_id]
 
     def _places(self, table: str) -> dict[str, Range]:
         if table and table == self.layout.chunked and self.catalogue is not None:

@@ -27,8 +27,9 @@ from mesotui.engine.layout import DEFERRED, Layout
 
 CHUNK = 1000
 """Rows of the chunked table per line of the index: read a line at a time between keys."""
-INDEX_FORMAT = 3
-"""2 added the MAC line and the checkpoint's digest; 3 the rules' tag and generic rows."""
+INDEX_FORMAT = 4
+"""2 added the MAC line and the checkpoint's digest; 3 the rules' tag and generic rows; 4 the
+rows per line (`chunk`), so the line holding a given row can be read alone."""
 MAGIC = b"mesotui-index"
 ALTERED = "it was altered or damaged"
 
@@ -47,7 +48,7 @@ def seal(body: bytes | memoryview, key: bytes | None) -> bytes:
 @dataclass
 class Catalogue:
     """What the index says of each record: the rows of the tables read at start-up, and the
-    chunked table's rows, parsed a line at a time when asked (`step`).
+    chunked table's rows, parsed a line at a time when asked (`step`, `read_rows`).
 
     Chunked rows are `[record id, *what the layer above keeps]`; their places go into the
     image. Each line of them is handed once to `on_rows` (set by the layer above before the
@@ -58,35 +59,72 @@ class Catalogue:
     """Per table read at start-up, each row as `Layout.read_row` read it."""
     next_doc: dict[str, int]
     tag: str
-    _rest: memoryview | list[bytes]
+    _rest: memoryview | list[bytes | None]
     _image: Image | None = field(default=None, repr=False)
     on_rows: Callable[[list[list[Any]]], None] | None = None
+    chunk: int = CHUNK
+    """Rows per line, as the index was written."""
+    _next: int = 0
+    """The first line `step` has not looked at yet."""
+    _left: int = -1
+    """Lines not parsed yet (-1: not counted yet)."""
 
     def release(self) -> None:
         """Let go of every row held (the record was closed; see `Image.release`)."""
         self.rows.clear()
-        self._rest, self._image, self.on_rows = [], None, None
+        self._rest, self._image, self.on_rows, self._left = [], None, None, 0
 
     @property
-    def _pending(self) -> list[bytes]:
+    def _lines(self) -> list[bytes | None]:
         if isinstance(self._rest, memoryview):
             self._rest = [line for line in bytes(self._rest).split(b"\n") if line.strip()]
-            self._rest.reverse()  # popped from the end
+            self._left = len(self._rest)
         return self._rest
 
     @property
+    def left(self) -> int:
+        """Lines of chunked rows not parsed yet."""
+        self._lines  # noqa: B018 - counted once split
+        return self._left
+
+    @property
     def done(self) -> bool:
-        return isinstance(self._rest, list) and not self._rest
+        return not isinstance(self._rest, memoryview) and self._left == 0
 
     def step(self) -> bool:
-        """Parse the next line of chunked rows; False when none is left.
+        """Parse the next line of chunked rows not parsed yet; False when none is left.
 
         Raises:
             ValueError: the line does not parse (the index's damage, not the record's).
         """
-        if not self._pending:
+        lines = self._lines
+        while self._next < len(lines) and lines[self._next] is None:
+            self._next += 1
+        if self._next >= len(lines):
             return False
-        rows = orjson.loads(self._pending[-1])
+        self._parse(self._next)
+        return True
+
+    def read_rows(self, first: int, count: int) -> None:
+        """Parse the lines that hold chunked rows [first, first + count), if not parsed yet:
+        one record's rows, when the layer above keeps them together, without the rest.
+
+        Raises:
+            ValueError: a line does not parse, or there is no such row.
+        """
+        if count <= 0:
+            return
+        lines = self._lines
+        last = (first + count - 1) // self.chunk
+        if first < 0 or last >= len(lines):
+            raise ValueError("the index's rows are malformed")
+        for number in range(first // self.chunk, last + 1):
+            if lines[number] is not None:
+                self._parse(number)
+
+    def _parse(self, number: int) -> None:
+        lines = self._lines
+        rows = orjson.loads(lines[number] or b"")
         if not isinstance(rows, list):
             raise ValueError("the index's rows are malformed")
         try:  # whole lines at a time: 200,000 rows are read between keystrokes
@@ -99,15 +137,16 @@ class Catalogue:
                 del row[:3]
         except (TypeError, IndexError, KeyError):
             raise ValueError("the index's rows are malformed") from None
-        self._pending.pop()
+        lines[number] = None
+        self._left -= 1
         if self.on_rows is not None:
             self.on_rows(rows)
-        return True
 
     def read_all(self) -> None:
         """Parse every line still pending (which also records each document's place).
 
-        Called before every read of a chunked document, so it returns at once when done.
+        Called before every read of a chunked document not placed yet, so it returns at once
+        when done.
         """
         while not self.done and self.step():
             pass
@@ -138,7 +177,7 @@ def index_bytes(encoded: Encoded, token: str, layout: Layout, rows: dict[str, li
             "size": encoded.size, "token": token, "digest": encoded.digest,
             "order": list(encoded.spans), "spans": encoded.spans, "next_doc": next_doc,
             "places": {table: encoded.places[table] for table in DEFERRED
-                       if table in encoded.places},
+                       if table in encoded.places}, "chunk": CHUNK,
             "rows": {table: placed[table] for table in layout.eager()}}
     chunked = placed.get(layout.chunked or "", [])
     lines = [orjson.dumps(chunked[n:n + CHUNK]) for n in range(0, len(chunked), CHUNK)]
@@ -207,7 +246,10 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
         stored[table] = {doc_id: (int(start), int(end)) for doc_id, (start, end) in
                          places.items() if 0 <= int(start) <= int(end) <= size}
     image.catalogue = Catalogue(rows, {k: int(v) for k, v in head["next_doc"].items()},
-                                str(head["tag"]), memoryview(index)[end_of_head + 1:], image)
+                                str(head["tag"]), memoryview(index)[end_of_head + 1:], image,
+                                chunk=int(head["chunk"]))
+    if image.catalogue.chunk < 1:
+        raise ValueError("the index's rows per line are impossible")
     expected = str(head["digest"])
 
     def prove(digest: str, key: bytes | None) -> str | None:
