@@ -20,27 +20,23 @@ class Standings:
     def __init__(self, records: Records) -> None:
         self.records = records
         self._held: dict[str, schedule.Standing] = {}
-        self._stored: dict[str, schedule.Standing | None] = {}
         self.reset()
 
     def reset(self) -> None:
         """The records were (re)loaded: take the index's standings, where they still hold."""
-        self._held.clear()
         records = self.records
         if ("settings", "1") in records.engine.image.changed:
-            self._stored = {}  # the default protocol may have changed since they were made
+            self._held = {}  # the default protocol may have changed since they were made
         else:
-            self._stored = {pid: row for pid, row in records.stored_standings.items()
-                            if pid not in records.changed_owners}
+            changed = records.changed_owners
+            self._held = {pid: row for pid, row in records.stored_standings.items()
+                          if row is not None and pid not in changed}
 
     def get(self, patient_id: str) -> schedule.Standing:
         """Where the patient's course stands, whatever the day."""
         held = self._held.get(patient_id)
         if held is None:
-            held = self._stored.pop(patient_id, None)
-            if held is None:
-                held = self.of(self.records.patient(patient_id))
-            self._held[patient_id] = held
+            held = self._held[patient_id] = self.of(self.records.patient(patient_id))
         return held
 
     def of(self, patient: Patient) -> schedule.Standing:
@@ -53,12 +49,10 @@ class Standings:
     def drop(self, patient_id: str) -> None:
         """One of the patient's records changed."""
         self._held.pop(patient_id, None)
-        self._stored.pop(patient_id, None)
 
     def clear(self) -> None:
         """The clinic's settings changed (its default protocol, say): recompute them all."""
         self._held.clear()
-        self._stored.clear()
 
 
 def protocol_for(records: Records, patient: Patient) -> Protocol:

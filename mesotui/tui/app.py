@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 PREPARE_SLICE_S = 0.008
 """Reading the sessions' summaries once the list shows: this long at a time between keys."""
+PREPARE_QUIET_S = 0.25
+"""...and only once no key came for this long: typing and opening records (which read only
+their own patient's rows) never wait behind it."""
 
 
 class MesoApp(PlainCrash, App[None]):
@@ -122,13 +125,21 @@ class MesoApp(PlainCrash, App[None]):
 
     @work(group="prepare", exit_on_error=False)
     async def _prepare(self) -> None:
-        """The list needs only the patients' cards: read the sessions' summaries once it shows,
-        a thousand at a time between keystrokes, so the first record opens as quick."""
+        """The list needs only the patients' cards, a record only its patient's sessions: read
+        every session's summary (for the lot searches, a save's checks) once the list shows,
+        a thousand at a time while nobody types."""
+        await self._quiet()
         budget = monotonic() + PREPARE_SLICE_S
         for _step in self.store.prepare():
             if monotonic() >= budget:  # a keystroke waits at most a slice, then runs
-                await asyncio.sleep(0.002)
+                await self._quiet()
                 budget = monotonic() + PREPARE_SLICE_S
+
+    async def _quiet(self) -> None:
+        """Return once no key came for `PREPARE_QUIET_S` (at once if none did)."""
+        await asyncio.sleep(0.002)
+        while (quiet := monotonic() - self.folder.last_key) < PREPARE_QUIET_S:
+            await asyncio.sleep(PREPARE_QUIET_S - quiet)  # someone is typing
 
     @property
     def shown_record(self) -> RecordScreen | None:
