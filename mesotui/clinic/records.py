@@ -159,6 +159,7 @@ class Records:
                                       found.id)
             self._summaries.setdefault(patient_id, {})[found.id] = found
             self._owner[found.id] = patient_id
+        self._fresh.clear()
         self._known = True
 
     def prepare(self) -> Iterator[None]:

@@ -104,6 +104,7 @@ class MesoApp(PlainCrash, App[None]):
             gc.freeze()
             gc.enable()
         _record_screen_class()  # import it now, so the first record opens as quick as the rest
+        self.folder.key()  # the quiet that background work waits for counts from now
         self._prepare()
         self.folder.start()
         if self.sync:
@@ -128,6 +129,9 @@ class MesoApp(PlainCrash, App[None]):
         """The list needs only the patients' cards, a record only its patient's sessions: read
         every session's summary (for the lot searches, a save's checks) once the list shows,
         a thousand at a time while nobody types."""
+        await asyncio.sleep(0.002)  # the list is painted first
+        if (home := self.home) is not None and self.screen is home:
+            home.build_record()  # one keystroke may wait for it; every first opening did
         await self._quiet()
         budget = monotonic() + PREPARE_SLICE_S
         for _step in self.store.prepare():

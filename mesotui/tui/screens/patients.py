@@ -167,6 +167,15 @@ class PatientsScreen(Screen[None]):
 
         flows.add_patient(self.app, added)
 
+    def build_record(self) -> None:
+        """Build the record screen ahead, while nobody types (the app asks once the list is
+        idle): composing and styling its widgets was most of the first opening's time."""
+        row = self.patients.current
+        if row is None or self.app.is_screen_installed("record"):
+            return
+        self._record(row.patient.id)
+        self.app._get_screen("record")  # noqa: SLF001 - mounted off the stack, as once closed
+
     def _record(self, patient_id: str) -> Screen[None]:
         """The record screen, showing `patient_id`.
 
