@@ -10,7 +10,7 @@ import pytest
 
 from mesotui import integrity
 from mesotui.demo import generate
-from mesotui.engine import backend, replay
+from mesotui.engine import backend, image, replay
 from mesotui.store import Store
 from mesotui.tui import folding
 from mesotui.tui.app import MesoApp
@@ -24,6 +24,9 @@ def large(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backend, "FOLD_ON_CLOSE", 0)
     monkeypatch.setattr(backend, "FOLD_WHEN_IDLE", 3)
     monkeypatch.setattr(backend, "FOLD_PIECE", 4096)  # many pauses, even in a small file
+    # ...and runs of unchanged documents copied 4 KB at a time too, or a small file's copy is
+    # one piece, and the count of pauses would hang on how soon a thread's fsync returns.
+    monkeypatch.setattr(image, "PIECE", 4096)
 
 
 def clinic(path: Path, clock: FixedClock) -> list[str]:
