@@ -341,8 +341,8 @@ class Journal:
 
 def _refused(doing: str, reason: str) -> str:
     verb = "could not be saved" if doing == "the save" else "was not written"
-    return (f"{verb} ({reason}); nothing was written over it: close this window and open "
-            "the file again")
+    return (f"{verb} ({reason}); nothing was written over it: open the file again (close "
+            "this window first, or run the command again)")
 
 
 def _why(error: OSError) -> str:

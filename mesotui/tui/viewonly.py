@@ -1,5 +1,5 @@
 """A view-only window on a record file another mesotui has open for changes: it follows
-the writer's saves within a second, and never takes a lock, so it never blocks or slows it.
+the writer's saves within a second or two, and never takes a lock, so it never blocks or slows it.
 
 Each half second it compares the identity of the record file and of its journal (device,
 inode, size, modification time: two `stat` calls, no read). When either changed, it reads

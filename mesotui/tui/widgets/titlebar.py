@@ -73,5 +73,5 @@ class ViewOnlyBanner(Static):
         if getattr(app, "view_only", False):
             name = app.store.path.name if app.store.path else "the record"  # type: ignore[attr-defined]
             self.update(f"VIEW ONLY: {name} is open for changes in another window. This one "
-                        "shows its saves within a second and changes nothing; to change the "
+                        "shows its saves within a second or two and changes nothing; to change the "
                         "record, use that window (or reopen this one once it is closed).")
