@@ -81,6 +81,52 @@ async def shoot_view_only() -> None:
         app.save_screenshot("view-only.svg", path=str(HERE))
 
 
+async def shoot_conflict() -> None:
+    """A session two rooms amended while apart, merged field by field before saving."""
+    from textual.widgets import Input, Select
+
+    from mesotui import history
+    from mesotui.engine.replica import Replica
+    from mesotui.sync import tree
+    from mesotui.sync.keys import SyncKeys
+    from mesotui.sync.replica import Batch
+    from mesotui.sync.tree import Leaf
+    from mesotui.tui.screens.conflict import ConflictScreen
+
+    app = demo_app()
+    store, keys = app.store, SyncKeys.derive(bytes(32), "0" * 32)
+    session = next(s for s in store.sessions() if s.patient_id == "P-00002" and not s.voided)
+    (base,) = Replica(store.engine).trees([session.id])[session.id]
+
+    def amended(changes: dict[str, object], by: str, reason: str) -> Leaf:
+        revisions = tuple(history.Revision.from_doc(r) for r in base.revisions)
+        grown = history.append(revisions, "amend", {**revisions[-1].data, **changes},
+                               at=datetime(2026, 1, 15, 11, 0, tzinfo=UTC), by=by,
+                               reason=reason)
+        return Leaf(base.table, {**base.doc, "history": [r.to_doc() for r in grown]})
+
+    leaves = (amended({"volume_ml": 1.5, "dose_notes": "slower pace at the crown"},
+                      "Dr B. Osei", "volume corrected"),
+              amended({"needle": "32G 4 mm", "dose_notes": "mild bruising at the vertex"},
+                      "Dr M. Rahimi", "needle noted"))
+    Replica(store.engine).save(Batch({session.id: tree.ordered(keys, leaves)}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(ConflictScreen(store, session.id, keys, by="Dr M. Rahimi",
+                                       now=datetime(2026, 1, 15, 12, 0, tzinfo=UTC)))
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ConflictScreen)
+        osei = next(n for n, v in enumerate(form.versions) if v.head["by"] == "Dr B. Osei")
+        for n, choice in enumerate(form.choices):
+            form.query_one(f"#pick-{n}", Select).value = \
+                osei if choice.field == "volume_ml" else 1 - osei
+        form.query_one("#reason", Input).value = "Dr Osei's volume, Dr Rahimi's needle and note"
+        for _ in range(3):
+            await pilot.pause()
+        app.save_screenshot("conflict.svg", path=str(HERE))
+
+
 async def main() -> None:
     for name, (keys, typed) in SHOTS.items():
         await shoot(name, keys, typed)
@@ -89,6 +135,8 @@ async def main() -> None:
     print(HERE / "patients-80x24.svg")
     await shoot_view_only()
     print(HERE / "view-only.svg")
+    await shoot_conflict()
+    print(HERE / "conflict.svg")
 
 
 if __name__ == "__main__":
