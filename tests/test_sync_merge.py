@@ -41,21 +41,23 @@ def sync_keys(store: Store) -> SyncKeys:
     return SyncKeys.derive(key.secret, key.clinic)
 
 
-def amended(leaf: Leaf, changes: dict[str, object], by: str, reason: str) -> Leaf:
+def amended(leaf: Leaf, changes: dict[str, object], by: str, reason: str,
+            action: str = "amend") -> Leaf:
     revisions = tuple(history.Revision.from_doc(r) for r in leaf.revisions)
-    grown = history.append(revisions, "amend", {**revisions[-1].data, **changes},
+    grown = history.append(revisions, action, {**revisions[-1].data, **changes},
                            at=clock() + timedelta(hours=1), by=by, reason=reason)
     return Leaf(leaf.table, {**leaf.doc, "history": [r.to_doc() for r in grown]})
 
 
-def two_versions(store: Store, a: dict[str, object], b: dict[str, object]) -> str:
+def two_versions(store: Store, a: dict[str, object], b: dict[str, object], *,
+                 a_action: str = "amend") -> str:
     """A session of the clinic as two rooms left it: room 1 made `a`, room 2 made `b`
     (what a sync leaves in the record file: both leaves, CouchDB's winner first)."""
     session = next(s for s in store.sessions() if s.date <= TODAY - timedelta(days=30)
                    and s.lot_expiry and not s.voided)
     replica = Replica(store.engine)
     (base,) = replica.trees([session.id])[session.id]
-    leaves = (amended(base, a, "Dr A. Room1", "room 1's change"),
+    leaves = (amended(base, a, "Dr A. Room1", "room 1's change", a_action),
               amended(base, b, "Dr B. Room2", "room 2's change"))
     replica.save(Batch({session.id: tree.ordered(sync_keys(store), leaves)}))
     return session.id
@@ -176,3 +178,30 @@ def test_a_merged_session_on_a_day_without_consent_is_refused() -> None:
     found = merge.problems("sessions", session.id, data, patient=patient, today=TODAY,
                            was=session.to_data())
     assert found and set(found) <= {"date", "consent"}
+
+
+async def test_keeping_the_version_a_room_voided_keeps_the_session_voided(
+        clinic: Store) -> None:
+    """Room 1 voided a session while room 2 corrected its volume. Voiding is a revision's
+    action, not a field: the form must show it, and keeping room 1's version must leave the
+    session voided (it came back as a live session, counted toward the schedule again)."""
+    from mesotui.tui.screens.conflict import settle
+
+    record_id = two_versions(clinic, {}, {"volume_ml": 1.5}, a_action="void")
+    app = MesoApp(clinic, TODAY, "clinic.json")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await until_settled(pilot)
+        form = await open_form(app, pilot, record_id)
+        voided = version_of(form, "Dr A. Room1")
+        shown = screen_text(app)
+        assert f"Voided: version 1 {'yes' if voided == 0 else 'no'} · version 2 " \
+            f"{'no' if voided == 0 else 'yes'}" in shown
+        await pilot.press("escape")
+        await until_settled(pilot)
+        settle(clinic, record_id, sync_keys(clinic), voided, by="Dr M. Rahimi", at=clock(),
+               reason="the session was logged twice")
+        await until_settled(pilot)
+    kept = clinic.session(record_id)
+    assert kept.voided and kept.volume_ml != 1.5
+    assert clinic.record(record_id).history[-1].reason == \
+        "kept this version of two: the session was logged twice"

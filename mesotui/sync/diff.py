@@ -80,8 +80,18 @@ def label(name: str) -> str:
 
 
 def between(old: Leaf, new: Leaf) -> list[Difference]:
-    """The differences between two leaves of a record (their latest revisions' data)."""
-    return differences(old.head["data"], new.head["data"])
+    """The differences between two leaves of a record (their latest revisions' data, and
+    whether each is voided)."""
+    return differences(state(old), state(new))
+
+
+def state(leaf: Leaf) -> dict[str, Any]:
+    """A version as a clinician compares it: its data, and for a session or an evaluation
+    whether it is voided (which its last revision's action says, not its data)."""
+    data = dict(leaf.head["data"])
+    if leaf.table in ("sessions", "evaluations"):
+        data["voided"] = leaf.head["action"] == "void"
+    return data
 
 
 def version_line(leaf: Leaf) -> str:

@@ -37,7 +37,7 @@ class Choice:
 
 def choices(versions: Sequence[Leaf]) -> list[Choice]:
     """The fields on which any version differs from the first, in the order the forms show."""
-    flats = [diff.flat(version.head["data"]) for version in versions]
+    flats = [diff.flat(diff.state(version)) for version in versions]
     names = {name for flat in flats for name in flat}
     found = []
     for name in diff.in_form_order(names):
@@ -52,6 +52,8 @@ def merged(versions: Sequence[Leaf], picks: Mapping[str, int]) -> dict[str, Any]
     (0-based); a field the picked version does not hold is left out, as it has it."""
     data = copy.deepcopy(dict(versions[0].head["data"]))
     for name, n in picks.items():
+        if name == "voided":
+            continue  # not data: the new revision's action (`voided`)
         source: Mapping[str, Any] = versions[n].head["data"]
         target: dict[str, Any] = data
         top, _, sub = name.partition(".")
@@ -65,6 +67,12 @@ def merged(versions: Sequence[Leaf], picks: Mapping[str, int]) -> dict[str, Any]
         else:
             target.pop(name, None)
     return data
+
+
+def voided(versions: Sequence[Leaf], picks: Mapping[str, int]) -> bool:
+    """Whether the merged record is voided: as the version picked for it, else as version 1
+    (the versions agree on it then)."""
+    return versions[picks.get("voided", 0)].head["action"] == "void"
 
 
 def problems(table: str, record_id: str, data: Mapping[str, Any], *, patient: Patient | None,

@@ -147,13 +147,14 @@ def extends(keys: SyncKeys, older: Leaf, newer: Leaf) -> bool:
 
 
 def resolve(keys: SyncKeys, leaves: Sequence[Leaf], chosen: Leaf, data: Mapping[str, Any], *,
-            at: datetime, by: str, reason: str) -> tuple[Leaf, ...]:
+            at: datetime, by: str, reason: str, action: str = "amend") -> tuple[Leaf, ...]:
     """A practitioner's resolution of a conflict: the record's tree after it, winner first.
 
     The chosen version gets one more revision holding `data` (the version picked as it is, or
     merged by hand), stamped `at` or, if that is earlier, at the chosen version's last
     revision (times never go backwards in a chain, or no room would accept it), and every
-    other live leaf is retired by a tombstone, as CouchDB expects;
+    other live leaf is retired by a tombstone, as CouchDB expects; `action` is "void" when
+    the record chosen is voided (a session is voided by its last revision's action);
     their versions stay in the tree. The new leaf (and the tombstones) are what the next push
     sends.
 
@@ -165,7 +166,7 @@ def resolve(keys: SyncKeys, leaves: Sequence[Leaf], chosen: Leaf, data: Mapping[
         raise ValueError("the version chosen is not one of this record's live versions")
     revisions = tuple(history.Revision.from_doc(r) for r in chosen.revisions)
     at = history.not_before(revisions, at)  # the other room's clock may run ahead of ours:
-    amended = history.append(revisions, "amend", data, at=at, by=by,  # a revision stamped
+    amended = history.append(revisions, action, data, at=at, by=by,  # a revision stamped
                              reason=reason)  # before the one it follows would not verify
     resolved = Leaf(chosen.table, {**chosen.doc, "history": [r.to_doc() for r in amended]})
     others = [leaf if leaf.deleted else Leaf(leaf.table, leaf.doc, deleted=True)

@@ -166,7 +166,7 @@ class ConflictScreen(FormScreen[str | None]):
 
     def check(self, record: Any) -> dict[str, str]:
         picks, _ = record
-        base, data = outcome(self.versions, picks)
+        base, data, _ = outcome(self.versions, picks)
         try:
             patient = self.store.patient(str(base.doc.get("patient_id")))
         except Exception:  # noqa: BLE001 (not here yet, or the record is a patient)
@@ -185,15 +185,18 @@ class ConflictScreen(FormScreen[str | None]):
 
 
 def outcome(versions: tuple[Leaf, ...], picks: int | dict[str, int]
-            ) -> tuple[Leaf, dict[str, Any]]:
-    """The version the new revision follows, and the data it holds. `picks` is a version
-    (0-based) kept whole, or the version each differing field is taken from: a version kept
-    whole follows itself; a merge follows version 1, each field taken from the one picked."""
+            ) -> tuple[Leaf, dict[str, Any], str]:
+    """The version the new revision follows, the data it holds and its action. `picks` is a
+    version (0-based) kept whole, or the version each differing field is taken from: a
+    version kept whole follows itself; a merge follows version 1, each field taken from the
+    one picked. A voided version kept stays voided (its last revision's action says so)."""
     whole = {picks} if isinstance(picks, int) else set(picks.values()) or {0}
     if len(whole) == 1:
         kept = versions[whole.pop()]
-        return kept, dict(kept.head["data"])
-    return versions[0], merge.merged(versions, picks)  # type: ignore[arg-type]
+        return kept, dict(kept.head["data"]), "void" if kept.head["action"] == "void" \
+            else "amend"
+    data = merge.merged(versions, picks)  # type: ignore[arg-type]
+    return versions[0], data, "void" if merge.voided(versions, picks) else "amend"  # type: ignore[arg-type]
 
 
 def settle(store: Store, record_id: str, keys: SyncKeys, picks: int | dict[str, int], *,
@@ -204,7 +207,7 @@ def settle(store: Store, record_id: str, keys: SyncKeys, picks: int | dict[str, 
     replica = Replica(store.engine)
     leaves = replica.trees([record_id])[record_id]
     live = tuple(leaf for leaf in leaves if not leaf.deleted)
-    chosen, data = outcome(live, picks)
+    chosen, data, action = outcome(live, picks)
     of = "two" if len(live) == 2 else str(len(live))
     if isinstance(picks, dict) and len(set(picks.values())) > 1:
         taken = ", ".join(f"{diff.label(field)} from version {n + 1}"
@@ -212,6 +215,7 @@ def settle(store: Store, record_id: str, keys: SyncKeys, picks: int | dict[str, 
         why = f"merged {of} versions ({taken}): {reason}"
     else:
         why = f"kept this version of {of}: {reason}"
-    resolved = tree.resolve(keys, leaves, chosen, data, at=at, by=by, reason=why)
+    resolved = tree.resolve(keys, leaves, chosen, data, at=at, by=by, reason=why,
+                            action=action)
     replica.save(Batch({record_id: resolved}))
     return record_id
