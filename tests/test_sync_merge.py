@@ -205,3 +205,27 @@ async def test_keeping_the_version_a_room_voided_keeps_the_session_voided(
     assert kept.voided and kept.volume_ml != 1.5
     assert clinic.record(record_id).history[-1].reason == \
         "kept this version of two: the session was logged twice"
+
+
+async def test_versions_changed_by_a_sync_while_the_form_is_open_are_not_settled_blindly(
+        clinic: Store) -> None:
+    """The practitioner chose among the versions shown; a sync that brings another room's
+    resolution meanwhile changes them, and the choice would land on other versions."""
+    record_id = two_versions(clinic, {"volume_ml": 1.5}, {"needle": "32G"})
+    app = MesoApp(clinic, TODAY, "clinic.json")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await until_settled(pilot)
+        form = await open_form(app, pilot, record_id)
+        replica = Replica(clinic.engine)  # another room's resolution, pulled meanwhile
+        leaves = replica.trees([record_id])[record_id]
+        elsewhere = tree.resolve(sync_keys(clinic), leaves, leaves[1], leaves[1].head["data"],
+                                 at=clock() + timedelta(hours=2), by="Dr B. Room2",
+                                 reason="room 2 settled it")
+        replica.save(Batch({record_id: elsewhere}))
+        form.query_one("#reason", Input).value = "mine"
+        await pilot.press("ctrl+s")
+        await until_settled(pilot)
+        assert app.screen is form
+        assert "a sync changed this record's versions while the form was open" in \
+            " ".join(screen_text(app).split())
+    assert Replica(clinic.engine).trees([record_id])[record_id] == elsewhere  # untouched

@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Select, Static
 
 from mesotui.engine.replica import Replica
+from mesotui.errors import MesoError
 from mesotui.store import Store
 from mesotui.sync import diff, merge, tree
 from mesotui.sync.keys import SyncKeys
@@ -181,7 +182,7 @@ class ConflictScreen(FormScreen[str | None]):
     def submit(self, record: Any) -> str | None:
         picks, reason = record
         return settle(self.store, self.record_id, self.keys, picks, by=self.by, at=self.now,
-                      reason=reason)
+                      reason=reason, shown=tuple(v.head["hash"] for v in self.versions))
 
 
 def outcome(versions: tuple[Leaf, ...], picks: int | dict[str, int]
@@ -200,13 +201,17 @@ def outcome(versions: tuple[Leaf, ...], picks: int | dict[str, int]
 
 
 def settle(store: Store, record_id: str, keys: SyncKeys, picks: int | dict[str, int], *,
-           by: str, at: datetime, reason: str) -> str:
+           by: str, at: datetime, reason: str, shown: tuple[str, ...] | None = None) -> str:
     """Keep one version of a record in conflict, or merge them field by field (`outcome`):
     one durable save of its tree, one revision longer, every other live version retired
-    (kept whole)."""
+    (kept whole). `shown`: the versions the practitioner chose among (their last revisions'
+    hashes); if a sync changed them meanwhile, nothing is saved (MesoError)."""
     replica = Replica(store.engine)
     leaves = replica.trees([record_id])[record_id]
     live = tuple(leaf for leaf in leaves if not leaf.deleted)
+    if shown is not None and tuple(leaf.head["hash"] for leaf in live) != shown:
+        raise MesoError("a sync changed this record's versions while the form was open; "
+                        "nothing was saved: close the form and open it again")
     chosen, data, action = outcome(live, picks)
     of = "two" if len(live) == 2 else str(len(live))
     if isinstance(picks, dict) and len(set(picks.values())) > 1:
