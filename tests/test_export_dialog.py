@@ -188,9 +188,15 @@ async def test_a_long_export_shows_its_progress(tmp_path: Path,
         await until_settled(pilot)
         app.screen.query_one("#path", Input).value = str(tmp_path / "all.json")
         await pilot.press("ctrl+s")
-        await pilot.pause(0.6)
+        counted = ""
+        for _ in range(100):  # up to 10 s: on a loaded machine the screen takes a while
+            await pilot.pause(0.1)
+            if isinstance(app.screen, ExportProgress) and app.screen.is_mounted:
+                counted = str(app.screen.query_one("#counted", Static).content)
+                if "36 of 36 patients" in counted:  # the whole clinic read, the file not yet
+                    break
         assert isinstance(app.screen, ExportProgress)
-        assert "36 of 36 patients" in str(app.screen.query_one("#counted", Static).content)
+        assert "36 of 36 patients" in counted
         release.set()
         await app.workers.wait_for_complete()
         await until_settled(pilot)
