@@ -33,9 +33,9 @@ class Courtesy:
     """
 
     def __init__(self, last_key: Callable[[], float], keys_idle: Callable[[], bool],
-                 stopping: threading.Event, quiet_s: float = QUIET_S) -> None:
+                 stopping: threading.Event, quiet_s: float | None = None) -> None:
         self.last_key, self.keys_idle, self.stopping = last_key, keys_idle, stopping
-        self.quiet_s = quiet_s
+        self.quiet_s = QUIET_S if quiet_s is None else quiet_s
         self.waits = 0
         """Times the sync waited for the typing to stop (tests and the curious)."""
 
