@@ -47,6 +47,13 @@ def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     store.close()
 
 
+def syncing_app(store: Store, server: PouchServer, database: str) -> MesoApp:
+    """The app on `store`, this laptop set up to sync with a new `database` of `server`."""
+    credentials.setup(f"{server.url}/{database}", *ADMIN)
+    server.call("PUT", f"/{database}")
+    return MesoApp(store, TODAY, "clinic.json", sync=True)
+
+
 def room_b(store: Store, server: PouchServer, database: str) -> tuple[MemoryReplica, Replicator]:
     """Another room of the same clinic (its replica in memory), syncing by itself."""
     key = keys.load(store.integrity.clinic)
@@ -66,9 +73,7 @@ async def until(pilot, done, seconds: float = 20) -> None:  # type: ignore[no-un
 async def test_the_app_syncs_in_the_background_and_says_so(
         clinic: Store, server: PouchServer) -> None:
     database = "clinic-app-1"
-    credentials.setup(f"{server.url}/{database}", *ADMIN)
-    server.call("PUT", f"/{database}")
-    app = MesoApp(clinic, TODAY, "clinic.json", sync=True)
+    app = syncing_app(clinic, server, database)
     async with app.run_test(size=(120, 40)) as pilot:
         await until_settled(pilot)
         await until(pilot, lambda: app.syncing is not None and app.syncing.syncs >= 1)
@@ -125,9 +130,7 @@ async def test_two_rooms_amending_one_session_keep_both_until_a_practitioner_cho
     from mesotui.tui.screens.conflict import ConflictScreen
 
     database = "clinic-app-conflict"
-    credentials.setup(f"{server.url}/{database}", *ADMIN)
-    server.call("PUT", f"/{database}")
-    app = MesoApp(clinic, TODAY, "clinic.json", sync=True)
+    app = syncing_app(clinic, server, database)
     async with app.run_test(size=(120, 40)) as pilot:
         await until_settled(pilot)
         await until(pilot, lambda: app.syncing is not None and app.syncing.syncs >= 1)
@@ -242,9 +245,7 @@ async def test_while_keys_are_typed_the_sync_waits_and_sends_the_save_when_they_
     monkeypatch.setattr(syncstep, "QUIET_S", 3.0)  # a slow machine's gap between keys is
     # never taken for the typing stopping
     database = "clinic-app-typing"
-    credentials.setup(f"{server.url}/{database}", *ADMIN)
-    server.call("PUT", f"/{database}")
-    app = MesoApp(clinic, TODAY, "clinic.json", sync=True)
+    app = syncing_app(clinic, server, database)
     async with app.run_test(size=(120, 40)) as pilot:
         await until_settled(pilot)
         await until(pilot, lambda: app.syncing is not None and app.syncing.syncs >= 1

@@ -9,20 +9,17 @@ from dataclasses import replace
 from textual.widgets import Input, Select
 
 from mesotui.store import Store
-from mesotui.sync import codec, credentials
-from mesotui.tui.app import MesoApp
+from mesotui.sync import codec
 from mesotui.tui.screens.conflict import ConflictScreen
-from tests.couchdb import ADMIN, PouchServer
-from tests.test_sync_app import b_keys, clinic, room_b, server, until  # noqa: F401 (fixtures)
+from tests.couchdb import PouchServer
+from tests.test_sync_app import b_keys, clinic, room_b, server, syncing_app, until  # noqa: F401 (fixtures)
 from tests.test_tui_support import TODAY, clock, screen_text, until_settled
 
 
 async def test_a_merge_made_in_room_a_is_what_room_b_shows_after_a_sync(
         clinic: Store, server: PouchServer) -> None:  # noqa: F811
     database = "clinic-merge"
-    credentials.setup(f"{server.url}/{database}", *ADMIN)
-    server.call("PUT", f"/{database}")
-    app = MesoApp(clinic, TODAY, "clinic.json", sync=True)
+    app = syncing_app(clinic, server, database)
     async with app.run_test(size=(120, 50)) as pilot:
         await until_settled(pilot)
         await until(pilot, lambda: app.syncing is not None and app.syncing.syncs >= 1)
