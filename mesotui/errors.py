@@ -55,5 +55,10 @@ class WriteFailed(RecordFileError):
     """Saving failed; the record file on disk is unchanged."""
 
 
+class IndexReread(WriteFailed):
+    """A save found the start-up index the record was read through not to describe the
+    file: nothing was written, and the file was read again whole (save again)."""
+
+
 class ReadOnlyStore(MesoError):
     """A change was attempted on a store opened only for reading."""

@@ -62,15 +62,36 @@ class Writer(Reader):
         self.standings.reset()
         engine.rows = lambda: self.records.rows(self.standings.get)
         engine.listeners.append(self._engine_saved)
+        engine.on_reread = self._reread
 
     # -- opening and closing ------------------------------------------------------------
 
-    def prove(self) -> None:
+    def prove(self, *, quick: bool = False) -> bool:
         """Make sure nothing of an unproven start-up index is used (see `open`): if it does not
-        describe the record file, read the file whole instead, and say so in `notes`."""
-        if self.engine.prove():
-            self.records.load()
-            self.standings.reset()
+        describe the record file, read the file whole instead, and say so in `notes`.
+
+        Args:
+            quick: enough to show what the index says (see `Engine.prove`); call again
+                without once `proof_done`.
+
+        Returns:
+            True when the file was read again: whatever was built from the records before
+            (the patient list's rows, say) must be built again.
+        """
+        if self.engine.prove(quick=quick):
+            self._reread()
+            return True
+        return False
+
+    @property
+    def proof_done(self) -> bool:
+        """Whether the record file is proven to be what its start-up index says (or was read
+        whole): `prove` answers at once."""
+        return self.engine.proof_done
+
+    def _reread(self) -> None:
+        self.records.load()
+        self.standings.reset()
 
     def close(self, *, fold: bool = True) -> None:
         """Let go of the record file (see `Engine.close`: every save is on disk already).

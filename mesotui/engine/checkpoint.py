@@ -12,13 +12,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
 from mesotui.engine import keys
-from mesotui.engine.image import Image, index_path
-from mesotui.engine.index import ALTERED, Foreign, from_index
+from mesotui.engine.image import Image, index_path, stamp
+from mesotui.engine.index import ALTERED, Foreign, Proof, from_index
 from mesotui.engine.layout import Layout
 from mesotui.engine.source import FileSource
 from mesotui.errors import CorruptRecordFile, RecordFileError, ValidationError
@@ -120,24 +120,42 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
         index = index_path(path).read_bytes()
     except OSError:
         return None
+    sources: list[FileSource] = []
+
+    def begin(proof: Proof, tables: dict[str, Any]) -> None:
+        """The small tables are read: prove the file (a thread) while the rows are parsed."""
+        meta = tables.get(layout.meta, {}).get("1")
+        clinic = meta.get("clinic_id") if isinstance(meta, dict) else None
+        key = keys.load(clinic) if isinstance(clinic, str) else None
+        secret = key.secret if key else None
+        try:
+            now: list[int] | None = stamp(os.fstat(file.fileno()))
+        except (OSError, ValueError):  # no file system's file: its digest decides alone
+            now = None
+        sources.append(FileSource(path, file, size, lambda digest: proof(digest, secret),
+                                  read_first, vouch=lambda: proof.vouches(secret, now)))
+
     try:
         with no_gc(freeze=True):  # thousands of rows that all live on
-            image, prove = from_index(index, size, span, layout)
+            image, _ = from_index(index, size, span, layout, begin)
     except Foreign as foreign:
-        file.seek(0)
+        _abandon(sources, file)
         if "version" not in str(foreign) and "rules" not in str(foreign) and notes is not None:
             notes.append(f"{index_path(path).name} was ignored ({foreign}); the record file "
                          "was read whole")
         return None
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, ValidationError):
-        file.seek(0)
+        _abandon(sources, file)
         if notes is not None:
             notes.append(f"{index_path(path).name} was ignored (it is damaged); the record "
                          "file was read whole")
         return None
-    clinic = image.meta_value("clinic_id")
-    key = keys.load(clinic) if isinstance(clinic, str) else None
-    image.source = FileSource(path, file, size,
-                              lambda digest: prove(digest, key.secret if key else None),
-                              read_first)
+    image.source = sources[0]
     return image
+
+
+def _abandon(sources: list[FileSource], file: BinaryIO) -> None:
+    """The index cannot be used after all: stop its proof, and read the file from the top."""
+    for source in sources:
+        source.abandon()
+    file.seek(0)

@@ -55,6 +55,9 @@ class Documents:
         self._folding: Iterator[None] | None = None
         self._index_places = True
         """The lazy tables' places are still the start-up index's (no checkpoint since)."""
+        self.on_reread: Callable[[], None] = lambda: None
+        """Told when a write found the start-up index unproven and the file was read again
+        (the layer above rebuilds what it built from the index)."""
 
     # -- reading --------------------------------------------------------------------------
 
@@ -96,6 +99,8 @@ class Documents:
         """
         if self.backend is None:
             raise ReadOnlyStore(self.read_only_message())
+        if not self._depth:
+            self._writable()
         self._depth += 1
         try:
             yield
@@ -179,6 +184,7 @@ class Documents:
         """Replace the whole record by `image` in one checkpoint of its own (an upgrade)."""
         if self.backend is None:
             raise ReadOnlyStore(self.read_only_message())
+        self._writable()
         self.stop_folding()
         self.image = image
         self._next_doc.clear()
@@ -198,6 +204,7 @@ class Documents:
         """
         if self.backend is None:
             raise ReadOnlyStore(self.read_only_message())
+        self._writable()
         self.image.apply(changes)
         feed = self.feed.mark()
         self.feed.note(changes)  # in the checkpoint's feed
@@ -245,6 +252,7 @@ class Documents:
 
     def _fold_steps(self, backend: FileBackend) -> Iterator[None]:
         try:
+            self._writable()
             self._before_checkpoint()
             self.feed.into(self.image)
             yield from backend.checkpoint_steps(self.image, self.describe)
@@ -262,11 +270,15 @@ class Documents:
             self._folding = None
 
     def _checkpoint(self, backend: Backend, *, bump: bool = False) -> None:
+        self._writable()
         self.stop_folding()
         self._before_checkpoint()
         self.feed.into(self.image)
         backend.checkpoint(self.image, self.describe, bump=bump)
         self.feed.folded()
+
+    def _writable(self) -> None:
+        """Before anything is written: what was read must be proven (see `Engine`)."""
 
     def describe(self, encoded: Encoded, token: str) -> bytes:
         """The start-up index of a checkpoint just written."""

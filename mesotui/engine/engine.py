@@ -21,7 +21,14 @@ from mesotui.engine.layout import Layout
 from mesotui.engine.lock import WriterLock
 from mesotui.engine.replay import load
 from mesotui.engine.seal import Seal, State
-from mesotui.errors import CorruptRecordFile, MesoError, ReadOnlyStore, RecordFileError, WriteFailed
+from mesotui.errors import (
+    CorruptRecordFile,
+    IndexReread,
+    MesoError,
+    ReadOnlyStore,
+    RecordFileError,
+    WriteFailed,
+)
 
 RESEALS_KEPT = 20
 """Reseals remembered in the record's meta (each one says when and why)."""
@@ -103,17 +110,46 @@ class Engine(Documents):
             self.backend.journal.seal = seal
             self.backend.journal.unsealable = _unsealable(state, self.path or Path())
 
-    def prove(self) -> bool:
+    def prove(self, *, quick: bool = False) -> bool:
         """Make sure nothing of an unproven start-up index is used: if it does not describe
         the record file, read the file whole instead (and say so in `notes`).
+
+        Args:
+            quick: enough that the index may be shown (`Proof.vouches`: its MAC holds and
+                the file has the stamp it recorded), without waiting for the digest; the
+                digest is still checked before anything is written (`_writable`), and the
+                caller calls `prove` again once `proof_done`.
 
         Returns:
             True when the file was read again (the layer above must rebuild what it built).
         """
-        if self.path is not None and self.image.unproven() is not None:
+        if self.path is None or self.image.catalogue is None:
+            return False
+        if quick and self.image.vouched():
+            return False
+        if self.image.unproven() is not None:
             self.reread(None)
             return True
         return False
+
+    @property
+    def proof_done(self) -> bool:
+        """Whether `prove` would answer at once (the digest of the file is checked)."""
+        return self.image.proof_done
+
+    def _writable(self) -> None:
+        """Nothing is written over a file read through an index not proven to describe it:
+        wait for the proof; if it fails, read the file again whole, and write nothing.
+
+        Raises:
+            IndexReread: the index did not describe the file (which was read again).
+        """
+        if self.path is None or self.image.unproven() is None:
+            return
+        self.reread(None)
+        self.on_reread()
+        raise IndexReread(self.path, "nothing was saved: its start-up index did not describe "
+                                     "it, so it was read again whole; save again")
 
     def reread(self, why: str | None) -> None:
         """Read the record file again, whole (the index it was read through cannot be used)."""

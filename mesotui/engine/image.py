@@ -9,6 +9,7 @@ start: then only the small tables are parsed, and each lazy document is read fro
 from __future__ import annotations
 
 import gc
+import os
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -79,6 +80,16 @@ class Image:
         """Why what this image's index says cannot be trusted; None when it can (or when the
         image did not come from an index). Waits for the proof."""
         return None if self.catalogue is None else self.source.why_not()
+
+    def vouched(self) -> bool:
+        """Whether what this image's index says may be shown before its proof is done (see
+        `Proof.vouches`); True when there is nothing to prove. Waits for the index's MAC."""
+        return self.catalogue is None or self.source.vouched()
+
+    @property
+    def proof_done(self) -> bool:
+        """Whether `unproven` would answer without waiting."""
+        return self.catalogue is None or self.source.proof_done
 
     def release(self) -> None:
         """Let go of every document and byte held (the record was closed). The image is part
@@ -199,6 +210,14 @@ class Image:
         return self.stored.get(table, {})
 
 
+def stamp(status: os.stat_result) -> list[int]:
+    """What the file system says of one file as it is now: its inode (file id on Windows),
+    size, and modification and change times (on Windows, its creation time). Writing to the
+    file, or putting another file in its place, changes it; and no program can set a change
+    time back."""
+    return [status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns]
+
+
 @dataclass
 class Encoded:
     """A checkpoint being written, in pieces: where each table and each lazy document sits
@@ -208,6 +227,8 @@ class Encoded:
     places: dict[str, dict[str, Range]]
     size: int = 0
     digest: str = ""
+    stamp: list[int] | None = None
+    """The file's stamp once it is in place (`index.stamp`), for its index."""
 
 
 def encode(image: Image, encoded: Encoded) -> Iterator[bytes]:

@@ -4,12 +4,16 @@ tables instead of parsing the whole record file.
 
 The index is only a cache, and it is proven before anything it says is used: its first line
 is a MAC of the rest (keyed with the clinic key when there is one, a plain SHA-256 digest
-otherwise), and its head holds the size, the token and the SHA-256 digest of the checkpoint
-it describes, and the tag of the rules that made its rows. The size, token and tag are
-checked at once; the digest and the MAC by the thread that reads the checkpoint through
-meanwhile (mesotui/engine/source.py). An index that fails any of them (an older mesotui, a
-crash between the two writes, a restore, a damaged or forged index, a record file edited in
-place, rows made by other rules) is ignored and the checkpoint is parsed whole.
+otherwise), and its head holds the size, the token, the stamp (`stamp`) and the SHA-256
+digest of the checkpoint it describes, and the tag of the rules that made its rows. The size,
+token and tag are checked at once; the MAC, then the digest, by the thread that reads the
+checkpoint through meanwhile (mesotui/engine/source.py). An index that fails any of them (an
+older mesotui, a crash between the two writes, a restore, a damaged or forged index, a record
+file edited in place, rows made by other rules) is ignored and the checkpoint is parsed whole.
+
+The app may show the patient list once the MAC holds and the file still has the stamp the
+index recorded (no program can set a file's change time back), before the digest is done
+(`Proof.vouches`); nothing is written, and no command reads, before the digest too.
 """
 
 from __future__ import annotations
@@ -27,15 +31,13 @@ from mesotui.engine.layout import DEFERRED, Layout
 
 CHUNK = 1000
 """Rows of the chunked table per line of the index: read a line at a time between keys."""
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 """2 added the MAC line and the checkpoint's digest; 3 the rules' tag and generic rows; 4 the
-rows per line (`chunk`), so the line holding a given row can be read alone."""
+rows per line (`chunk`), so the line holding a given row can be read alone; 5 the
+checkpoint's stamp, so the list can be shown before the digest of a large file is done."""
 MAGIC = b"mesotui-index"
 ALTERED = "it was altered or damaged"
 
-Prove = Callable[[str, bytes | None], str | None]
-"""Given the checkpoint's SHA-256 digest and the clinic key: why the index does not describe
-that checkpoint (None when it does)."""
 
 
 def seal(body: bytes | memoryview, key: bytes | None) -> bytes:
@@ -175,6 +177,7 @@ def index_bytes(encoded: Encoded, token: str, layout: Layout, rows: dict[str, li
                            default=0) + 1 for table in layout.lazy}
     head = {"format": "mesotui-index", "version": INDEX_FORMAT, "tag": tag,
             "size": encoded.size, "token": token, "digest": encoded.digest,
+            "stamp": encoded.stamp,
             "order": list(encoded.spans), "spans": encoded.spans, "next_doc": next_doc,
             "places": {table: encoded.places[table] for table in DEFERRED
                        if table in encoded.places}, "chunk": CHUNK,
@@ -189,8 +192,9 @@ class Foreign(ValueError):
     """The index is for another checkpoint, another format or other rules."""
 
 
-def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layout: Layout
-               ) -> tuple[Image, Prove]:
+def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layout: Layout,
+               begin: Callable[[Proof, dict[str, Any]], None] | None = None
+               ) -> tuple[Image, Proof]:
     """The image of a checkpoint as its index describes it (its source not yet attached),
     and the proof still to make.
 
@@ -198,6 +202,8 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
         size: the checkpoint's size.
         span: reads bytes [start, end) of the checkpoint: the small tables are read through
             it, so they need not wait for the rest.
+        begin: given the proof and the small tables, as soon as they are read (before the
+            index's rows are): the proof can then run beside the rest of the reading.
 
     Returns:
         The image, and the proof: nothing the index says may be shown before it ran.
@@ -234,6 +240,11 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
         raise Foreign("the index is for another checkpoint")
     if head.get("tag") != layout.tag(tables):
         raise Foreign("the index was made by other rules")
+    stamped = head.get("stamp")
+    prove = Proof(sealed, body, str(head["digest"]),
+                  [int(n) for n in stamped] if isinstance(stamped, list) else None)
+    if begin is not None:
+        begin(prove, tables)
     stored: dict[str, dict[str, tuple[int, int]]] = {}
     rows: dict[str, list[Any]] = {}
     image = Image(tables, b"", stored, list(head["order"]), layout)
@@ -250,16 +261,38 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
                                 chunk=int(head["chunk"]))
     if image.catalogue.chunk < 1:
         raise ValueError("the index's rows per line are impossible")
-    expected = str(head["digest"])
-
-    def prove(digest: str, key: bytes | None) -> str | None:
-        keyed = sealed.startswith(b"hmac-sha256:")
-        if keyed and key is None:
-            return "it is sealed with a clinic key this machine does not have"
-        if not hmac.compare_digest(seal(body, key), sealed):
-            return ALTERED if keyed or key is None else "it is not sealed with the clinic key"
-        if not hmac.compare_digest(digest, expected):
-            return "the record file was changed since the index was written"
-        return None
-
     return image, prove
+
+
+class Proof:
+    """Whether an index describes the checkpoint beside it: called with the checkpoint's
+    digest and the clinic key, why it does not (None: it does)."""
+
+    def __init__(self, sealed: bytes, body: memoryview, expected: str,
+                 stamp: list[int] | None) -> None:
+        self.sealed, self.body, self.expected, self.stamp = sealed, body, expected, stamp
+        self._checked: dict[bytes | None, str | None] = {}
+
+    def seal_fault(self, key: bytes | None) -> str | None:
+        """Why the index's own MAC fails (None: it holds); computed once per key."""
+        if key not in self._checked:
+            keyed = self.sealed.startswith(b"hmac-sha256:")
+            if keyed and key is None:
+                why = "it is sealed with a clinic key this machine does not have"
+            elif not hmac.compare_digest(seal(self.body, key), self.sealed):
+                why = ALTERED if keyed or key is None else "it is not sealed with the clinic key"
+            else:
+                why = None
+            self._checked[key] = why
+        return self._checked[key]
+
+    def vouches(self, key: bytes | None, now: list[int] | None) -> bool:
+        """The index's MAC holds and the checkpoint has the stamp it recorded (`now`): what
+        it says may be shown before the digest is checked."""
+        return self.stamp is not None and self.stamp == now and self.seal_fault(key) is None
+
+    def __call__(self, digest: str, key: bytes | None) -> str | None:
+        why = self.seal_fault(key)
+        if why is None and not hmac.compare_digest(digest, self.expected):
+            return "the record file was changed since the index was written"
+        return why

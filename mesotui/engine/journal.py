@@ -10,6 +10,7 @@ loaded or last wrote, and that the journal is exactly as it left it. If any is n
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Collection, Generator, Iterator
@@ -19,7 +20,7 @@ from typing import BinaryIO
 
 from mesotui.engine import durable, paced
 from mesotui.engine.checkpoint import no_gc
-from mesotui.engine.image import Encoded, Image, adopt, encode, index_path, new_token
+from mesotui.engine.image import Encoded, Image, adopt, encode, index_path, new_token, stamp
 from mesotui.engine.layout import Write
 from mesotui.engine.lock import WriterLock, appending
 from mesotui.engine.replay import Identity, Tail, entry_line, identity, journal_path
@@ -210,8 +211,6 @@ class Journal:
         save since) encodes to exactly its bytes; else leave it to the next checkpoint."""
         if self.entries or self._loaded is None or identity(self.path) != self._loaded:
             return
-        import hashlib
-
         encoded = Encoded({}, {})
         with no_gc():
             for _piece in encode(image, encoded):
@@ -224,6 +223,7 @@ class Journal:
 
     def _write_index(self, index: Path, describe: Describe, encoded: Encoded) -> None:
         try:
+            encoded.stamp = stamp(self.path.stat())  # the checkpoint's, as it now is
             durable.atomic_write(index, describe(encoded, self.token or ""), keep_backup=False,
                                  guard=False)
         except Exception:  # noqa: BLE001 - the save is done; a missing index costs only time

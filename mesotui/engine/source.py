@@ -49,6 +49,15 @@ class Source:
         was no index to prove)."""
         return None
 
+    def vouched(self) -> bool:
+        """Whether the index may be shown before `why_not` is known (`Proof.vouches`)."""
+        return True
+
+    @property
+    def proof_done(self) -> bool:
+        """Whether `why_not` would answer without waiting."""
+        return True
+
     def close(self) -> None:
         pass
 
@@ -77,11 +86,14 @@ class FileSource(Source):
             describe it (None when it does); run by a thread at once. None: nothing to prove.
         first: spans read before the proof began (the small tables): they must be what the
             proof reads there too, or the file was rewritten in place while being read.
+        vouch: whether the index may be shown before the digest is done (its MAC holds and
+            the file has the stamp it recorded); the thread asks it first.
     """
 
     def __init__(self, path: Path, handle: BinaryIO | None, size: int,
                  prove: Callable[[str], str | None] | None = None,
-                 first: list[tuple[int, bytes]] | None = None) -> None:
+                 first: list[tuple[int, bytes]] | None = None, *,
+                 vouch: Callable[[], bool] | None = None) -> None:
         self.path, self.size = path, size
         self._handle: BinaryIO | None = handle
         self._lock = threading.Lock()
@@ -89,7 +101,13 @@ class FileSource(Source):
         self._why: str | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        if prove is not None:
+        self._stop = threading.Event()
+        self._vouch = vouch or (lambda: False)
+        self._vouched: bool | None = None
+        self._asked = threading.Event()
+        if prove is None:
+            self._asked.set()
+        else:
             self._thread = threading.Thread(target=self._prove, args=(prove,),
                                             name="mesotui-prove", daemon=True)
             self._thread.start()
@@ -128,6 +146,23 @@ class FileSource(Source):
             raise self._error.with_traceback(None)  # each time anew, not an ever longer trace
         return self._why
 
+    def vouched(self) -> bool:
+        if self._thread is None:
+            return True
+        self._asked.wait()
+        return bool(self._vouched)
+
+    @property
+    def proof_done(self) -> bool:
+        return self._thread is None or not self._thread.is_alive()
+
+    def abandon(self) -> None:
+        """Stop the proof and wait for it, leaving the file open for the caller (whose
+        index turned out unusable)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
     def close(self) -> None:
         if self._thread is not None:
             self._thread.join()
@@ -146,10 +181,17 @@ class FileSource(Source):
 
     def _prove(self, prove: Callable[[str], str | None]) -> None:
         try:
+            try:
+                self._vouched = self._vouch()
+            finally:
+                self._asked.set()
             digest = hashlib.sha256()
             first = iter(self._first)
             pending = next(first, None)
             for offset in range(0, self.size, BLOCK):
+                if self._stop.is_set():
+                    self._why = "its proof was stopped"
+                    return
                 block = self.read(offset, min(self.size, offset + BLOCK))
                 digest.update(block)  # hashlib lets other threads run over large blocks
                 while pending is not None and pending[0] < offset + len(block):

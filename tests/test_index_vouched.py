@@ -1,0 +1,123 @@
+"""The app shows the patient list once the start-up index is vouched for, before the digest
+of a large record file is done (issue 19: start-up at 20,000 patients); nothing is written,
+and nothing the index says stays on screen, unless the digest proves it too.
+
+Vouched for: the index's MAC holds and the record file still has the stamp the index
+recorded (inode, size, modification and change times). A file edited in place changes its
+stamp, so a real edit is proven by its digest before anything shows. To test what happens
+when the stamp cannot tell (a file system that keeps no change times), these tests edit the
+file in place and then give the index the edited file's stamp, sealed with the clinic key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+
+from mesotui.demo import generate
+from mesotui.engine import image, keys
+from mesotui.engine.index import MAGIC, seal
+from mesotui.engine.replay import journal_path
+from mesotui.errors import IndexReread
+from mesotui.store import Store
+from tests.conftest import TODAY, FixedClock, make_patient
+
+NAME, EDITED = "Sofia Brennan", "Sofia Brennon"
+
+
+@pytest.fixture
+def clinic(tmp_path: Path) -> Path:
+    path = tmp_path / "clinic.json"
+    generate(TODAY).load_into(Store.open(path, clock=FixedClock())).close()
+    assert image.index_path(path).exists()
+    return path
+
+
+def edit_keeping_the_stamp(path: Path) -> None:
+    """Rename Sofia in the record file itself (same size, in place), and give the index the
+    stamp the edited file now has, sealed as mesotui seals it."""
+    raw = path.read_bytes()
+    assert raw.count(NAME.encode()) >= 1
+    with path.open("r+b") as file:  # in place: the same inode, as an editor may write
+        file.write(raw.replace(NAME.encode(), EDITED.encode()))
+    index = image.index_path(path)
+    first, _, body = index.read_bytes().partition(b"\n")
+    head, _, rows = body.partition(b"\n")
+    described = orjson.loads(head)
+    described["stamp"] = image.stamp(os.stat(path))
+    body = orjson.dumps(described) + b"\n" + rows
+    clinic_id = orjson.loads(raw)["meta"]["1"]["clinic_id"]
+    key = keys.load(clinic_id)
+    assert key is not None and first.startswith(MAGIC + b" hmac-sha256:")
+    index.write_bytes(MAGIC + b" " + seal(body, key.secret) + b"\n" + body)
+
+
+def names(store: Store) -> set[str]:
+    return {card.name for card in store.cards(include_archived=True)}
+
+
+def opened_as_the_app_does(path: Path) -> Store:
+    return Store.open(path, clock=FixedClock(), prove=False)
+
+
+def test_an_index_is_vouched_for_only_while_its_file_keeps_the_stamp_it_recorded(
+        clinic: Path) -> None:
+    with opened_as_the_app_does(clinic) as store:
+        assert store.engine.image.vouched()
+        assert not store.prove(quick=True)
+    os.utime(clinic)  # the same bytes, touched: its change time moves on
+    with opened_as_the_app_does(clinic) as store:
+        assert not store.engine.image.vouched()
+        assert not store.prove(quick=True)  # waited for the digest, which holds: no reread
+        assert store.proof_done and NAME in names(store)
+
+
+def test_an_index_that_is_vouched_for_yet_does_not_describe_the_file_gives_way_to_it(
+        clinic: Path) -> None:
+    edit_keeping_the_stamp(clinic)
+    with opened_as_the_app_does(clinic) as store:
+        assert store.engine.image.vouched()
+        assert not store.prove(quick=True)  # the list may show the index's rows...
+        assert NAME in names(store)
+        assert store.prove()  # ...until the digest is checked: the file is read whole
+        assert EDITED in names(store) and NAME not in names(store)
+        assert any("index was ignored" in note for note in store.notes)
+
+
+def test_nothing_is_saved_over_a_file_whose_vouched_index_does_not_describe_it(
+        clinic: Path) -> None:
+    edit_keeping_the_stamp(clinic)
+    before = clinic.read_bytes()
+    with opened_as_the_app_does(clinic) as store:
+        assert not store.prove(quick=True)
+        with pytest.raises(IndexReread, match="nothing was saved"):
+            store.add_patient(make_patient(name="Saved Too Soon"), TODAY)
+        assert clinic.read_bytes() == before
+        assert not journal_path(clinic).exists()
+        assert EDITED in names(store) and "Saved Too Soon" not in names(store)
+        store.add_patient(make_patient(name="Saved Again"), TODAY)  # on what the file holds
+    with Store.open(clinic, readonly=True) as reader:
+        assert {EDITED, "Saved Again"} <= names(reader) and NAME not in names(reader)
+
+
+async def test_the_app_shows_what_the_file_holds_once_its_digest_is_checked(
+        clinic: Path) -> None:
+    from mesotui.tui.app import MesoApp
+    from tests.test_tui_support import screen_text
+
+    edit_keeping_the_stamp(clinic)
+    store = opened_as_the_app_does(clinic)
+    try:
+        app = MesoApp(store=store, today=TODAY)
+        async with app.run_test(size=(160, 50)) as pilot:
+            for _ in range(20):
+                await pilot.pause(0.05)
+                if store.proof_done and EDITED in screen_text(app):
+                    break
+            assert EDITED in screen_text(app) and NAME not in screen_text(app)
+            assert any("index was ignored" in str(n.message) for n in app._notifications)  # noqa: SLF001
+    finally:
+        store.close()
