@@ -236,14 +236,12 @@ def _run_view_only(context: Context) -> int:
 
 
 def _run_app_on(store: Store, label: str, context: Context) -> int:
-    # Textual is imported while a thread reads the record file and proves its index; the
-    # app shows nothing before that proof (or the whole read that replaces it).
+    # Textual is imported, and the app set up, while a thread reads the record file and
+    # proves its index; the patient list waits for that proof (or the whole read that
+    # replaces it) before it shows anything (PatientsScreen.reload).
     from mesotui.tui.app import MesoApp
 
-    store.prove()
     app = MesoApp(store=store, today=context.today, db_label=label, sync=not context.demo)
-    for note in store.notes:
-        app.call_later(app.notify, note, markup=False)  # type: ignore[arg-type]
     try:
         app.run()
     finally:

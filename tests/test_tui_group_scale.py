@@ -10,8 +10,7 @@ import pytest
 from mesotui.demo import generate
 from mesotui.engine import image, index
 from mesotui.store import Store
-from mesotui.tui import app as app_module
-from mesotui.tui import folding
+from mesotui.tui import background, folding
 from mesotui.tui.app import MesoApp
 from mesotui.tui.screens.record import RecordScreen
 from tests.conftest import TODAY, FixedClock
@@ -53,10 +52,10 @@ async def test_the_sessions_are_summarised_only_once_nobody_types(
     path = tmp_path / "clinic.json"
     clinic(path, clock)
     now = [1000.0]  # the app's sense of time: it moves only when the test says
-    monkeypatch.setattr(app_module, "monotonic", lambda: now[0])
+    monkeypatch.setattr(background, "monotonic", lambda: now[0])
     monkeypatch.setattr(folding, "monotonic", lambda: now[0])
-    monkeypatch.setattr(app_module, "PREPARE_QUIET_S", 0.05, raising=False)
-    monkeypatch.setattr(app_module, "PREPARE_SLICE_S", 0.0)  # a line at a time, then a check
+    monkeypatch.setattr(background, "PREPARE_QUIET_S", 0.05)
+    monkeypatch.setattr(background, "PREPARE_SLICE_S", 0.0)  # a line at a time, then a check
     with Store.open(path, clock=clock) as store:
         app = MesoApp(store, TODAY)
         async with app.run_test(size=(120, 40)) as pilot:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import getpass
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
-from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, work
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -19,6 +17,7 @@ from textual.screen import Screen
 from mesotui.errors import MesoError
 from mesotui.store import Saved, Store
 from mesotui.tui import safe_text
+from mesotui.tui.background import Background
 from mesotui.tui.crash import PlainCrash
 from mesotui.tui.folding import IdleFold
 from mesotui.tui.keygate import KeyGate
@@ -33,13 +32,6 @@ if TYPE_CHECKING:
     from mesotui.tui.screens.record import RecordScreen
     from mesotui.tui.syncing import BackgroundSync
 
-
-
-PREPARE_SLICE_S = 0.008
-"""Reading the sessions' summaries once the list shows: this long at a time between keys."""
-PREPARE_QUIET_S = 0.25
-"""...and only once no key came for this long: typing and opening records (which read only
-their own patient's rows) never wait behind it."""
 
 
 class MesoApp(PlainCrash, App[None]):
@@ -105,12 +97,7 @@ class MesoApp(PlainCrash, App[None]):
             gc.enable()
         _record_screen_class()  # import it now, so the first record opens as quick as the rest
         self.folder.key()  # the quiet that background work waits for counts from now
-        self._prepare()
-        self.folder.start()
-        if self.sync:
-            from mesotui.tui.syncing import BackgroundSync
-
-            self.syncing = BackgroundSync.begin(self)
+        Background(self).start()  # the file's proof, then the work done while nobody types
 
     def on_idle(self) -> None:
         """Pass the app's idle prompt on to the screen shown.
@@ -123,27 +110,6 @@ class MesoApp(PlainCrash, App[None]):
         """
         if self.screen_stack:
             self.screen.check_idle()
-
-    @work(group="prepare", exit_on_error=False)
-    async def _prepare(self) -> None:
-        """The list needs only the patients' cards, a record only its patient's sessions: read
-        every session's summary (for the lot searches, a save's checks) once the list shows,
-        a thousand at a time while nobody types."""
-        await asyncio.sleep(0.002)  # the list is painted first
-        if (home := self.home) is not None and self.screen is home:
-            home.build_record()  # one keystroke may wait for it; every first opening did
-        await self._quiet()
-        budget = monotonic() + PREPARE_SLICE_S
-        for _step in self.store.prepare():
-            if monotonic() >= budget:  # a keystroke waits at most a slice, then runs
-                await self._quiet()
-                budget = monotonic() + PREPARE_SLICE_S
-
-    async def _quiet(self) -> None:
-        """Return once no key came for `PREPARE_QUIET_S` (at once if none did)."""
-        await asyncio.sleep(0.002)
-        while (quiet := monotonic() - self.folder.last_key) < PREPARE_QUIET_S:
-            await asyncio.sleep(PREPARE_QUIET_S - quiet)  # someone is typing
 
     @property
     def shown_record(self) -> RecordScreen | None:

@@ -67,9 +67,17 @@ class PatientsScreen(Screen[None]):
         self.patients.focus()
 
     def reload(self) -> None:
-        """Recompute every row (start-up, settings changed)."""
+        """Recompute every row (start-up, settings changed).
+
+        At start-up the rows are built from the start-up index while a thread still proves
+        it (mesotui/engine/source.py), and shown once its MAC holds and the file has the
+        stamp it recorded (the digest is checked on, see `MesoApp._await_proof`): if not,
+        the file was read whole, and they are built again from what it holds.
+        """
         store, today = self.app.store, self.app.today
         rows = store.board(today, include_archived=True)
+        if store.prove(quick=True):
+            rows = store.board(today, include_archived=True)
         self.patients.set_rows([Row.of(card, view) for card, view in rows], ordered=True)
         self._after_change()
 
