@@ -84,6 +84,10 @@ def measure_size(db: Path, repeat: int, scratch: Path, timeout: float,
             for name in ("store", "unsealed", "tinydb"):
                 (folder / name).mkdir()
                 shutil.copyfile(db, folder / name / "clinic.json")
+            for name in ("store", "unsealed"):  # with its start-up index, as a user's file is
+                index = db.with_name(db.name + ".index")
+                if index.exists():
+                    shutil.copyfile(index, folder / name / index.name)
             # The copies' saves raise their clinic's high-water mark: on a copy of the keys,
             # or the clinic itself would then look like an older copy put back.
             keys = measure.CHILD_ENV["MESOTUI_KEYS"]

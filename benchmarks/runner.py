@@ -315,6 +315,8 @@ def saves(store_copy: str, unsealed_copy: str, tinydb_copy: str, count: str,
     store, unsealed = Store.open(store_copy), Store.open(unsealed_copy)
     if not store.engine.sealed:
         raise SystemExit("the benchmark clinic is not sealed")
+    if store.read_whole:  # closing would then free the whole parsed file, which no user has
+        raise SystemExit("the benchmark's copy was read whole, not through its start-up index")
     unsealed.engine.unseal()  # the yardstick only
     try:
         consented = [p for p in store.patients() if p.consent_on(TODAY) is not None]
