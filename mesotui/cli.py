@@ -232,13 +232,15 @@ def _run_view_only(context: Context) -> int:
         app = MesoApp(store=store, today=context.today, db_label=str(context.db_path),
                       view_only=True)
         app.run()
+    if app.failed is not None:
+        raise app.failed
     return app.return_code or EXIT_OK
 
 
 def _run_app_on(store: Store, label: str, context: Context) -> int:
     # Textual is imported, and the app set up, while a thread reads the record file and
-    # proves its index; the patient list waits for that proof (or the whole read that
-    # replaces it) before it shows anything (PatientsScreen.reload).
+    # proves its index; the patient list shows once the index is vouched for, and nothing
+    # is written before the proof is done (PatientsScreen.reload, tui/background.py).
     from mesotui.tui.app import MesoApp
 
     app = MesoApp(store=store, today=context.today, db_label=label, sync=not context.demo)
@@ -247,6 +249,8 @@ def _run_app_on(store: Store, label: str, context: Context) -> int:
     finally:
         if app.syncing is not None:
             app.syncing.stop()  # a sync under way gives up before the record file closes
+    if app.failed is not None:
+        raise app.failed  # a damaged file: run_app offers the recovery screen
     return app.return_code or EXIT_OK
 
 

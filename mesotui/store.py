@@ -53,8 +53,9 @@ class Store(Writer):
 
         Args:
             prove: wait until the start-up index is proven to describe the record file (and
-                read it whole if not). The app passes False, starts Textual meanwhile, and
-                calls `prove` before it shows anything.
+                read it whole if not). The app passes False, starts Textual meanwhile, shows
+                the list once `prove(quick=True)` vouches for the index, and calls `prove`
+                again before anything else (every save waits for it anyway).
             lock: the file's lock, already held by the caller (a restore), who releases it.
             clinic: the clinic a new record file joins (another room of it; its key on this
                 machine already), instead of a new clinic.

@@ -90,8 +90,11 @@ class Writer(Reader):
         return self.engine.proof_done
 
     def _reread(self) -> None:
+        """The file was read again whole: every record may differ from what was shown."""
         self.records.load()
         self.standings.reset()
+        for listener in list(self.listeners):
+            listener(Saved(everyone=True, here=False))
 
     def close(self, *, fold: bool = True) -> None:
         """Let go of the record file (see `Engine.close`: every save is on disk already).

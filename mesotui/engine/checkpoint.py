@@ -21,7 +21,7 @@ from mesotui.engine.image import Image, index_path, stamp
 from mesotui.engine.index import ALTERED, Foreign, Proof, from_index
 from mesotui.engine.layout import Layout
 from mesotui.engine.source import FileSource
-from mesotui.errors import CorruptRecordFile, RecordFileError, ValidationError
+from mesotui.errors import CorruptRecordFile, RecordFileError
 
 
 @contextmanager
@@ -144,7 +144,7 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
             notes.append(f"{index_path(path).name} was ignored ({foreign}); the record file "
                          "was read whole")
         return None
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError, ValidationError):
+    except Exception:  # noqa: BLE001 - whatever is wrong with a cache: read the file whole
         _abandon(sources, file)
         if notes is not None:
             notes.append(f"{index_path(path).name} was ignored (it is damaged); the record "

@@ -247,12 +247,15 @@ class Documents:
         if not isinstance(backend, FileBackend) or not backend.pending() or self._depth:
             return
         self.stop_folding()
+        try:  # before this fold is held: a reread stops the fold held
+            self._writable()
+        except WriteFailed:
+            return
         self._folding = steps = self._fold_steps(backend)
         yield from steps
 
     def _fold_steps(self, backend: FileBackend) -> Iterator[None]:
         try:
-            self._writable()
             self._before_checkpoint()
             self.feed.into(self.image)
             yield from backend.checkpoint_steps(self.image, self.describe)

@@ -37,8 +37,7 @@ class StaleWriter(WriteFailed):
 
 
 class Superseded(WriteFailed):
-    """A checkpoint written a step at a time was overtaken by a save: it was not put in
-    place, and the journal still holds every save."""
+    """A checkpoint written in steps was overtaken by a save: not put in place, nothing lost."""
 
 
 class KeyMissing(WriteFailed):
@@ -172,6 +171,7 @@ class Journal:
             sealed()
         try:  # held open from now on: what it reads is the file this writer wrote
             handle: BinaryIO | None = self.path.open("rb")
+            encoded.stamp = stamp(os.fstat(handle.fileno()))  # as a start will see it
         except OSError:
             handle = None
         adopt(image, encoded, FileSource(self.path, handle, encoded.size))
@@ -223,7 +223,7 @@ class Journal:
 
     def _write_index(self, index: Path, describe: Describe, encoded: Encoded) -> None:
         try:
-            encoded.stamp = stamp(self.path.stat())  # the checkpoint's, as it now is
+            encoded.stamp = encoded.stamp or stamp(self.path.stat())
             durable.atomic_write(index, describe(encoded, self.token or ""), keep_backup=False,
                                  guard=False)
         except Exception:  # noqa: BLE001 - the save is done; a missing index costs only time

@@ -164,8 +164,9 @@ class FileSource(Source):
             self._thread.join()
 
     def close(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
+        """Let go of the file; a proof under way stops (whatever had to wait for it, a save
+        or a fold, has waited already)."""
+        self.abandon()
         with self._lock:
             if self._handle is not None:
                 self._handle.close()

@@ -67,6 +67,9 @@ class MesoApp(PlainCrash, App[None]):
         self.sync = sync and not view_only
         """Sync in the background with the server set up on this laptop, if one is."""
         self.syncing: BackgroundSync | None = None
+        self.failed: MesoError | None = None
+        """Why the record file could not be used after all (`give_up`): raised once the app
+        has ended, so a damaged file opens the recovery screen (`cli.run_app`)."""
 
     async def on_event(self, event: events.Event) -> None:
         """Keys go through the gate: each is handled to the end before the next is handed on,
@@ -98,6 +101,11 @@ class MesoApp(PlainCrash, App[None]):
         _record_screen_class()  # import it now, so the first record opens as quick as the rest
         self.folder.key()  # the quiet that background work waits for counts from now
         Background(self).start()  # the file's proof, then the work done while nobody types
+
+    def give_up(self, error: MesoError) -> None:
+        """The record file cannot be used (found while the list was being shown): end."""
+        self.failed = error
+        self.exit()
 
     def on_idle(self) -> None:
         """Pass the app's idle prompt on to the screen shown.

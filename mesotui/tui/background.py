@@ -5,7 +5,8 @@ The list may show what the start-up index says before the file's digest is check
 (`Store.prove(quick=True)`: the index's MAC holds and the file has the stamp it recorded).
 Nothing is written before the digest is checked too (the engine waits for it), and the work
 that writes, folding and syncing, starts only once it is. If it fails, the file was read
-whole: every screen refreshes from what it holds, and a note says why.
+whole: every screen refreshes from what it holds, and a note says why; a file that cannot
+be read ends the app, which then offers its recovery screen (`cli.run_app`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from time import monotonic
 from typing import TYPE_CHECKING
 
 from mesotui.errors import MesoError
-from mesotui.store import Saved
 
 if TYPE_CHECKING:
     from mesotui.tui.app import MesoApp
@@ -41,12 +41,10 @@ class Background:
         if not app.store.proof_done:
             app.set_timer(PROOF_POLL_S, self.start)
             return
-        try:
-            if app.store.prove():  # the index did not describe the file: it was read whole
-                app.announce(Saved(everyone=True, here=False))
-        except MesoError as error:  # the file changed while it was being read
-            app.notify(f"{error}. Close mesotui and open it again.", severity="error",
-                       timeout=3600, markup=False)
+        try:  # if the index did not describe the file, it is read whole: every screen hears
+            app.store.prove()
+        except MesoError as error:  # damaged, or changed while it was being read
+            app.give_up(error)
             return
         for note in app.store.notes:  # the index ignored, say
             app.notify(note, markup=False)

@@ -71,13 +71,17 @@ class PatientsScreen(Screen[None]):
 
         At start-up the rows are built from the start-up index while a thread still proves
         it (mesotui/engine/source.py), and shown once its MAC holds and the file has the
-        stamp it recorded (the digest is checked on, see `MesoApp._await_proof`): if not,
-        the file was read whole, and they are built again from what it holds.
+        stamp it recorded (the digest is checked on, see `tui/background.py`): if not, the
+        file was read whole, and they are built again from what it holds.
         """
         store, today = self.app.store, self.app.today
         rows = store.board(today, include_archived=True)
-        if store.prove(quick=True):
-            rows = store.board(today, include_archived=True)
+        try:
+            if store.prove(quick=True):
+                rows = store.board(today, include_archived=True)
+        except MesoError as error:  # the file read whole is damaged: the recovery screen
+            self.app.give_up(error)
+            return
         self.patients.set_rows([Row.of(card, view) for card, view in rows], ordered=True)
         self._after_change()
 
