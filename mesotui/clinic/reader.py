@@ -13,6 +13,7 @@ from typing import Any
 
 from mesotui import findings, history, schedule
 from mesotui.clinic import queries
+from mesotui.clinic.listing import Listing
 from mesotui.clinic.records import Record, Records
 from mesotui.clinic.standings import Standings, evaluations_for, protocol_for
 from mesotui.engine import Engine
@@ -153,6 +154,11 @@ class Reader:
         """Every patient's card and where they stand, most urgent first (the patient list)."""
         return queries.board(self.records, self.standings, today,
                              include_archived=include_archived)
+
+    def listing(self, today: date) -> Listing:
+        """`board`'s order and its quick filters' counts (archived patients too), each row's
+        card and outlook made only when asked for: the patient list, before its first frame."""
+        return Listing(self.records, self.standings, today, self.settings.due_soon_days)
 
     def overview(self, today: date, *, include_archived: bool = False
                  ) -> list[tuple[Patient, schedule.Outlook]]:

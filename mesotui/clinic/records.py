@@ -15,13 +15,13 @@ from datetime import date
 from typing import Any
 
 from mesotui import history
-from mesotui.clinic.rows import Summary, summary
+from mesotui.clinic.cards import Cards
+from mesotui.clinic.rows import Summary, entry, summary
 from mesotui.engine import Engine
 from mesotui.engine.checkpoint import no_gc
 from mesotui.errors import CorruptRecordFile, NotFound, ValidationError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Card, Patient, Session
-from mesotui.schedule import Standing
 from mesotui.settings import Settings
 
 Record = Patient | Session | Evaluation
@@ -36,14 +36,20 @@ class Records:
         self.settings = Settings()
         self.patients: dict[str, Patient] = {}
         """Patients parsed so far; `cards` has every patient."""
-        self.cards: dict[str, Card] = {}
-        self.stored_standings: dict[str, Standing | None] = {}
-        """Each patient's standing as the start-up index kept it (for the standing cache)."""
+        self.cards = Cards()
+        """Every patient's card (made from the start-up index's row when first asked for)."""
+        self.stored_standings: dict[str, list[Any] | None] = {}
+        """Each patient's standing as the start-up index kept it (`Standing.to_data`), for
+        the standing cache."""
         self.sessions: dict[str, Session] = {}
         self.evaluations: dict[str, Evaluation] = {}
         self.evaluations_of: dict[str, list[str]] = {}
         self.changed_owners: set[str] = set()
-        """Patients with a record changed since the checkpoint (their stored standing is old)."""
+        """Patients with a record changed since the checkpoint, or saved since (what the index
+        keeps of them is old)."""
+        self.listed: list[list[Any]] = []
+        """The start-up index's patient rows, in the order read (the first of `cards`): the
+        list's entries for each (`Listing`), as the index keeps them."""
         self._summaries: dict[str, dict[str, Summary]] = {}
         self._owner: dict[str, str] = {}
         self._spans: dict[str, tuple[int, int]] = {}
@@ -77,6 +83,7 @@ class Records:
                      self._spans, self._fresh, self._same, self._days):
             held.clear()
         self.changed_owners.clear()
+        self.listed = []
         self._known = False
 
     def load(self) -> None:
@@ -99,8 +106,8 @@ class Records:
             else Settings()
         catalogue = image.catalogue
         if catalogue is not None:
-            rows = catalogue.rows.get("patients", ())
-            self.cards.update({row[0]: row[1] for row in rows})  # 20,000 rows: no loop
+            rows = self.listed = catalogue.rows.get("patients", [])
+            self.cards.take({row[0]: row[1] for row in rows})  # 20,000 rows: no loop
             self.stored_standings.update({row[0]: row[2] for row in rows})
             self._spans.update({row[0]: row[3] for row in rows})
             catalogue.on_rows = self._session_rows
@@ -122,7 +129,6 @@ class Records:
             self.evaluations_of.setdefault(evaluation.patient_id, []).append(evaluation.id)
             if ("evaluations", doc_id) in image.changed:
                 self.changed_owners.add(evaluation.patient_id)
-        self._summaries = {pid: {} for pid in self.cards}
         if catalogue is None:
             self._finish_sessions()  # the documents are parsed already: check them now
 
@@ -268,6 +274,7 @@ class Records:
         Args:
             keep: keep the parsed session too (not for the many of an import).
         """
+        self.changed_owners.add(record.id if isinstance(record, Patient) else record.patient_id)
         if isinstance(record, Patient):
             self.patients[record.id] = record
             self.cards[record.id] = Card.of(record)
@@ -312,11 +319,11 @@ class Records:
         summaries = self.summaries()
         rows: dict[str, list[list[Any]]] = {"patients": [], "sessions": []}
         with no_gc():
-            for pid, card in self.cards.items():  # each patient's sessions kept together
+            for pid in self.cards:  # each patient's sessions kept together
                 held = summaries.get(pid, {})
-                rows["patients"].append([patients[pid], pid, card.to_data(),
-                                         standing(pid).to_data(), [len(rows["sessions"]),
-                                                                   len(held)]])
+                card, kept = self.cards.data(pid), standing(pid).to_data()
+                rows["patients"].append([patients[pid], pid, card, kept,
+                                         [len(rows["sessions"]), len(held)], *entry(card, kept)])
                 rows["sessions"].extend(found.to_row(sessions[found.id], pid)
                                         for found in held.values())
             for pid in summaries.keys() - self.cards.keys():  # never a patient's: kept as is

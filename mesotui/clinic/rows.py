@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from mesotui import __version__, history
 from mesotui.engine.layout import Layout
 from mesotui.models import Card
-from mesotui.schedule import Standing
+from mesotui.schedule import RANK, Standing
 from mesotui.vocab import CourseStatus, DueStatus, Sex
 
 RULES = ("models.py", "schedule.py", "evaluation.py", "vocab.py", "settings.py", "parse.py",
@@ -50,36 +50,102 @@ def rules_tag(tables: Mapping[str, Any]) -> str:
     return f"{_rules_digest()}:{revision}"
 
 
-def read_row(table: str, row: list[Any]) -> tuple[str, Card, Standing | None, tuple[int, int]]:
-    """A patient's row of the start-up index: [patient id, card, standing, [first, count]],
-    the last saying which of the index's session rows are theirs (they are kept together),
-    so opening one patient reads only those.
+def read_row(table: str, row: list[Any]) -> list[Any]:
+    """A patient's row of the start-up index, kept as it was read: [patient id, card,
+    standing, [first, count], *entry], the span saying which of the index's session rows are
+    theirs (they are kept together), so opening one patient reads only those, and the entry
+    their place in the patient list (`entry`).
 
-    `Card.from_data` and `Standing.from_data`, written out: a group's 20,000 rows are read
-    before its list shows, and the calls and lookups were most of the time that took.
+    Checked here as `Card.from_data` and `Standing.from_data` would (a row that does not read
+    is the index's damage, told before anything of it is used), but not built: a group's
+    20,000 rows are read before its list shows, and building a `Card` and a `Standing` for
+    each was most of the time that took. They are built when first asked for (`card_of`,
+    `standing_of`), each date read once for all the rows that name it.
     Raises KeyError, TypeError or ValueError when the row does not read (a damaged index).
     """
-    patient_id, (name, sex, born, archived, status), standing, (first, count) = row
-    if not isinstance(name, str) or not isinstance(first, int) or not isinstance(count, int):
+    _patient_id, (name, sex, born, _archived, status), standing, (first, count), code, key = row
+    if not isinstance(name, str) or not isinstance(first, int) or not isinstance(count, int) \
+            or type(code) is not int or not 0 <= code < 16 or not isinstance(key, str):
         raise TypeError("not a patient's row")
-    card = _new(Card, (patient_id, name, _SEX[sex], _day(born), archived is True,
+    days = _DAYS
+    if sex not in _SEX or status not in _COURSE or born is None or (
+            born not in days and not _read(born)):
+        raise ValueError("not a card")
+    if standing is not None:
+        given, last, due, held, evaluation, avoid = standing
+        if not isinstance(given, int) or not isinstance(evaluation, bool) or (
+                held and held not in _HELD) or last not in days and not _read(last) or \
+                due not in days and not _read(due) or avoid not in days and not _read(avoid):
+            raise ValueError("not a standing")
+    return row
+
+
+def card_of(patient_id: str, data: list[Any]) -> Card:
+    """The card of a patient's row (its `Card.to_data`): `Card.from_data`, written out."""
+    name, sex, born, archived, status = data
+    if not isinstance(name, str):
+        raise ValueError("not a card")
+    return _new(Card, (patient_id, name, _SEX[sex], _day(born), archived is True,
                        _COURSE[status]))
-    if standing is None:
-        return patient_id, card, None, (first, count)
-    given, last, due, held, evaluation, avoid = standing
+
+
+def standing_of(data: list[Any]) -> Standing:
+    """The standing of a patient's row (its `Standing.to_data`): `Standing.from_data`,
+    written out."""
+    given, last, due, held, evaluation, avoid = data
     if not isinstance(given, int) or not isinstance(evaluation, bool):
         raise ValueError("not a standing")
-    return patient_id, card, _new(Standing, (
-        given, None if last is None else _day(last), None if due is None else _day(due),
-        _HELD[held] if held else None, evaluation, None if avoid is None else _day(avoid))), \
-        (first, count)
+    return _new(Standing, (given, _day(last), _day(due), _HELD[held] if held else None,
+                           evaluation, _day(avoid)))
+
+
+def _read(text: Any) -> bool:
+    """Read an ISO date into `_DAYS` (True), or raise ValueError/TypeError."""
+    _DAYS[text] = date.fromisoformat(text)
+    return True
+
+
+def _day(text: Any) -> date | None:
+    day = _DAYS.get(text)
+    return day if day is not None or text is None else _DAYS.setdefault(
+        text, date.fromisoformat(text))
+
+
+_DAYS: dict[Any, date | None] = {None: None}
+"""Each date the index's rows name, read once (a clinic names a few thousand days: each
+patient's birth, the days of their sessions, those due)."""
+STARTED, UNSTARTED, UNDATED, HELD = range(4)
+"""The groups, by code: active courses with a next due date and a session given; with a
+planned start and no session yet; with neither; paused or stopped courses."""
+ARCHIVED, ACTIVE = 4, 8
+"""Bits of a code besides its group: archived patient; active course (the card's status)."""
+GONE = -1
+"""The code of a number whose patient is no longer there (a failed save's new patient)."""
+LATEST = "~"
+"""Sorts after every ISO date: a course without a next due date (`date.max` in `urgency`)."""
+
+
+def entry(card: list[Any], standing: list[Any]) -> tuple[int, str]:
+    """A patient's place in the patient list whatever the day (mesotui/clinic/listing.py),
+    from their card's and standing's data (`to_data`): a code (their group, archived,
+    active) and a key that sorts them within the group, beginning with their next due date
+    (an ISO string, sorted as the date is), then their case-folded name."""
+    name, _sex, _born, archived, status = card
+    _given, last, due, held, _evaluation, _avoid = standing
+    folded = name.casefold()
+    code = (ARCHIVED if archived is True else 0) + (ACTIVE if status == "active" else 0)
+    if held:  # by status, then date, then name (the rank is one digit)
+        return code + HELD, f"{_RANK.get(held, len(_RANK))}{due or LATEST}\0{folded}"
+    if due is None:
+        return code + UNDATED, folded
+    return code + (UNSTARTED if last is None else STARTED), f"{due}\0{folded}"
 
 
 _new = tuple.__new__
-_day = date.fromisoformat
 _SEX = {member.value: member for member in Sex}
 _COURSE = {member.value: member for member in CourseStatus}
 _HELD = {member.value: member for member in DueStatus}
+_RANK = {status.value: rank for status, rank in RANK.items()}
 
 
 LAYOUT = Layout(

@@ -8,8 +8,11 @@ whose records changed since. Everything else is computed here, from the records.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mesotui import schedule
 from mesotui.clinic.records import Records
+from mesotui.clinic.rows import standing_of
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Protocol
 
@@ -19,7 +22,9 @@ class Standings:
 
     def __init__(self, records: Records) -> None:
         self.records = records
-        self._held: dict[str, schedule.Standing] = {}
+        self._held: dict[str, schedule.Standing | list[Any]] = {}
+        """Each patient's standing, or the index's data of it (`Standing.to_data`) until first
+        asked for: `Listing` orders the list from the data, without making 20,000 standings."""
         self.reset()
 
     def reset(self) -> None:
@@ -32,12 +37,26 @@ class Standings:
             self._held = {pid: row for pid, row in records.stored_standings.items()
                           if row is not None and pid not in changed}
 
+    @property
+    def held(self) -> dict[str, schedule.Standing | list[Any]]:
+        """The standings kept, some still the index's data (`Listing` reads them as they are)."""
+        return self._held
+
     def get(self, patient_id: str) -> schedule.Standing:
         """Where the patient's course stands, whatever the day."""
         held = self._held.get(patient_id)
         if held is None:
             held = self._held[patient_id] = self.of(self.records.patient(patient_id))
-        return held
+        elif type(held) is list:
+            held = self._held[patient_id] = standing_of(held)
+        return held  # type: ignore[return-value]
+
+    def data(self, patient_id: str) -> list[Any]:
+        """`get(patient_id).to_data()`, without making a standing the index kept."""
+        held = self._held.get(patient_id)
+        if type(held) is list:
+            return held  # type: ignore[return-value]
+        return self.get(patient_id).to_data()
 
     def of(self, patient: Patient) -> schedule.Standing:
         """The standing of `patient` as given (a draft is judged as it is)."""

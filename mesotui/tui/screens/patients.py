@@ -12,11 +12,11 @@ from textual.widgets import Input, Static
 
 from mesotui import findings
 from mesotui.errors import MesoError
-from mesotui.models import Card, Patient
+from mesotui.models import Patient
 from mesotui.tui import flows
 from mesotui.tui.messages import RecordSaved
 from mesotui.tui.widgets.keybar import KeyBar
-from mesotui.tui.widgets.patient_list import QUICK_FILTERS, QUICK_SHORT, PatientList, Row
+from mesotui.tui.widgets.patient_list import QUICK_FILTERS, QUICK_SHORT, PatientList
 from mesotui.tui.widgets.quickbar import QuickBar
 from mesotui.tui.widgets.titlebar import TitleBar, ViewOnlyBanner
 
@@ -67,22 +67,22 @@ class PatientsScreen(Screen[None]):
         self.patients.focus()
 
     def reload(self) -> None:
-        """Recompute every row (start-up, settings changed).
+        """Place every patient anew (start-up, settings changed): only the rows drawn are made.
 
-        At start-up the rows are built from the start-up index while a thread still proves
+        At start-up the list is placed from the start-up index while a thread still proves
         it (mesotui/engine/source.py), and shown once its MAC holds and the file has the
         stamp it recorded (the digest is checked on, see `tui/background.py`): if not, the
-        file was read whole, and they are built again from what it holds.
+        file was read whole, and it is placed again from what it holds.
         """
         store, today = self.app.store, self.app.today
-        rows = store.board(today, include_archived=True)
+        listing = store.listing(today)
         try:
             if store.prove(quick=True):
-                rows = store.board(today, include_archived=True)
+                listing = store.listing(today)
         except MesoError as error:  # the file read whole is damaged: the recovery screen
             self.app.give_up(error)
             return
-        self.patients.set_rows([Row.of(card, view) for card, view in rows], ordered=True)
+        self.patients.set_listing(listing)
         self._after_change()
 
     @on(RecordSaved)
@@ -96,9 +96,7 @@ class PatientsScreen(Screen[None]):
 
     def refresh_patient(self, patient_id: str) -> None:
         """One patient changed: recompute their row only, so a save stays instant."""
-        store = self.app.store
-        card = Card.of(store.patient(patient_id))
-        self.patients.replace_row(Row.of(card, store.outlook(card, self.app.today)))
+        self.patients.refresh_patient(patient_id)
         self._after_change()
 
     def _after_change(self) -> None:
@@ -127,6 +125,7 @@ class PatientsScreen(Screen[None]):
     # -- filtering ------------------------------------------------------------------------
 
     def action_filter(self) -> None:
+        self.patients.prepare_search()  # here, so the first key typed is not the one to wait
         self.search.display = True
         self.search.focus()
 

@@ -1,8 +1,9 @@
-"""The patient list on Textual's Line API: filters an in-memory index, renders only visible rows."""
+"""The patient list on Textual's Line API: filters the clinic's listing, makes and renders only
+the rows on screen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -16,6 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mesotui import schedule
+from mesotui.clinic.listing import Listing
 from mesotui.models import Card
 from mesotui.schedule import Outlook
 from mesotui.textfit import column
@@ -41,6 +43,22 @@ class Row(NamedTuple):
         return (*schedule.urgency(self.view), self.patient.name.casefold())
 
 
+class Rows(Sequence[Row]):
+    """Patients by their numbers in the listing, each one's `Row` made when first asked for."""
+
+    def __init__(self, numbers: list[int], row: Callable[[int], Row]) -> None:
+        self.numbers, self._row = numbers, row
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __getitem__(self, index: int) -> Row:  # type: ignore[override]
+        return self._row(self.numbers[index])
+
+    def __iter__(self) -> Iterator[Row]:
+        return map(self._row, self.numbers)
+
+
 def _week(row: Row) -> bool:
     days = row.view.days_until_due
     return days is not None and days <= 7
@@ -54,8 +72,9 @@ QUICK_FILTERS: dict[str, tuple[str, Callable[[Row], bool]]] = {
     "paused": ("Paused/stopped", lambda row: row.patient.status is not CourseStatus.ACTIVE),
     "archived": ("Archived", lambda row: True),
 }
-"""Quick filters by id: (label, test); every filter but "archived" leaves archived patients out
-(`PatientList.counts` relies on that)."""
+"""Quick filters by id: (label, test); every filter but "archived" leaves archived patients out.
+`Listing.pool` and `Listing.counts` are these tests, written over the clinic's data
+(tests/test_listing.py holds the two together)."""
 QUICK_SHORT = {"all": "All", "week": "Week", "overdue": "Overdue", "active": "Active",
                "paused": "Paused", "archived": "Archived"}
 """The quick filters' labels where the full ones do not fit (80 columns)."""
@@ -103,36 +122,43 @@ class PatientList(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._rows: list[Row] = []
-        self.shown: list[Row] = []
+        self.listing: Listing | None = None
+        self._shown: list[int] = []
+        """The numbers (in the listing) of the patients shown, in order."""
+        self._made: dict[int, Row] = {}
+        """The rows made so far, by number: those drawn, or asked for."""
         self.cursor = 0
         self.quick = "all"
         self.needle = ""
         self.empty_lines: list[str] = []
-        self._pool: list[Row] | None = None
-        """The rows the quick filter lets through, before the typed filter (None: stale)."""
-        self._found: dict[str, list[Row]] = {}
-        """Rows of the pool found for the typed text and each of its prefixes."""
+        self._pool: list[int] | None = None
+        """The patients the quick filter lets through, before the typed filter (None: stale)."""
+        self._found: dict[str, list[int]] = {}
+        """Patients of the pool found for the typed text and each of its prefixes."""
         self._lines: LRUCache[tuple[int, int, bool], tuple[Row, Strip]] = LRUCache(1024)
         """Drawn rows by (id of the row, width, under the cursor): typing redraws the same
         patients at other heights, and a row is replaced, not changed, after a save."""
 
     # -- data ---------------------------------------------------------------------------
 
-    def set_rows(self, rows: list[Row], *, ordered: bool = False) -> None:
-        """Show `rows`; `ordered` says they are most urgent first already (the store's board)."""
-        self._rows = rows if ordered else sorted(rows, key=lambda row: row.order)
+    def set_listing(self, listing: Listing) -> None:
+        """Show the patients of `listing` (the store's, for one day), most urgent first."""
+        self.listing = listing
+        self._made.clear()
         self._pool = None
         self._lines.clear()
         self._apply()
 
-    def replace_row(self, row: Row) -> None:
-        """Put one patient's fresh row in place (after a save) and keep the cursor on them."""
+    def refresh_patient(self, patient_id: str) -> None:
+        """Put one patient in their new place (after a save) and keep the cursor where it was,
+        or on them."""
+        if self.listing is None:
+            return
         current = self.current
-        self._rows = [r for r in self._rows if r.patient.id != row.patient.id] + [row]
-        self._rows.sort(key=lambda r: r.order)
+        self.listing.update(patient_id)
+        self._made.pop(self.listing.number[patient_id], None)
         self._pool = None
-        self._apply(keep=current.patient.id if current else row.patient.id)
+        self._apply(keep=current.patient.id if current else patient_id)
 
     def filter(self, *, needle: str | None = None, quick: str | None = None) -> None:
         if needle is not None:
@@ -145,59 +171,54 @@ class PatientList(ScrollView, can_focus=True):
         self._check_refresh()
 
     def counts(self) -> dict[str, int]:
-        """How many patients each quick filter shows, in one pass over the rows.
+        """How many patients each quick filter shows."""
+        return self.listing.counts() if self.listing else dict.fromkeys(QUICK_FILTERS, 0)
 
-        The tests of `QUICK_FILTERS`, written out: a call per row per filter is most of the
-        time this takes on a big clinic (tests/test_tui_keybar.py holds the two together).
-        """
-        counts = dict.fromkeys(QUICK_FILTERS, 0)
-        live = week = overdue = active = 0
-        overdue_status, active_status = DueStatus.OVERDUE, CourseStatus.ACTIVE
-        for patient, view, _key in self._rows:
-            if patient.archived:
-                counts["archived"] += 1
-                continue
-            live += 1
-            if view.status is overdue_status:
-                overdue += 1
-            if patient.status is active_status:
-                active += 1
-            if view.next_due is not None and (view.next_due - view.today).days <= 7:
-                week += 1
-        counts.update(all=live, week=week, overdue=overdue, active=active, paused=live - active)
-        return counts
+    def prepare_search(self) -> None:
+        """Make what `/` matches of every patient now (the filter is about to be typed in)."""
+        if self.listing is not None:
+            self.listing.search_keys()
 
     @property
-    def all_rows(self) -> list[Row]:
-        return self._rows
+    def shown(self) -> Rows:
+        return Rows(self._shown, self._row)
+
+    @property
+    def all_rows(self) -> Rows:
+        """Every patient: those not archived, then the archived, each most urgent first."""
+        if self.listing is None:
+            return Rows([], self._row)
+        return Rows(self.listing.order() + self.listing.order(True), self._row)
 
     @property
     def current(self) -> Row | None:
-        return self.shown[self.cursor] if 0 <= self.cursor < len(self.shown) else None
+        shown = self._shown
+        return self._row(shown[self.cursor]) if 0 <= self.cursor < len(shown) else None
+
+    def _row(self, number: int) -> Row:
+        row = self._made.get(number)
+        if row is None:
+            assert self.listing is not None
+            row = self._made[number] = Row.of(*self.listing.view(number))
+        return row
 
     def _apply(self, keep: str | None = None) -> None:
         previous = keep or (self.current.patient.id if self.current else None)
         if self._pool is None:
-            self._pool = self._quick_pool()
+            self._pool = self.listing.pool(self.quick) if self.listing else []
             self._found = {"": self._pool}
-        self.shown = self._search(self.needle)
-        self.cursor = next((n for n, row in enumerate(self.shown)
-                            if row.patient.id == previous), 0) if previous else 0
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.shown) + 1)
+        self._shown = self._search(self.needle)
+        place = self.listing.number.get(previous) if self.listing and previous else None
+        try:
+            self.cursor = self._shown.index(place) if place is not None else 0
+        except ValueError:
+            self.cursor = 0
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._shown) + 1)
         self._scroll_to_cursor()
         self.refresh()
 
-    def _quick_pool(self) -> list[Row]:
-        """The rows the quick filter lets through (`matches` with no typed text), without a
-        call per row where the filter lets every live (or archived) row through."""
-        archived = self.quick == "archived"
-        if self.quick in ("all", "archived"):
-            return [row for row in self._rows if row.patient.archived == archived]
-        test = QUICK_FILTERS[self.quick][1]
-        return [row for row in self._rows if not row.patient.archived and test(row)]
-
-    def _search(self, needle: str) -> list[Row]:
-        """The pool's rows matching `needle`, searched within the rows found for the longest
+    def _search(self, needle: str) -> list[int]:
+        """The pool's patients matching `needle`, searched within those found for the longest
         prefix of it already searched: a typed key narrows what is shown, and a deleted one
         goes back to a list found before, so neither walks the whole clinic."""
         found = self._found
@@ -205,14 +226,16 @@ class PatientList(ScrollView, can_focus=True):
             for key in [key for key in found if not needle.startswith(key)]:
                 del found[key]  # keep only the prefixes of what is typed now
             base = found[max(found, key=len)]
-            found[needle] = [row for row in base if needle in row.key]
+            assert self.listing is not None
+            keys = self.listing.search_keys()
+            found[needle] = [n for n in base if needle in keys[n]]
         return found[needle]
 
     # -- moving -------------------------------------------------------------------------
 
     def action_move(self, delta: int) -> None:
-        if self.shown:
-            self.cursor = max(0, min(len(self.shown) - 1, self.cursor + delta))
+        if self._shown:
+            self.cursor = max(0, min(len(self._shown) - 1, self.cursor + delta))
             self._scroll_to_cursor()
             self.refresh()
 
@@ -236,14 +259,14 @@ class PatientList(ScrollView, can_focus=True):
         if offset is None or offset.y < 1:
             return
         index = int(self.scroll_y) + offset.y - 1
-        if index < len(self.shown):
+        if index < len(self._shown):
             self.cursor = index
             self.refresh()
             if event.chain >= 2:
                 self.action_open()
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.shown) + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._shown) + 1)
 
     # -- drawing ------------------------------------------------------------------------
 
@@ -271,13 +294,13 @@ class PatientList(ScrollView, can_focus=True):
             style = self.get_component_rich_style("patient-list--header")
             return Strip([Segment(self._line(names, width, "  "), style)], width)
         index = int(self.scroll_y) + y - 1
-        if not self.shown:
+        if not self._shown:
             text = self.empty_lines[y - 1] if 0 < y <= len(self.empty_lines) else ""
             style = self.get_component_rich_style("patient-list--empty")
             return Strip([Segment(_fit("  " + text, width), style)], width)
-        if index >= len(self.shown):
+        if index >= len(self._shown):
             return Strip.blank(width, self.rich_style)
-        row = self.shown[index]
+        row = self._row(self._shown[index])
         key = (id(row), width, index == self.cursor)
         cached = self._lines.get(key)
         if cached is not None and cached[0] is row:  # not another row at a reused address

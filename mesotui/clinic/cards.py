@@ -1,0 +1,68 @@
+"""Every patient's card, each made from its row of the start-up index when first asked for.
+
+A group's 20,000 cards were built before its list could show, though the list draws forty;
+`Cards` is the dict of cards it always was to its callers (membership, validation, exports
+see every patient), only a card not yet asked for is still its row's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping, ValuesView
+from typing import Any
+
+from mesotui.clinic.rows import card_of
+from mesotui.models import Card
+
+
+class Cards(MutableMapping[str, Card]):
+    """Patient id to card, in the order the patients were read (new ones last)."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, Card | list[Any]] = {}
+        """Each patient's card, or its row's data (`Card.to_data`) until first asked for:
+        `Listing` reads the data as it is, without making the card."""
+
+    def take(self, rows: dict[str, list[Any]]) -> None:
+        """Hold these cards' data (patient id to `Card.to_data`), made when first asked for."""
+        self.held.update(rows)
+
+    def data(self, patient_id: str) -> list[Any]:
+        """A card's data (`Card.to_data`), without making the card."""
+        held = self.held[patient_id]
+        return held if type(held) is list else held.to_data()  # type: ignore[union-attr]
+
+    def __getitem__(self, patient_id: str) -> Card:
+        held = self.held[patient_id]
+        if type(held) is list:
+            held = self.held[patient_id] = card_of(patient_id, held)
+        return held  # type: ignore[return-value]
+
+    def __setitem__(self, patient_id: str, card: Card) -> None:
+        self.held[patient_id] = card
+
+    def __delitem__(self, patient_id: str) -> None:
+        del self.held[patient_id]
+
+    def __contains__(self, patient_id: object) -> bool:
+        return patient_id in self.held
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.held)
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def values(self) -> ValuesView[Card]:  # type: ignore[override]
+        """Every card, made at once (one pass, not a lookup per patient)."""
+        held = self.held
+        for patient_id, card in held.items():
+            if type(card) is list:
+                held[patient_id] = card_of(patient_id, card)
+        return held.values()  # type: ignore[return-value]
+
+    def items(self):  # type: ignore[no-untyped-def, override]
+        self.values()
+        return self.held.items()
+
+    def clear(self) -> None:
+        self.held.clear()
