@@ -19,22 +19,21 @@ class Cards(MutableMapping[str, Card]):
 
     def __init__(self) -> None:
         self.held: dict[str, Card | list[Any]] = {}
-        """Each patient's card, or its row's data (`Card.to_data`) until first asked for:
-        `Listing` reads the data as it is, without making the card."""
+        """Each patient's card, or their row of the start-up index until first asked for."""
 
     def take(self, rows: dict[str, list[Any]]) -> None:
-        """Hold these cards' data (patient id to `Card.to_data`), made when first asked for."""
+        """Hold these patients' rows of the index (by id), their cards made when asked for."""
         self.held.update(rows)
 
     def data(self, patient_id: str) -> list[Any]:
         """A card's data (`Card.to_data`), without making the card."""
         held = self.held[patient_id]
-        return held if type(held) is list else held.to_data()  # type: ignore[union-attr]
+        return held[1] if type(held) is list else held.to_data()  # type: ignore[union-attr]
 
     def __getitem__(self, patient_id: str) -> Card:
         held = self.held[patient_id]
         if type(held) is list:
-            held = self.held[patient_id] = card_of(patient_id, held)
+            held = self.held[patient_id] = card_of(patient_id, held[1])
         return held  # type: ignore[return-value]
 
     def __setitem__(self, patient_id: str, card: Card) -> None:
@@ -57,7 +56,7 @@ class Cards(MutableMapping[str, Card]):
         held = self.held
         for patient_id, card in held.items():
             if type(card) is list:
-                held[patient_id] = card_of(patient_id, card)
+                held[patient_id] = card_of(patient_id, card[1])
         return held.values()  # type: ignore[return-value]
 
     def items(self):  # type: ignore[no-untyped-def, override]

@@ -70,7 +70,7 @@ class Listing:
 
     def _stale(self, listed: int) -> list[str]:
         """The patients whose entry the index does not hold as it is now, in number order."""
-        if listed == 0 or ("settings", "1") in self.records.engine.image.changed:
+        if listed == 0 or not self.standings.stored:
             self._code, self._key = [], []
             return self.ids
         number = self.number

@@ -38,18 +38,16 @@ class Records:
         """Patients parsed so far; `cards` has every patient."""
         self.cards = Cards()
         """Every patient's card (made from the start-up index's row when first asked for)."""
-        self.stored_standings: dict[str, list[Any] | None] = {}
-        """Each patient's standing as the start-up index kept it (`Standing.to_data`), for
-        the standing cache."""
         self.sessions: dict[str, Session] = {}
         self.evaluations: dict[str, Evaluation] = {}
         self.evaluations_of: dict[str, list[str]] = {}
         self.changed_owners: set[str] = set()
-        """Patients with a record changed since the checkpoint, or saved since (what the index
-        keeps of them is old)."""
+        """Patients with a record changed since the checkpoint or saved since (the index's
+        rows of them are old)."""
         self.listed: list[list[Any]] = []
         """The start-up index's patient rows, in the order read (the first of `cards`): the
         list's entries for each (`Listing`), as the index keeps them."""
+        self._listed: dict[str, list[Any]] = {}  # the same rows, by patient id
         self._summaries: dict[str, dict[str, Summary]] = {}
         self._owner: dict[str, str] = {}
         self._spans: dict[str, tuple[int, int]] = {}
@@ -78,8 +76,8 @@ class Records:
 
     def release(self) -> None:
         """Let go of every record held (the store was closed; see `Image.release`)."""
-        for held in (self.patients, self.cards, self.stored_standings, self.sessions,
-                     self.evaluations, self.evaluations_of, self._summaries, self._owner,
+        for held in (self.patients, self.cards, self.sessions, self.evaluations,
+                     self.evaluations_of, self._summaries, self._owner, self._listed,
                      self._spans, self._fresh, self._same, self._days):
             held.clear()
         self.changed_owners.clear()
@@ -106,17 +104,16 @@ class Records:
             else Settings()
         catalogue = image.catalogue
         if catalogue is not None:
-            rows = self.listed = catalogue.rows.get("patients", [])
-            self.cards.take({row[0]: row[1] for row in rows})  # 20,000 rows: no loop
-            self.stored_standings.update({row[0]: row[2] for row in rows})
-            self._spans.update({row[0]: row[3] for row in rows})
+            self.listed = catalogue.rows.get("patients", [])
+            self._listed = {row[0]: row for row in self.listed}  # 20,000 rows: no loop
+            self.cards.take(self._listed)
             catalogue.on_rows = self._session_rows
         for doc in self._docs("patients"):  # changed since the index, or all
             patient = parse(Patient, doc)
             self.patients[patient.id] = patient
             self.cards[patient.id] = Card.of(patient)
             self.changed_owners.add(patient.id)
-            self._spans.setdefault(patient.id, (0, 0))  # new since the index: no rows there
+            self._spans[patient.id] = (0, 0)  # if new since the index: no rows there
         for doc in image.tables.get("sessions", {}).values():
             self.changed_owners.add(doc["patient_id"])
             self._fresh.setdefault(doc["patient_id"], []).append(doc)
@@ -203,7 +200,7 @@ class Records:
     def sessions_of(self, patient_id: str) -> dict[str, Summary]:
         """One patient's sessions, summarised: before `prepare` has finished, only their
         own rows of the index are read (and their sessions saved since), not everyone's."""
-        span = None if self._known else self._spans.get(patient_id)
+        span = None if self._known else self._span(patient_id)
         if span is None:
             return self.summaries().setdefault(patient_id, {})
         catalogue = self.engine.image.catalogue
@@ -224,6 +221,17 @@ class Records:
         except UNREADABLE as error:
             raise self.corrupt(error) from None
         return held
+
+    def _span(self, patient_id: str) -> tuple[int, int] | None:
+        """Which of the index's session rows are the patient's (first, count)."""
+        row = self._listed.get(patient_id)
+        return self._spans.get(patient_id) if row is None else row[3]
+
+    def stored_standing(self, patient_id: str) -> list[Any] | None:
+        """The patient's standing as the start-up index kept it (`Standing.to_data`), if it
+        kept one: whether it still holds is the standing cache's to say."""
+        row = self._listed.get(patient_id)
+        return None if row is None else row[2]
 
     def session_owners(self) -> dict[str, str]:
         self.summaries()

@@ -64,8 +64,9 @@ def read_row(table: str, row: list[Any]) -> list[Any]:
     Raises KeyError, TypeError or ValueError when the row does not read (a damaged index).
     """
     _patient_id, (name, sex, born, _archived, status), standing, (first, count), code, key = row
-    if not isinstance(name, str) or not isinstance(first, int) or not isinstance(count, int) \
-            or type(code) is not int or not 0 <= code < 16 or not isinstance(key, str):
+    str_, int_ = str, int  # `type(...) is`: no call per check, 20,000 rows
+    if type(name) is not str_ or type(first) is not int_ or type(count) is not int_ \
+            or type(code) is not int_ or not 0 <= code < 16 or type(key) is not str_:
         raise TypeError("not a patient's row")
     days = _DAYS
     if sex not in _SEX or status not in _COURSE or born is None or (
@@ -73,7 +74,7 @@ def read_row(table: str, row: list[Any]) -> list[Any]:
         raise ValueError("not a card")
     if standing is not None:
         given, last, due, held, evaluation, avoid = standing
-        if not isinstance(given, int) or not isinstance(evaluation, bool) or (
+        if type(given) is not int_ or type(evaluation) is not bool or (
                 held and held not in _HELD) or last not in days and not _read(last) or \
                 due not in days and not _read(due) or avoid not in days and not _read(avoid):
             raise ValueError("not a standing")

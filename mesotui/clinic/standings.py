@@ -22,41 +22,38 @@ class Standings:
 
     def __init__(self, records: Records) -> None:
         self.records = records
-        self._held: dict[str, schedule.Standing | list[Any]] = {}
-        """Each patient's standing, or the index's data of it (`Standing.to_data`) until first
-        asked for: `Listing` orders the list from the data, without making 20,000 standings."""
+        self._held: dict[str, schedule.Standing] = {}
+        """The standings made so far (the index's are made from its rows when asked for)."""
+        self._stored = False
         self.reset()
 
     def reset(self) -> None:
-        """The records were (re)loaded: take the index's standings, where they still hold."""
-        records = self.records
-        if ("settings", "1") in records.engine.image.changed:
-            self._held = {}  # the default protocol may have changed since they were made
-        else:
-            changed = records.changed_owners
-            self._held = {pid: row for pid, row in records.stored_standings.items()
-                          if row is not None and pid not in changed}
-
-    @property
-    def held(self) -> dict[str, schedule.Standing | list[Any]]:
-        """The standings kept, some still the index's data (`Listing` reads them as they are)."""
-        return self._held
+        """The records were (re)loaded: the index's standings hold again, where they hold."""
+        self._held = {}
+        # The default protocol may have changed since the index's standings were made.
+        self._stored = ("settings", "1") not in self.records.engine.image.changed
 
     def get(self, patient_id: str) -> schedule.Standing:
         """Where the patient's course stands, whatever the day."""
         held = self._held.get(patient_id)
         if held is None:
-            held = self._held[patient_id] = self.of(self.records.patient(patient_id))
-        elif type(held) is list:
-            held = self._held[patient_id] = standing_of(held)
-        return held  # type: ignore[return-value]
+            stored = self._kept(patient_id)
+            held = self._held[patient_id] = self.of(self.records.patient(patient_id)) \
+                if stored is None else standing_of(stored)
+        return held
 
     def data(self, patient_id: str) -> list[Any]:
         """`get(patient_id).to_data()`, without making a standing the index kept."""
-        held = self._held.get(patient_id)
-        if type(held) is list:
-            return held  # type: ignore[return-value]
+        if patient_id not in self._held and (stored := self._kept(patient_id)) is not None:
+            return stored
         return self.get(patient_id).to_data()
+
+    def _kept(self, patient_id: str) -> list[Any] | None:
+        """The index's standing of the patient, while it holds (none of their records changed
+        since, nor the clinic's settings)."""
+        if not self._stored or patient_id in self.records.changed_owners:
+            return None
+        return self.records.stored_standing(patient_id)
 
     def of(self, patient: Patient) -> schedule.Standing:
         """The standing of `patient` as given (a draft is judged as it is)."""
@@ -65,13 +62,21 @@ class Standings:
                                  protocol_for(self.records, patient),
                                  evaluations_for(self.records, patient.id))
 
+    @property
+    def stored(self) -> bool:
+        """Whether the index's standings hold (for the patients none of whose records
+        changed): not once the clinic's settings changed."""
+        return self._stored
+
     def drop(self, patient_id: str) -> None:
-        """One of the patient's records changed."""
+        """One of the patient's records changed (what the index keeps of them is old)."""
         self._held.pop(patient_id, None)
+        self.records.changed_owners.add(patient_id)
 
     def clear(self) -> None:
         """The clinic's settings changed (its default protocol, say): recompute them all."""
         self._held.clear()
+        self._stored = False
 
 
 def protocol_for(records: Records, patient: Patient) -> Protocol:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import ClassVar, NamedTuple
 
 from rich.segment import Segment
@@ -16,7 +17,6 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from mesotui import schedule
 from mesotui.clinic.listing import Listing
 from mesotui.models import Card
 from mesotui.schedule import Outlook
@@ -37,10 +37,6 @@ class Row(NamedTuple):
     @classmethod
     def of(cls, patient: Card, view: Outlook) -> Row:
         return cls(patient, view, f"{patient.name}\t{patient.id}".casefold())
-
-    @property
-    def order(self) -> tuple[int, object, str]:
-        return (*schedule.urgency(self.view), self.patient.name.casefold())
 
 
 class Rows(Sequence[Row]):
@@ -133,8 +129,9 @@ class PatientList(ScrollView, can_focus=True):
         self.empty_lines: list[str] = []
         self._pool: list[int] | None = None
         """The patients the quick filter lets through, before the typed filter (None: stale)."""
-        self._found: dict[str, list[int]] = {}
-        """Patients of the pool found for the typed text and each of its prefixes."""
+        self._found: dict[str, tuple[list[int], list[str]]] = {}
+        """Patients of the pool found for the typed text and each of its prefixes, with what
+        `/` matches of each (`Listing.search_keys`, in the same order)."""
         self._lines: LRUCache[tuple[int, int, bool], tuple[Row, Strip]] = LRUCache(1024)
         """Drawn rows by (id of the row, width, under the cursor): typing redraws the same
         patients at other heights, and a row is replaced, not changed, after a save."""
@@ -154,11 +151,12 @@ class PatientList(ScrollView, can_focus=True):
         or on them."""
         if self.listing is None:
             return
-        current = self.current
+        current = self._shown[self.cursor] if self.current else None
         self.listing.update(patient_id)
-        self._made.pop(self.listing.number[patient_id], None)
+        number = self.listing.number[patient_id]
+        self._made.pop(number, None)
         self._pool = None
-        self._apply(keep=current.patient.id if current else patient_id)
+        self._apply(keep=number if current is None else current)
 
     def filter(self, *, needle: str | None = None, quick: str | None = None) -> None:
         if needle is not None:
@@ -202,15 +200,17 @@ class PatientList(ScrollView, can_focus=True):
             row = self._made[number] = Row.of(*self.listing.view(number))
         return row
 
-    def _apply(self, keep: str | None = None) -> None:
-        previous = keep or (self.current.patient.id if self.current else None)
+    def _apply(self, keep: int | None = None) -> None:
+        """Show what the filters let through, the cursor on the patient numbered `keep` (by
+        default, the one under it now) if shown."""
+        if keep is None and self.current:
+            keep = self._shown[self.cursor]
         if self._pool is None:
             self._pool = self.listing.pool(self.quick) if self.listing else []
-            self._found = {"": self._pool}
+            self._found = {}
         self._shown = self._search(self.needle)
-        place = self.listing.number.get(previous) if self.listing and previous else None
         try:
-            self.cursor = self._shown.index(place) if place is not None else 0
+            self.cursor = self._shown.index(keep) if keep is not None else 0
         except ValueError:
             self.cursor = 0
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._shown) + 1)
@@ -221,15 +221,21 @@ class PatientList(ScrollView, can_focus=True):
         """The pool's patients matching `needle`, searched within those found for the longest
         prefix of it already searched: a typed key narrows what is shown, and a deleted one
         goes back to a list found before, so neither walks the whole clinic."""
+        if not needle:
+            return self._pool or []
         found = self._found
         if needle not in found:
             for key in [key for key in found if not needle.startswith(key)]:
                 del found[key]  # keep only the prefixes of what is typed now
-            base = found[max(found, key=len)]
-            assert self.listing is not None
-            keys = self.listing.search_keys()
-            found[needle] = [n for n in base if needle in keys[n]]
-        return found[needle]
+            if found:
+                numbers, keys = found[max(found, key=len)]
+            else:
+                assert self.listing is not None and self._pool is not None
+                every = self.listing.search_keys()
+                numbers, keys = self._pool, [every[n] for n in self._pool]
+            hits = [needle in key for key in keys]  # the one loop in Python: a key each
+            found[needle] = list(compress(numbers, hits)), list(compress(keys, hits))
+        return found[needle][0]
 
     # -- moving -------------------------------------------------------------------------
 
