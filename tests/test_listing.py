@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mesotui.clinic import rows
+from mesotui.clinic.listing import Listing
 from mesotui.demo import generate
 from mesotui.models import Card
 from mesotui.store import Store
@@ -57,12 +58,16 @@ def test_the_listing_of_a_store_read_whole_is_the_board_on_any_day(day: date) ->
     agrees_with_the_board(store, day)
 
 
-def test_the_listing_read_from_the_index_is_the_board_on_any_day(clinic: Path) -> None:
+def test_the_listing_read_from_the_index_is_the_board_on_any_day(
+        clinic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with Store.open(clinic, readonly=True) as store:
         assert len(store.records.listed) == len(store.cards())  # every entry from the index
         assert not store.records.patients  # and no record parsed for it
         for day in DAYS:
             agrees_with_the_board(store, day)
+        laid_out = store.listing(TODAY)
+        monkeypatch.setattr(Listing, "_lay_out", lambda self, rows: False)
+        assert laid_out._groups == store.listing(TODAY)._groups  # as sorted anew
 
 
 def test_the_listing_follows_saves_made_here_and_those_in_the_journal(clinic: Path) -> None:
@@ -131,7 +136,7 @@ def test_cards_and_standings_made_from_the_index_are_the_records_own(clinic: Pat
 
 def test_a_row_of_the_index_that_does_not_read_is_damage(clinic: Path) -> None:
     row = ["P-1", ["Ann", "female", "1980-02-03", False, "active"],
-           [2, "2025-12-01", "2026-01-01", None, False, "2026-06-01"], [0, 2], 8, "2026-01-01"]
+           [2, "2025-12-01", "2026-01-01", None, False, "2026-06-01"], [0, 2], 8, "2026-01-01", 0]
     assert rows.read_row("patients", row) is row
     for bad in (["Ann", "female", "1980-02-3x", False, "active"],
                 ["Ann", "femalx", "1980-02-03", False, "active"]):
@@ -141,4 +146,6 @@ def test_a_row_of_the_index_that_does_not_read_is_damage(clinic: Path) -> None:
         rows.read_row("patients", [*row[:2], [2, "2025-12-0x", "2026-01-01", None, False, None],
                                    *row[3:]])
     with pytest.raises(TypeError):
-        rows.read_row("patients", [*row[:4], "8", row[5]])
+        rows.read_row("patients", [*row[:4], "8", *row[5:]])
+    with pytest.raises(ValueError):
+        rows.read_row("patients", row[:6])  # no place

@@ -16,8 +16,9 @@ ISO string, which sorts as the date does). The start-up index keeps each patient
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from datetime import date, timedelta
+from typing import Any
 
 from mesotui import schedule
 from mesotui.clinic.records import Records
@@ -27,6 +28,9 @@ from mesotui.models import Card
 
 WEEK = 7
 """Days ahead "Due this week" looks (the list's quick filter)."""
+FEW = 64
+"""Patients changed since the index, at most, moved one at a time into the groups laid out
+by the index's places; with more, the groups are sorted anew."""
 
 
 
@@ -53,14 +57,42 @@ class Listing:
         rows = records.listed  # their entries, kept by the index (the first patients read)
         self._code: list[int] = [row[4] for row in rows]
         self._key: list[str] = [row[5] for row in rows]
-        for patient_id in self._stale(len(rows)):  # by number: those listed, then the rest
+        stale = self._stale(len(rows))  # by number: those listed, then the rest
+        self._code += [GONE] * (len(self.ids) - len(self._code))
+        self._key += [""] * (len(self.ids) - len(self._key))
+        if len(stale) <= FEW and self._lay_out(rows):
+            for patient_id in stale:
+                self.update(patient_id)
+        else:
+            self._sort(stale)
+
+    def _lay_out(self, rows: list[list[Any]]) -> bool:
+        """Put the patients the index lists in their groups by the places it keeps (in the
+        groups' order, `rows.with_places`), without sorting; False if the places do not read
+        (the index is not proven yet: it will be, or read whole)."""
+        slots = [GONE] * len(rows)
+        try:
+            for number, place in enumerate([row[6] for row in rows]):
+                slots[place] = number
+        except IndexError:
+            return False
+        if GONE in slots:
+            return False
+        group, start = (lambda n: self._code[n] & 7), 0
+        for code, held in enumerate(self._groups):
+            end = bisect_right(slots, code, start, key=group)
+            held[:] = slots[start:end]
+            start = end
+        return start == len(slots)
+
+    def _sort(self, stale: list[str]) -> None:
+        """Make the entries of `stale` and put everyone in their groups, sorted."""
+        for patient_id in stale:
             made = self._made(patient_id)
             number = self.number[patient_id]
-            if number < len(self._code):
-                self._code[number], self._key[number] = made
-            else:
-                self._code.append(made[0])
-                self._key.append(made[1])
+            self._code[number], self._key[number] = made
+        for group in self._groups:
+            group.clear()
         adds = [group.append for group in self._groups] * 2
         for number, code in enumerate(self._code):
             adds[code](number)
@@ -71,11 +103,13 @@ class Listing:
     def _stale(self, listed: int) -> list[str]:
         """The patients whose entry the index does not hold as it is now, in number order."""
         if listed == 0 or not self.standings.stored:
-            self._code, self._key = [], []
             return self.ids
-        number = self.number
-        changed = [p for p in self.records.changed_owners if number.get(p, listed) < listed]
-        return sorted(changed, key=number.__getitem__) + self.ids[listed:]
+        changed = self.records.changed_owners
+        if changed:  # (the numbers of 20,000 patients are not made for none)
+            number = self.number
+            return sorted((p for p in changed if number.get(p, listed) < listed),
+                          key=number.__getitem__) + self.ids[listed:]
+        return self.ids[listed:]
 
     def _made(self, patient_id: str) -> tuple[int, str]:
         return entry(self.records.cards.data(patient_id), self.standings.data(patient_id))

@@ -16,7 +16,7 @@ from typing import Any
 
 from mesotui import history
 from mesotui.clinic.cards import Cards
-from mesotui.clinic.rows import Summary, entry, summary
+from mesotui.clinic.rows import Summary, entry, summary, with_places
 from mesotui.engine import Engine
 from mesotui.engine.checkpoint import no_gc
 from mesotui.errors import CorruptRecordFile, NotFound, ValidationError
@@ -46,12 +46,11 @@ class Records:
         rows of them are old)."""
         self.listed: list[list[Any]] = []
         """The start-up index's patient rows, in the order read (the first of `cards`): the
-        list's entries for each (`Listing`), as the index keeps them."""
-        self._listed: dict[str, list[Any]] = {}  # the same rows, by patient id
+        list's entries for each (`Listing`), as the index keeps them; `_listed`, by id."""
+        self._listed: dict[str, list[Any]] = {}
         self._summaries: dict[str, dict[str, Summary]] = {}
         self._owner: dict[str, str] = {}
-        self._spans: dict[str, tuple[int, int]] = {}
-        """Which of the index's session rows are each patient's (first, count)."""
+        self._spans: dict[str, tuple[int, int]] = {}  # new patients' rows there: none, (0, 0)
         self._fresh: dict[str, list[Any]] = {}
         """Each patient's session documents saved since the index, not summarised yet."""
         self._same: dict[Any, Any] = {}
@@ -337,6 +336,7 @@ class Records:
             for pid in summaries.keys() - self.cards.keys():  # never a patient's: kept as is
                 rows["sessions"].extend(found.to_row(sessions[found.id], pid)
                                         for found in summaries[pid].values())
+            with_places(rows["patients"])
         return rows
 
 

@@ -52,9 +52,9 @@ def rules_tag(tables: Mapping[str, Any]) -> str:
 
 def read_row(table: str, row: list[Any]) -> list[Any]:
     """A patient's row of the start-up index, kept as it was read: [patient id, card,
-    standing, [first, count], *entry], the span saying which of the index's session rows are
-    theirs (they are kept together), so opening one patient reads only those, and the entry
-    their place in the patient list (`entry`).
+    standing, [first, count], *entry, place], the span saying which of the index's session
+    rows are theirs (they are kept together), so opening one patient reads only those, the
+    entry and the place where they are in the patient list (`entry`, `with_places`).
 
     Checked here as `Card.from_data` and `Standing.from_data` would (a row that does not read
     is the index's damage, told before anything of it is used), but not built: a group's
@@ -63,10 +63,12 @@ def read_row(table: str, row: list[Any]) -> list[Any]:
     `standing_of`), each date read once for all the rows that name it.
     Raises KeyError, TypeError or ValueError when the row does not read (a damaged index).
     """
-    _patient_id, (name, sex, born, _archived, status), standing, (first, count), code, key = row
+    _patient_id, (name, sex, born, _archived, status), standing, (first, count), code, key, \
+        place = row
     str_, int_ = str, int  # `type(...) is`: no call per check, 20,000 rows
     if type(name) is not str_ or type(first) is not int_ or type(count) is not int_ \
-            or type(code) is not int_ or not 0 <= code < 16 or type(key) is not str_:
+            or type(code) is not int_ or not 0 <= code < 16 or type(key) is not str_ \
+            or type(place) is not int_:
         raise TypeError("not a patient's row")
     days = _DAYS
     if sex not in _SEX or status not in _COURSE or born is None or (
@@ -140,6 +142,16 @@ def entry(card: list[Any], standing: list[Any]) -> tuple[int, str]:
     if due is None:
         return code + UNDATED, folded
     return code + (UNSTARTED if last is None else STARTED), f"{due}\0{folded}"
+
+
+def with_places(patients: list[list[Any]]) -> None:
+    """Add to each patient's row (ending with their `entry`) their place among all of them in
+    the order of the list's groups (by group, key, then row): a start lays the groups out by
+    their places instead of sorting them."""
+    order = sorted(range(len(patients)),
+                   key=lambda n: (patients[n][-2] & 7, patients[n][-1], n))
+    for place, number in enumerate(order):
+        patients[number].append(place)
 
 
 _new = tuple.__new__
