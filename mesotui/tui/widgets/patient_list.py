@@ -224,15 +224,14 @@ class PatientList(ScrollView, can_focus=True):
         if not needle:
             return self._pool or []
         found = self._found
+        if not found:  # the pool's own keys, once per pool (each fragment starts there)
+            assert self.listing is not None and self._pool is not None
+            every = self.listing.search_keys()
+            found[""] = self._pool, [every[n] for n in self._pool]
         if needle not in found:
             for key in [key for key in found if not needle.startswith(key)]:
                 del found[key]  # keep only the prefixes of what is typed now
-            if found:
-                numbers, keys = found[max(found, key=len)]
-            else:
-                assert self.listing is not None and self._pool is not None
-                every = self.listing.search_keys()
-                numbers, keys = self._pool, [every[n] for n in self._pool]
+            numbers, keys = found[max(found, key=len)]
             hits = [needle in key for key in keys]  # the one loop in Python: a key each
             found[needle] = list(compress(numbers, hits)), list(compress(keys, hits))
         return found[needle][0]
