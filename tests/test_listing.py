@@ -149,3 +149,28 @@ def test_a_row_of_the_index_that_does_not_read_is_damage(clinic: Path) -> None:
         rows.read_row("patients", [*row[:4], "8", *row[5:]])
     with pytest.raises(ValueError):
         rows.read_row("patients", row[:6])  # no place
+
+
+async def test_the_list_makes_only_the_rows_it_draws(clinic: Path) -> None:
+    """At start-up the list makes a row (a card, an outlook) only for the patients on screen,
+    and the filter's keys only once `/` is pressed; scrolling to the end makes that end's."""
+    from mesotui.tui.app import MesoApp
+    from tests.test_tui_flows import settle
+
+    with Store.open(clinic, clock=FixedClock()) as store:
+        app = MesoApp(store, TODAY)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            patients = app.screen.patients  # type: ignore[attr-defined]
+            made = len(patients._made)  # noqa: SLF001
+            cards = sum(type(card) is not list for card in store.records.cards.held.values())
+            assert 0 < made <= 30 and cards <= 30 < len(patients.shown) == 120 - \
+                patients.counts()["archived"]
+            assert patients.listing._search is None  # noqa: SLF001
+            await pilot.press("end")
+            await settle(pilot)
+            assert patients.current.patient.id == patients.shown[-1].patient.id
+            assert made < len(patients._made) <= 2 * made + 2  # noqa: SLF001
+            await pilot.press("slash", "a")
+            await settle(pilot)
+            assert patients.listing._search is not None and patients.needle == "a"  # noqa: SLF001

@@ -33,7 +33,6 @@ FEW = 64
 by the index's places; with more, the groups are sorted anew."""
 
 
-
 class Listing:
     """Every patient's place in the list on `today`, by number (the order they were read).
 
