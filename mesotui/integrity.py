@@ -11,7 +11,7 @@ from mesotui import findings, history, ids
 from mesotui.clinic.rows import LAYOUT
 from mesotui.engine import keys, replay, verify
 from mesotui.engine.image import index_path
-from mesotui.engine.index import ALTERED, Foreign, from_index
+from mesotui.engine.index import ALTERED, Foreign, from_index, rows_read
 from mesotui.errors import RecordFileError, ValidationError
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
@@ -107,12 +107,15 @@ def _index_forged(path: Path, raw: bytes, key: keys.ClinicKey | None) -> bool:
     except OSError:
         return False
     try:
-        _image, prove = from_index(index, len(raw), lambda start, end: raw[start:end], LAYOUT)
+        image, prove = from_index(index, len(raw), lambda start, end: raw[start:end], LAYOUT)
     except Foreign:
         return False
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, ValidationError):
         return key is not None  # the right size and token, yet it does not parse
     why = prove(hashlib.sha256(raw).hexdigest(), key.secret if key else None)
+    if why is not None and image.catalogue is not None \
+            and not rows_read(image.catalogue.rows, LAYOUT):
+        return key is not None  # as above: a row of it does not read
     return why in (ALTERED, "it is not sealed with the clinic key")
 
 

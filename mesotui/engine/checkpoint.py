@@ -18,7 +18,7 @@ import orjson
 
 from mesotui.engine import keys
 from mesotui.engine.image import Image, index_path, stamp
-from mesotui.engine.index import ALTERED, Foreign, Proof, from_index
+from mesotui.engine.index import ALTERED, Foreign, Proof, from_index, rows_read
 from mesotui.engine.layout import Layout
 from mesotui.engine.source import FileSource
 from mesotui.errors import CorruptRecordFile, RecordFileError
@@ -121,6 +121,7 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
     except OSError:
         return None
     sources: list[FileSource] = []
+    secrets: list[bytes | None] = []
 
     def begin(proof: Proof, tables: dict[str, Any]) -> None:
         """The small tables are read: prove the file (a thread) while the rows are parsed."""
@@ -128,6 +129,7 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
         clinic = meta.get("clinic_id") if isinstance(meta, dict) else None
         key = keys.load(clinic) if isinstance(clinic, str) else None
         secret = key.secret if key else None
+        secrets.append(secret)
         try:
             now: list[int] | None = stamp(os.fstat(file.fileno()))
         except (OSError, ValueError):  # no file system's file: its digest decides alone
@@ -137,7 +139,11 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
 
     try:
         with no_gc(freeze=True):  # thousands of rows that all live on
-            image, _ = from_index(index, size, span, layout, begin)
+            image, proof = from_index(index, size, span, layout, begin)
+        sources[0].vouched()  # the thread has checked the index's MAC (long since)
+        if proof.seal_fault(secrets[0]) is not None and image.catalogue is not None \
+                and not rows_read(image.catalogue.rows, layout):
+            raise ValueError("a row of the index does not read")
     except Foreign as foreign:
         _abandon(sources, file)
         if "version" not in str(foreign) and "rules" not in str(foreign) and notes is not None:

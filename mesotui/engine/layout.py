@@ -48,9 +48,10 @@ class Layout:
             made by other rules is not used (its rows would be stale).
         intact: whether a record document's revisions hold the content they are hashed over
             (each revision's hash recomputed); the seals cover the hashes, this their content.
-        read_row: turns a row read at start-up (`[record id, *what it keeps]`, of `table`)
-            into what the layer above keeps; raises ValueError (or KeyError, TypeError,
-            IndexError) when it does not read, and the index is then taken as damaged.
+        read_row: checks a row read at start-up (`[record id, *what it keeps]`, of `table`);
+            raises ValueError (or KeyError, TypeError, IndexError) when it does not read.
+            Asked only of an index whose MAC fails, which is then taken as damaged rather
+            than altered if a row does not read (`index.rows_read`).
     """
 
     tables: tuple[str, ...]
