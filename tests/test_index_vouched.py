@@ -18,23 +18,15 @@ from pathlib import Path
 import orjson
 import pytest
 
-from mesotui.demo import generate
 from mesotui.engine import image, keys
 from mesotui.engine.index import MAGIC, seal
 from mesotui.engine.replay import journal_path
 from mesotui.errors import IndexReread
 from mesotui.store import Store
 from tests.conftest import TODAY, FixedClock, make_patient
+from tests.test_index_proof import clinic  # noqa: F401 - the same small clinic, indexed
 
 NAME, EDITED = "Sofia Brennan", "Sofia Brennon"
-
-
-@pytest.fixture
-def clinic(tmp_path: Path) -> Path:
-    path = tmp_path / "clinic.json"
-    generate(TODAY).load_into(Store.open(path, clock=FixedClock())).close()
-    assert image.index_path(path).exists()
-    return path
 
 
 def edit_keeping_the_stamp(path: Path) -> None:

@@ -121,7 +121,7 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
     except OSError:
         return None
     sources: list[FileSource] = []
-    secrets: list[bytes | None] = []
+    keyed: list[bytes | None] = []
 
     def begin(proof: Proof, tables: dict[str, Any]) -> None:
         """The small tables are read: prove the file (a thread) while the rows are parsed."""
@@ -129,7 +129,7 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
         clinic = meta.get("clinic_id") if isinstance(meta, dict) else None
         key = keys.load(clinic) if isinstance(clinic, str) else None
         secret = key.secret if key else None
-        secrets.append(secret)
+        keyed.append(secret)
         try:
             now: list[int] | None = stamp(os.fstat(file.fileno()))
         except (OSError, ValueError):  # no file system's file: its digest decides alone
@@ -141,7 +141,7 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
         with no_gc(freeze=True):  # thousands of rows that all live on
             image, proof = from_index(index, size, span, layout, begin)
         sources[0].vouched()  # the thread has checked the index's MAC (long since)
-        if proof.seal_fault(secrets[0]) is not None and image.catalogue is not None \
+        if proof.seal_fault(keyed[0]) is not None and image.catalogue is not None \
                 and not rows_read(image.catalogue.rows, layout):
             raise ValueError("a row of the index does not read")
     except Foreign as foreign:
