@@ -114,7 +114,7 @@ def _index_forged(path: Path, raw: bytes, key: keys.ClinicKey | None) -> bool:
         return key is not None  # the right size and token, yet it does not parse
     why = prove(hashlib.sha256(raw).hexdigest(), key.secret if key else None)
     if why is not None and image.catalogue is not None \
-            and not rows_read(image.catalogue.rows, LAYOUT):
+            and not rows_read(image.catalogue, LAYOUT):
         return key is not None  # as above: a row of it does not read
     return why in (ALTERED, "it is not sealed with the clinic key")
 

@@ -112,12 +112,12 @@ def test_rows_handed_to_the_engine_come_back_at_the_next_start(tmp_path: Path) -
     engine.close()
     again = Engine.open(path, LAYOUT, readonly=True)
     catalogue = again.image.catalogue
-    assert isinstance(catalogue, Catalogue) and catalogue.rows["notes"] == \
-        [["N-1", "{'text': 'first'}"]]
-    chunks: list[list[Any]] = []
-    catalogue.on_rows = chunks.extend
+    assert isinstance(catalogue, Catalogue)
+    chunks: dict[str, list[list[Any]]] = {}
+    catalogue.on_rows = lambda table, rows: chunks.setdefault(table, []).extend(rows)
     catalogue.read_all()
-    assert sorted(row[0] for row in chunks) == ["K-0", "K-1", "K-2"]
+    assert chunks["notes"] == [["N-1", "{'text': 'first'}"]]
+    assert sorted(row[0] for row in chunks["cards"]) == ["K-0", "K-1", "K-2"]
     assert again.doc("cards", again.image.ids["cards"]["K-1"])["id"] == "K-1"
     again.close()
 

@@ -42,7 +42,7 @@ def whole(path: Path) -> Store:
 def forge_in_row(index: Path, patient_id: str, old: str, new: str) -> None:
     """Replace `old` by `new` (same length) inside one patient's row of the index."""
     raw = index.read_bytes()
-    start = raw.index(orjson.dumps(patient_id))
+    start = raw.index(orjson.dumps(patient_id) + b",[")  # their row, not the head's list
     end = raw.index(b"]]", start)
     row = raw[start:end]
     assert old.encode() in row, row

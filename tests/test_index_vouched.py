@@ -41,11 +41,12 @@ def edit_keeping_the_stamp(path: Path) -> None:
     head, _, rows = body.partition(b"\n")
     described = orjson.loads(head)
     described["stamp"] = image.stamp(os.stat(path))
-    body = orjson.dumps(described) + b"\n" + rows
+    sealed = orjson.dumps(described)  # the MAC covers the head, which gives each line's digest
+    body = sealed + b"\n" + rows
     found = re.search(rb'"clinic_id":"([^"]+)"', raw)  # the file may be damaged elsewhere
     key = keys.load(found.group(1).decode()) if found else None
     assert key is not None and first.startswith(MAGIC + b" hmac-sha256:")
-    index.write_bytes(MAGIC + b" " + seal(body, key.secret) + b"\n" + body)
+    index.write_bytes(MAGIC + b" " + seal(sealed, key.secret) + b"\n" + body)
 
 
 def names(store: Store) -> set[str]:

@@ -163,7 +163,7 @@ async def test_the_list_makes_only_the_rows_it_draws(clinic: Path) -> None:
             await settle(pilot)
             patients = app.screen.patients  # type: ignore[attr-defined]
             made = len(patients._made)  # noqa: SLF001
-            cards = sum(type(card) is not list for card in store.records.cards.held.values())
+            cards = sum(isinstance(card, Card) for card in store.records.cards.held.values())
             assert 0 < made <= 30 and cards <= 30 < len(patients.shown) == 120 - \
                 patients.counts()["archived"]
             assert patients.listing._search is None  # noqa: SLF001

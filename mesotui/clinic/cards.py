@@ -2,12 +2,14 @@
 
 A group's 20,000 cards were built before its list could show, though the list draws forty;
 `Cards` is the dict of cards it always was to its callers (membership, validation, exports
-see every patient), only a card not yet asked for is still its row's data.
+see every patient), only a card not yet asked for is still its row's data, or not even read:
+a start knows every patient's id from the index's head, and reads the line of rows holding a
+patient's when their card is first asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping, ValuesView
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, ValuesView
 from typing import Any
 
 from mesotui.clinic.rows import card_of
@@ -15,23 +17,49 @@ from mesotui.models import Card
 
 
 class Cards(MutableMapping[str, Card]):
-    """Patient id to card, in the order the patients were read (new ones last)."""
+    """Patient id to card, in the order the patients were read (new ones last).
 
-    def __init__(self) -> None:
-        self.held: dict[str, Card | list[Any]] = {}
-        """Each patient's card, or their row of the start-up index until first asked for."""
+    Args:
+        fetch: reads the start-up index's row of one patient (None: of every patient not read
+            yet), which comes back through `take`.
+    """
 
-    def take(self, rows: dict[str, list[Any]]) -> None:
-        """Hold these patients' rows of the index (by id), their cards made when asked for."""
-        self.held.update(rows)
+    def __init__(self, fetch: Callable[[str | None], None]) -> None:
+        self.held: dict[str, Card | list[Any] | None] = {}
+        """Each patient's card, or their row of the start-up index until first asked for
+        (None until it is read)."""
+        self._fetch = fetch
+        self._unread = False
+
+    def expect(self, patient_ids: Iterable[str]) -> None:
+        """The patients the index lists, their rows read when first asked for."""
+        self.held.update(dict.fromkeys(patient_ids))
+        self._unread = bool(self.held)
+
+    def take(self, rows: list[list[Any]]) -> None:
+        """Hold these patients' rows of the index (`[patient id, card, ...]`), unless a card
+        made since took their place; their cards are made when asked for."""
+        held = self.held
+        for row in rows:
+            if held.get(row[0], row) is None:
+                held[row[0]] = row
+
+    def _held(self, patient_id: str) -> Card | list[Any]:
+        held = self.held[patient_id]
+        if held is None:
+            self._fetch(patient_id)
+            held = self.held[patient_id]
+            if held is None:
+                raise KeyError(f"the index has no row of {patient_id}")
+        return held
 
     def data(self, patient_id: str) -> list[Any]:
         """A card's data (`Card.to_data`), without making the card."""
-        held = self.held[patient_id]
+        held = self._held(patient_id)
         return held[1] if type(held) is list else held.to_data()  # type: ignore[union-attr]
 
     def __getitem__(self, patient_id: str) -> Card:
-        held = self.held[patient_id]
+        held = self._held(patient_id)
         if type(held) is list:
             held = self.held[patient_id] = card_of(patient_id, held[1])
         return held  # type: ignore[return-value]
@@ -53,10 +81,15 @@ class Cards(MutableMapping[str, Card]):
 
     def values(self) -> ValuesView[Card]:  # type: ignore[override]
         """Every card, made at once (one pass, not a lookup per patient)."""
+        if self._unread:
+            self._fetch(None)
+            self._unread = False
         held = self.held
         for patient_id, card in held.items():
             if type(card) is list:
                 held[patient_id] = card_of(patient_id, card[1])
+            elif card is None:
+                raise KeyError(f"the index has no row of {patient_id}")
         return held.values()  # type: ignore[return-value]
 
     def items(self):  # type: ignore[no-untyped-def, override]
@@ -65,3 +98,4 @@ class Cards(MutableMapping[str, Card]):
 
     def clear(self) -> None:
         self.held.clear()
+        self._unread = False

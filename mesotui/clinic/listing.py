@@ -10,15 +10,15 @@ schedule), so those are kept apart and merged into the urgent part.
 
 Each patient's place whatever the day is their `entry`: a code (their group, archived,
 active) and a key that sorts them within the group, beginning with their next due date (an
-ISO string, which sorts as the date does). The start-up index keeps each patient's entry
-(`rows.entry`), so a start reads 20,000 of them instead of making them.
+ISO string, which sorts as the date does). The start-up index's head keeps each patient's
+entry and the groups' order (mesotui/clinic/listed.py), so a start reads 20,000 of them
+instead of making and sorting them.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from datetime import date, timedelta
-from typing import Any
 
 from mesotui import schedule
 from mesotui.clinic.records import Records
@@ -53,35 +53,30 @@ class Listing:
         self._order: dict[bool, list[int]] = {}
         self._search: list[str] | None = None
         self._number: dict[str, int] | None = None
-        rows = records.listed  # their entries, kept by the index (the first patients read)
-        self._code: list[int] = [row[4] for row in rows]
-        self._key: list[str] = [row[5] for row in rows]
-        stale = self._stale(len(rows))  # by number: those listed, then the rest
+        listed = records.listed  # their entries, kept by the index (the first patients read)
+        self._code: list[int] = list(listed.codes)
+        self._key: list[str] = list(listed.keys)
+        stale = self._stale(len(listed))  # by number: those listed, then the rest
         self._code += [GONE] * (len(self.ids) - len(self._code))
         self._key += [""] * (len(self.ids) - len(self._key))
-        if len(stale) <= FEW and self._lay_out(rows):
+        if len(stale) <= FEW and self._lay_out(listed.order):
             for patient_id in stale:
                 self.update(patient_id)
         else:
             self._sort(stale)
 
-    def _lay_out(self, rows: list[list[Any]]) -> bool:
-        """Put the patients the index lists in their groups by the places it keeps (in the
-        groups' order, `rows.with_places`), without sorting; False if the places do not read
-        (the index is not proven yet: it will be, or read whole)."""
-        slots = [GONE] * len(rows)
-        try:
-            for number, place in enumerate([row[6] for row in rows]):
-                slots[place] = number
-        except IndexError:
-            return False
-        if GONE in slots:
-            return False
+    def _lay_out(self, slots: list[int]) -> bool:
+        """Put the patients the index lists in their groups as it keeps them (the numbers in
+        the groups' order, `rows.in_list_order`), without sorting; False if they do not fit
+        its entries."""
         group, start = (lambda n: self._code[n] & 7), 0
-        for code, held in enumerate(self._groups):
-            end = bisect_right(slots, code, start, key=group)
-            held[:] = slots[start:end]
-            start = end
+        try:
+            for code, held in enumerate(self._groups):
+                end = bisect_right(slots, code, start, key=group)
+                held[:] = slots[start:end]
+                start = end
+        except (IndexError, TypeError):
+            return False
         return start == len(slots)
 
     def _sort(self, stale: list[str]) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 from mesotui import history
 from mesotui.clinic.cards import Cards
-from mesotui.clinic.rows import Summary, entry, summary, with_places
+from mesotui.clinic.listed import Indexed, Listed
+from mesotui.clinic.rows import Summary, summary
 from mesotui.engine import Engine
 from mesotui.engine.checkpoint import no_gc
 from mesotui.errors import CorruptRecordFile, NotFound, ValidationError
@@ -36,7 +37,10 @@ class Records:
         self.settings = Settings()
         self.patients: dict[str, Patient] = {}
         """Patients parsed so far; `cards` has every patient."""
-        self.cards = Cards()
+        self.indexed = Indexed(self._reread)
+        """The patients the start-up index lists (the first of `cards`, in the order read),
+        the list's entries for each, and their rows as they are read."""
+        self.cards = Cards(self.indexed.fetch)
         """Every patient's card (made from the start-up index's row when first asked for)."""
         self.sessions: dict[str, Session] = {}
         self.evaluations: dict[str, Evaluation] = {}
@@ -44,10 +48,6 @@ class Records:
         self.changed_owners: set[str] = set()
         """Patients with a record changed since the checkpoint or saved since (the index's
         rows of them are old)."""
-        self.listed: list[list[Any]] = []
-        """The start-up index's patient rows, in the order read (the first of `cards`): the
-        list's entries for each (`Listing`), as the index keeps them; `_listed`, by id."""
-        self._listed: dict[str, list[Any]] = {}
         self._summaries: dict[str, dict[str, Summary]] = {}
         self._owner: dict[str, str] = {}
         self._spans: dict[str, tuple[int, int]] = {}  # new patients' rows there: none, (0, 0)
@@ -76,11 +76,11 @@ class Records:
     def release(self) -> None:
         """Let go of every record held (the store was closed; see `Image.release`)."""
         for held in (self.patients, self.cards, self.sessions, self.evaluations,
-                     self.evaluations_of, self._summaries, self._owner, self._listed,
+                     self.evaluations_of, self._summaries, self._owner,
                      self._spans, self._fresh, self._same, self._days):
             held.clear()
         self.changed_owners.clear()
-        self.listed = []
+        self.indexed.release()
         self._known = False
 
     def load(self) -> None:
@@ -88,6 +88,11 @@ class Records:
         corruption. Without a start-up index every session is summarised here too."""
         self.release()
         image = self.engine.image
+        try:
+            self.indexed.load(image.catalogue)
+        except ValueError:  # the index's damage, not the record's: read the file whole
+            self.engine.reread("it is damaged")
+            image = self.engine.image
         try:
             with no_gc():
                 self._index(image)
@@ -103,10 +108,8 @@ class Records:
             else Settings()
         catalogue = image.catalogue
         if catalogue is not None:
-            self.listed = catalogue.rows.get("patients", [])
-            self._listed = {row[0]: row for row in self.listed}  # 20,000 rows: no loop
-            self.cards.take(self._listed)
-            catalogue.on_rows = self._session_rows
+            self.cards.expect(self.indexed.listed.ids)  # their rows read when asked for
+            catalogue.on_rows = self._rows_read
         for doc in self._docs("patients"):  # changed since the index, or all
             patient = parse(Patient, doc)
             self.patients[patient.id] = patient
@@ -127,6 +130,26 @@ class Records:
                 self.changed_owners.add(evaluation.patient_id)
         if catalogue is None:
             self._finish_sessions()  # the documents are parsed already: check them now
+
+    @property
+    def listed(self) -> Listed:
+        """The patients the start-up index lists, with the list's entries (`Listing`)."""
+        return self.indexed.listed
+
+    def _rows_read(self, table: str, rows: list[list[Any]]) -> None:
+        """A line of the index's rows, read: of patients (`rows.read_row`) or of sessions."""
+        if table == "sessions":
+            self._session_rows(rows)
+        elif table == "patients":
+            self.indexed.took(rows)
+            self.cards.take(rows)
+
+    def _reread(self) -> None:
+        """A line of the index's rows does not parse: the index's damage, not the record's,
+        so the record file is read whole, and everything made from it anew."""
+        self.engine.reread("it is damaged")
+        self.load()
+        self.on_reload()
 
     def _session_rows(self, rows: list[list[Any]]) -> None:
         """A line of the index's session rows: [session id, patient, date, voided, lot,
@@ -181,9 +204,7 @@ class Records:
             if catalogue is not None and catalogue.step():
                 return
         except UNREADABLE:  # a line of the index's rows: the index's damage, not the record's
-            self.engine.reread("it is damaged")
-            self.load()
-            self.on_reload()
+            self._reread()
             return
         try:
             self._finish_sessions()
@@ -205,11 +226,9 @@ class Records:
         catalogue = self.engine.image.catalogue
         try:
             if catalogue is not None:
-                catalogue.read_rows(*span)
+                catalogue.read_rows("sessions", *span)
         except UNREADABLE:  # the index's damage, not the record's: read the file whole
-            self.engine.reread("it is damaged")
-            self.load()
-            self.on_reload()
+            self._reread()
             return self.summaries().setdefault(patient_id, {})
         held = self._summaries.setdefault(patient_id, {})
         try:  # after their rows of the index, which they are newer than
@@ -223,13 +242,13 @@ class Records:
 
     def _span(self, patient_id: str) -> tuple[int, int] | None:
         """Which of the index's session rows are the patient's (first, count)."""
-        row = self._listed.get(patient_id)
+        row = self.indexed.row(patient_id)
         return self._spans.get(patient_id) if row is None else row[3]
 
     def stored_standing(self, patient_id: str) -> list[Any] | None:
         """The patient's standing as the start-up index kept it (`Standing.to_data`), if it
         kept one: whether it still holds is the standing cache's to say."""
-        row = self._listed.get(patient_id)
+        row = self.indexed.row(patient_id)
         return None if row is None else row[2]
 
     def session_owners(self) -> dict[str, str]:
@@ -259,6 +278,8 @@ class Records:
             raise NotFound(f"no evaluation has the id {evaluation_id!r}") from None
 
     def doc_id(self, table: str, record_id: str) -> str | None:
+        if table == "patients":
+            self.indexed.row(record_id)  # the index's line that places their document, read
         return self.engine.image.ids.get(table, {}).get(record_id)
 
     def read(self, model: type[Patient] | type[Session], table: str, record_id: str) -> Any:
@@ -317,27 +338,6 @@ class Records:
             held = self.evaluations_of.get(record.patient_id, [])
             if record.id in held:
                 held.remove(record.id)
-
-    def rows(self, standing: Any) -> dict[str, list[list[Any]]]:
-        """The start-up index's rows: each patient's card and standing, each session's
-        summary. `standing(patient_id)` gives a standing (computed if need be)."""
-        ids = self.engine.image.ids
-        patients, sessions = ids.get("patients", {}), ids.get("sessions", {})
-        summaries = self.summaries()
-        rows: dict[str, list[list[Any]]] = {"patients": [], "sessions": []}
-        with no_gc():
-            for pid in self.cards:  # each patient's sessions kept together
-                held = summaries.get(pid, {})
-                card, kept = self.cards.data(pid), standing(pid).to_data()
-                rows["patients"].append([patients[pid], pid, card, kept,
-                                         [len(rows["sessions"]), len(held)], *entry(card, kept)])
-                rows["sessions"].extend(found.to_row(sessions[found.id], pid)
-                                        for found in held.values())
-            for pid in summaries.keys() - self.cards.keys():  # never a patient's: kept as is
-                rows["sessions"].extend(found.to_row(sessions[found.id], pid)
-                                        for found in summaries[pid].values())
-            with_places(rows["patients"])
-        return rows
 
 
 def parse(model: type[Patient] | type[Session] | type[Evaluation], doc: Any) -> Any:

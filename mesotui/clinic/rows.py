@@ -10,17 +10,22 @@ can never show a stale next-due date, whatever the package's version says.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mesotui import __version__, history
+from mesotui.clinic.listed import listed_head, read_head
+from mesotui.engine.checkpoint import no_gc
 from mesotui.engine.layout import Layout
 from mesotui.models import Card
 from mesotui.schedule import RANK, Standing
 from mesotui.vocab import CourseStatus, DueStatus, Sex
+
+if TYPE_CHECKING:
+    from mesotui.clinic.records import Records
 
 RULES = ("models.py", "schedule.py", "evaluation.py", "vocab.py", "settings.py", "parse.py",
          "clinic/rows.py")
@@ -52,9 +57,10 @@ def rules_tag(tables: Mapping[str, Any]) -> str:
 
 def read_row(table: str, row: list[Any]) -> list[Any]:
     """A patient's row of the start-up index, kept as it was read: [patient id, card,
-    standing, [first, count], *entry, place], the span saying which of the index's session
+    standing, [first, count], *entry, number], the span saying which of the index's session
     rows are theirs (they are kept together), so opening one patient reads only those, the
-    entry and the place where they are in the patient list (`entry`, `with_places`).
+    entry that places them in the patient list (`entry`), and their number, the order they
+    were read in (the rows themselves are in the list's order, `in_list_order`).
 
     Checked here as `Card.from_data` and `Standing.from_data` would (a row that does not read
     is the index's damage, told before anything of it is used), but not built: a group's
@@ -64,11 +70,11 @@ def read_row(table: str, row: list[Any]) -> list[Any]:
     Raises KeyError, TypeError or ValueError when the row does not read (a damaged index).
     """
     _patient_id, (name, sex, born, _archived, status), standing, (first, count), code, key, \
-        place = row
+        number = row
     str_, int_ = str, int  # `type(...) is`: no call per check, 20,000 rows
     if type(name) is not str_ or type(first) is not int_ or type(count) is not int_ \
             or type(code) is not int_ or not 0 <= code < 16 or type(key) is not str_ \
-            or type(place) is not int_:
+            or type(number) is not int_:
         raise TypeError("not a patient's row")
     days = _DAYS
     if sex not in _SEX or status not in _COURSE or born is None or (
@@ -144,14 +150,38 @@ def entry(card: list[Any], standing: list[Any]) -> tuple[int, str]:
     return code + (UNSTARTED if last is None else STARTED), f"{due}\0{folded}"
 
 
-def with_places(patients: list[list[Any]]) -> None:
-    """Add to each patient's row (ending with their `entry`) their place among all of them in
-    the order of the list's groups (by group, key, then row): a start lays the groups out by
-    their places instead of sorting them."""
-    order = sorted(range(len(patients)),
-                   key=lambda n: (patients[n][-2] & 7, patients[n][-1], n))
-    for place, number in enumerate(order):
-        patients[number].append(place)
+def index_rows(records: Records, standing: Callable[[str], Standing]
+               ) -> dict[str, list[list[Any]]]:
+    """The start-up index's rows (`Layout` rows): each patient's card and standing, in the
+    list's order (`in_list_order`), and each session's summary, a patient's together.
+    `standing(patient_id)` gives a standing (computed if need be)."""
+    summaries = records.summaries()
+    records.indexed.fetch(None)  # every patient's row of the old index, its card and standing
+    ids = records.engine.image.ids
+    patients, sessions = ids.get("patients", {}), ids.get("sessions", {})
+    rows: dict[str, list[list[Any]]] = {"patients": [], "sessions": []}
+    with no_gc():
+        for pid in records.cards:  # each patient's sessions kept together
+            held = summaries.get(pid, {})
+            card, kept = records.cards.data(pid), standing(pid).to_data()
+            rows["patients"].append([patients[pid], pid, card, kept,
+                                     [len(rows["sessions"]), len(held)], *entry(card, kept)])
+            rows["sessions"].extend(found.to_row(sessions[found.id], pid)
+                                    for found in held.values())
+        for pid in summaries.keys() - records.cards.keys():  # never a patient's: kept as is
+            rows["sessions"].extend(found.to_row(sessions[found.id], pid)
+                                    for found in summaries[pid].values())
+        rows["patients"] = in_list_order(rows["patients"])
+    return rows
+
+
+def in_list_order(patients: list[list[Any]]) -> list[list[Any]]:
+    """The patients' rows (each ending with their `entry`), each with their number (the order
+    given) added, in the order of the list's groups (by group, key, then number): the index
+    keeps them so, so the rows of the patients the list shows first are read together."""
+    for number, row in enumerate(patients):
+        row.append(number)
+    return sorted(patients, key=lambda row: (row[-3] & 7, row[-2], row[-1]))
 
 
 _new = tuple.__new__
@@ -165,7 +195,8 @@ LAYOUT = Layout(
     tables=("meta", "settings", "patients", "sessions", "evaluations"),
     lazy=("patients", "sessions"), chunked="sessions",
     records={"patients": "p", "sessions": "s", "evaluations": "e", "settings": "c"},
-    owner="patient_id", tag=rules_tag, read_row=read_row, intact=history.chain_intact)
+    owner="patient_id", tag=rules_tag, read_row=read_row, intact=history.chain_intact,
+    head=listed_head, read_head=read_head)
 """The clinic's record file, as the engine is told of it."""
 
 

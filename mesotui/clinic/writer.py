@@ -17,6 +17,7 @@ from typing import Any
 from mesotui import history
 from mesotui.clinic.reader import Reader
 from mesotui.clinic.records import Record, parse
+from mesotui.clinic.rows import index_rows
 from mesotui.engine import Engine, Write
 from mesotui.evaluation import Evaluation
 from mesotui.models import Patient, Session
@@ -60,7 +61,7 @@ class Writer(Reader):
         self._loading = False
         self.records.load()
         self.standings.reset()
-        engine.rows = lambda: self.records.rows(self.standings.get)
+        engine.rows = lambda: index_rows(self.records, self.standings.get)
         engine.listeners.append(self._engine_saved)
         engine.on_reread = self._reread
 

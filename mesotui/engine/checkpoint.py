@@ -142,7 +142,7 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
             image, proof = from_index(index, size, span, layout, begin)
         sources[0].vouched()  # the thread has checked the index's MAC (long since)
         if proof.seal_fault(keyed[0]) is not None and image.catalogue is not None \
-                and not rows_read(image.catalogue.rows, layout):
+                and not rows_read(image.catalogue, layout):
             raise ValueError("a row of the index does not read")
     except Foreign as foreign:
         _abandon(sources, file)

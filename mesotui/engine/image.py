@@ -174,7 +174,8 @@ class Image:
 
     def copy(self) -> Image:
         """A copy whose tables can be changed without touching this one (the bytes are shared)."""
-        self._places(self.layout.chunked or "")  # every place known first
+        if self.catalogue is not None:
+            self.catalogue.read_all()  # every place known first
         twin = Image({t: dict(docs) for t, docs in self.tables.items()}, self.source,
                      {t: dict(places) for t, places in self.stored.items()}, list(self.order),
                      self.layout)
@@ -200,13 +201,13 @@ class Image:
 
     def _place(self, table: str, doc_id: str) -> Range:
         """Where one document sits: known already once its index line was read (a record
-        opened reads only its own lines), else after every line is."""
+        opened reads only its own lines), else after every line of its table is."""
         place = self.stored.get(table, {}).get(doc_id)
         return place if place is not None else self._places(table)[doc_id]
 
     def _places(self, table: str) -> dict[str, Range]:
-        if table and table == self.layout.chunked and self.catalogue is not None:
-            self.catalogue.read_all()  # fills in the chunked table's places
+        if self.catalogue is not None and table in self.layout.lazy:
+            self.catalogue.read_all(table)  # fills in the table's places
         return self.stored.get(table, {})
 
 

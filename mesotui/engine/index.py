@@ -3,13 +3,15 @@ checkpoint, with the row the layer above keeps for each, so a start reads it and
 tables instead of parsing the whole record file.
 
 The index is only a cache, and it is proven before anything it says is used: its first line
-is a MAC of the rest (keyed with the clinic key when there is one, a plain SHA-256 digest
-otherwise), and its head holds the size, the token, the stamp (`stamp`) and the SHA-256
-digest of the checkpoint it describes, and the tag of the rules that made its rows. The size,
-token and tag are checked at once; the MAC, then the digest, by the thread that reads the
-checkpoint through meanwhile (mesotui/engine/source.py). An index that fails any of them (an
-older mesotui, a crash between the two writes, a restore, a damaged or forged index, a record
-file edited in place, rows made by other rules) is ignored and the checkpoint is parsed whole.
+is a MAC of its head (keyed with the clinic key when there is one, a plain SHA-256 digest
+otherwise). The head gives the SHA-256 of each line of rows after it (each checked as it is
+read, and all of them by the proof), the size, the token, the stamp (`stamp`) and the
+SHA-256 digest of the checkpoint it describes, and the tag of the rules that made its rows.
+The size, token and tag are checked at once; the MAC, then the lines and the digest, by the
+thread that reads the checkpoint through meanwhile (mesotui/engine/source.py). An index that
+fails any of them (an older mesotui, a crash between the two writes, a restore, a damaged or
+forged index, a record file edited in place, rows made by other rules) is ignored and the
+checkpoint is parsed whole.
 
 The app may show the patient list once the MAC holds and the file still has the stamp the
 index recorded (no program can set a file's change time back), before the digest is done
@@ -21,22 +23,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from mesotui.engine.catalogue import CHUNK, Catalogue
 from mesotui.engine.image import Encoded, Image
 from mesotui.engine.layout import DEFERRED, Layout
 
-CHUNK = 1000
-"""Rows of the chunked table per line of the index: read a line at a time between keys."""
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 """2 added the MAC line and the checkpoint's digest; 3 the rules' tag and generic rows; 4 the
 rows per line (`chunk`), so the line holding a given row can be read alone; 5 the
-checkpoint's stamp, so the list can be shown before the digest of a large file is done."""
+checkpoint's stamp, so the list can be shown before the digest of a large file is done; 6
+the eager tables' rows in lines too, read as asked for, and only their heads at start-up; the
+MAC over the head only, which gives each line's digest (a start proves 2 MB, not 24)."""
 MAGIC = b"mesotui-index"
 ALTERED = "it was altered or damaged"
+DAMAGED = "it is damaged"
 
 
 
@@ -47,116 +50,10 @@ def seal(body: bytes | memoryview, key: bytes | None) -> bytes:
     return b"hmac-sha256:" + hmac.new(key, body, hashlib.sha256).hexdigest().encode()
 
 
-@dataclass
-class Catalogue:
-    """What the index says of each record: the rows of the tables read at start-up, and the
-    chunked table's rows, parsed a line at a time when asked (`step`, `read_rows`).
-
-    Chunked rows are `[record id, *what the layer above keeps]`; their places go into the
-    image. Each line of them is handed once to `on_rows` (set by the layer above before the
-    first step) and then let go.
-    """
-
-    rows: dict[str, list[Any]]
-    """Per table read at start-up, each row as the index holds it (`rows_read`)."""
-    next_doc: dict[str, int]
-    tag: str
-    _rest: memoryview | list[bytes | None]
-    _image: Image | None = field(default=None, repr=False)
-    on_rows: Callable[[list[list[Any]]], None] | None = None
-    chunk: int = CHUNK
-    """Rows per line, as the index was written."""
-    _next: int = 0
-    """The first line `step` has not looked at yet."""
-    _left: int = -1
-    """Lines not parsed yet (-1: not counted yet)."""
-
-    def release(self) -> None:
-        """Let go of every row held (the record was closed; see `Image.release`)."""
-        self.rows.clear()
-        self._rest, self._image, self.on_rows, self._left = [], None, None, 0
-
-    @property
-    def _lines(self) -> list[bytes | None]:
-        if isinstance(self._rest, memoryview):
-            self._rest = [line for line in bytes(self._rest).split(b"\n") if line.strip()]
-            self._left = len(self._rest)
-        return self._rest
-
-    @property
-    def left(self) -> int:
-        """Lines of chunked rows not parsed yet."""
-        self._lines  # noqa: B018 - counted once split
-        return self._left
-
-    @property
-    def done(self) -> bool:
-        return not isinstance(self._rest, memoryview) and self._left == 0
-
-    def step(self) -> bool:
-        """Parse the next line of chunked rows not parsed yet; False when none is left.
-
-        Raises:
-            ValueError: the line does not parse (the index's damage, not the record's).
-        """
-        lines = self._lines
-        while self._next < len(lines) and lines[self._next] is None:
-            self._next += 1
-        if self._next >= len(lines):
-            return False
-        self._parse(self._next)
-        return True
-
-    def read_rows(self, first: int, count: int) -> None:
-        """Parse the lines that hold chunked rows [first, first + count), if not parsed yet:
-        one record's rows, when the layer above keeps them together, without the rest.
-
-        Raises:
-            ValueError: a line does not parse, or there is no such row.
-        """
-        if count <= 0:
-            return
-        lines = self._lines
-        last = (first + count - 1) // self.chunk
-        if first < 0 or last >= len(lines):
-            raise ValueError("the index's rows are malformed")
-        for number in range(first // self.chunk, last + 1):
-            if lines[number] is not None:
-                self._parse(number)
-
-    def _parse(self, number: int) -> None:
-        lines = self._lines
-        rows = orjson.loads(lines[number] or b"")
-        if not isinstance(rows, list):
-            raise ValueError("the index's rows are malformed")
-        try:  # whole lines at a time: 200,000 rows are read between keystrokes
-            if self._image is not None:
-                table = self._image.layout.chunked or ""
-                self._image.stored.setdefault(table, {}).update(
-                    {row[0]: (row[1], row[2]) for row in rows})
-                self._image.ids.setdefault(table, {}).update({row[3]: row[0] for row in rows})
-            for row in rows:
-                del row[:3]
-        except (TypeError, IndexError, KeyError):
-            raise ValueError("the index's rows are malformed") from None
-        lines[number] = None
-        self._left -= 1
-        if self.on_rows is not None:
-            self.on_rows(rows)
-
-    def read_all(self) -> None:
-        """Parse every line still pending (which also records each document's place).
-
-        Called before every read of a chunked document not placed yet, so it returns at once
-        when done.
-        """
-        while not self.done and self.step():
-            pass
-
-
 def index_bytes(encoded: Encoded, token: str, layout: Layout, rows: dict[str, list[list[Any]]],
                 tag: str, key: bytes | None = None) -> bytes:
-    """The start-up index: its seal, a head line (tables, eager rows), then lines of rows.
+    """The start-up index: its seal, a head line (tables, the eager tables' heads), then
+    lines of rows, the eager tables' first.
 
     Args:
         rows: per lazy table, `[doc id, record id, *payload]` for every document.
@@ -173,6 +70,15 @@ def index_bytes(encoded: Encoded, token: str, layout: Layout, rows: dict[str, li
         if {row[0] for row in given} != set(places) or len(given) != len(places):
             raise ValueError("the index would not describe every record of the checkpoint")
         placed[table] = [[row[0], *places[row[0]], *row[1:]] for row in given]
+    heads = {table: layout.head(table, [row[1:] for row in rows.get(table, [])])
+             for table in layout.eager()}
+    lines: list[bytes] = []
+    tables = []
+    for table in (*layout.eager(), *([layout.chunked] if layout.chunked else [])):
+        held = placed.get(table, [])
+        made = [orjson.dumps(held[n:n + CHUNK]) for n in range(0, len(held), CHUNK)]
+        lines += made
+        tables.append([table, len(made)])
     next_doc = {table: max((int(d) for d in encoded.places.get(table, {}) if d.isdigit()),
                            default=0) + 1 for table in layout.lazy}
     head = {"format": "mesotui-index", "version": INDEX_FORMAT, "tag": tag,
@@ -181,11 +87,10 @@ def index_bytes(encoded: Encoded, token: str, layout: Layout, rows: dict[str, li
             "order": list(encoded.spans), "spans": encoded.spans, "next_doc": next_doc,
             "places": {table: encoded.places[table] for table in DEFERRED
                        if table in encoded.places}, "chunk": CHUNK,
-            "rows": {table: placed[table] for table in layout.eager()}}
-    chunked = placed.get(layout.chunked or "", [])
-    lines = [orjson.dumps(chunked[n:n + CHUNK]) for n in range(0, len(chunked), CHUNK)]
-    body = b"\n".join([orjson.dumps(head), *lines]) + b"\n"
-    return MAGIC + b" " + seal(body, key) + b"\n" + body
+            "heads": heads, "lines": tables, "lengths": [len(line) for line in lines],
+            "digests": [hashlib.sha256(line).hexdigest() for line in lines]}
+    sealed = orjson.dumps(head)  # the MAC covers the head; the head, each line's digest
+    return MAGIC + b" " + seal(sealed, key) + b"\n" + b"\n".join([sealed, *lines]) + b"\n"
 
 
 class Foreign(ValueError):
@@ -217,9 +122,9 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
     magic, _, sealed = index[:first].partition(b" ")
     if magic != MAGIC:
         raise Foreign("the index is from an older mesotui")
-    body = memoryview(index)[first + 1:]
     end_of_head = index.index(b"\n", first + 1)
-    head = orjson.loads(memoryview(index)[first + 1:end_of_head])
+    body = memoryview(index)[first + 1:end_of_head]
+    head = orjson.loads(body)
     if head.get("format") != "mesotui-index" or head.get("version") != INDEX_FORMAT:
         raise Foreign("the index is from another mesotui version")
     if head.get("size") != size:
@@ -241,35 +146,68 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
     if head.get("tag") != layout.tag(tables):
         raise Foreign("the index was made by other rules")
     stamped = head.get("stamp")
+    lines = _line_places(head["lengths"], end_of_head + 1, len(index))
+    digests = [str(digest) for digest in head["digests"]]
+    if len(digests) != len(lines):
+        raise ValueError("the index's lines are not where its head says")
+    tables_of = [str(table) for table, count in head["lines"] for _ in range(int(count))]
+
+    def damaged(number: int, line: memoryview) -> bool:
+        """Whether a line that fails its digest does not read at all: damage, not forgery."""
+        try:
+            rows = orjson.loads(line)
+            for row in rows:
+                if tables_of[number] in layout.eager():
+                    layout.read_row(tables_of[number], row[3:])
+        except Exception:  # noqa: BLE001 - whatever does not read is damage
+            return True
+        return not isinstance(rows, list)
+
     prove = Proof(sealed, body, str(head["digest"]),
-                  [int(n) for n in stamped] if isinstance(stamped, list) else None)
+                  [int(n) for n in stamped] if isinstance(stamped, list) else None,
+                  (index, lines, digests), damaged)
     if begin is not None:
         begin(prove, tables)
     stored: dict[str, dict[str, tuple[int, int]]] = {}
-    rows: dict[str, list[Any]] = {}
     image = Image(tables, b"", stored, list(head["order"]), layout)
-    for table, placed in head["rows"].items():  # taken as written: see `rows_read`
-        stored[table] = {row[0]: (row[1], row[2]) for row in placed}
-        image.ids[table] = {row[3]: row[0] for row in placed}
-        rows[table] = [row[3:] for row in placed]
     for table, places in head["places"].items():
         stored[table] = {doc_id: (int(start), int(end)) for doc_id, (start, end) in
                          places.items() if 0 <= int(start) <= int(end) <= size}
-    image.catalogue = Catalogue(rows, {k: int(v) for k, v in head["next_doc"].items()},
-                                str(head["tag"]), memoryview(index)[end_of_head + 1:], image,
+    image.catalogue = Catalogue(head["heads"], {k: int(v) for k, v in head["next_doc"].items()},
+                                str(head["tag"]), index, list(lines), digests,
+                                [(str(t), int(n)) for t, n in head["lines"]], image,
                                 chunk=int(head["chunk"]))
-    if image.catalogue.chunk < 1:
-        raise ValueError("the index's rows per line are impossible")
     return image, prove
+
+
+def _line_places(lengths: list[int], start: int, end: int) -> list[tuple[int, int] | None]:
+    """Where each line of rows sits in the index, from the lengths its head gives."""
+    places: list[tuple[int, int] | None] = []
+    for length in lengths:
+        places.append((start, start + int(length)))
+        start += int(length) + 1
+    if start > end + 1 or any(length < 0 for length in lengths):
+        raise ValueError("the index's lines are not where its head says")
+    return places
 
 
 class Proof:
     """Whether an index describes the checkpoint beside it: called with the checkpoint's
-    digest and the clinic key, why it does not (None: it does)."""
+    digest and the clinic key, why it does not (None: it does).
+
+    Args:
+        body: the head, which the MAC covers.
+        lines: the index, where each line of rows is in it, and the digest the head gives
+            each: the MAC covers those, so a line is proven by its digest alone.
+    """
 
     def __init__(self, sealed: bytes, body: memoryview, expected: str,
-                 stamp: list[int] | None) -> None:
+                 stamp: list[int] | None,
+                 lines: tuple[bytes, list[tuple[int, int]], list[str]] = (b"", [], []),
+                 damaged: Callable[[int, memoryview], bool] = lambda number, line: False
+                 ) -> None:
         self.sealed, self.body, self.expected, self.stamp = sealed, body, expected, stamp
+        self.lines, self._damaged = lines, damaged
         self._checked: dict[bytes | None, str | None] = {}
 
     def seal_fault(self, key: bytes | None) -> str | None:
@@ -290,20 +228,31 @@ class Proof:
         it says may be shown before the digest is checked. The MAC is checked either way."""
         return self.seal_fault(key) is None and self.stamp is not None and self.stamp == now
 
+    def lines_fault(self) -> str | None:
+        """Why a line of rows does not have the digest the head gives it (None: each does)."""
+        index, places, digests = self.lines
+        view = memoryview(index)
+        for number, ((start, end), digest) in enumerate(zip(places, digests, strict=True)):
+            line = view[start:end]
+            if not hmac.compare_digest(hashlib.sha256(line).hexdigest(), digest):
+                return DAMAGED if self._damaged(number, line) else ALTERED
+        return None
+
     def __call__(self, digest: str, key: bytes | None) -> str | None:
-        why = self.seal_fault(key)
+        why = self.seal_fault(key) or self.lines_fault()
         if why is None and not hmac.compare_digest(digest, self.expected):
             return "the record file was changed since the index was written"
         return why
 
 
-def rows_read(rows: dict[str, list[Any]], layout: Layout) -> bool:
-    """Whether every row read at start-up reads (`Layout.read_row`). Rows are taken as
+def rows_read(catalogue: Catalogue, layout: Layout) -> bool:
+    """Whether every row and head of the eager tables reads (`Layout.read_row`). Rows are taken as
     written while the index's MAC holds (this very code wrote them: the rules' tag says
     so); asked only when it does not, to tell a damaged index from an altered one."""
     try:
-        for table, held in rows.items():
-            for row in held:
+        for table in layout.eager():
+            layout.read_head(table, catalogue.heads.get(table))
+            for row in catalogue.peek(table):
                 layout.read_row(table, row)
     except Exception:  # noqa: BLE001 - whatever does not read is damage
         return False

@@ -39,8 +39,8 @@ class Layout:
     Attributes:
         tables: a new file's tables, in order (the first is its meta table).
         lazy: tables whose documents stay bytes until read, their places in the index.
-        chunked: the lazy table whose rows the index keeps in lines read a thousand at a
-            time once the list shows (the others' rows are read at start-up).
+        chunked: the lazy table whose rows are read a line at a time between keystrokes once
+            the list shows (the others', the eager tables', are read as they are asked for).
         records: tables of revisioned records ({"id", owner?, "history": [...]}), each
             with the letter its manifest entries carry: sealed, and counted by the feed.
         owner: the field of a record naming the record it belongs to (its patient).
@@ -52,6 +52,11 @@ class Layout:
             raises ValueError (or KeyError, TypeError, IndexError) when it does not read.
             Asked only of an index whose MAC fails, which is then taken as damaged rather
             than altered if a row does not read (`index.rows_read`).
+        head: what the index's head keeps of an eager table, made from its rows
+            (`[record id, *what it keeps]`, in the order given, which is the order of the
+            index's lines): read at every start, so the layer above can lay out what it shows
+            first (the patient list's order) before any row is; None when nothing is kept.
+        read_head: checks a head as `read_row` checks a row (and is asked only when it is).
     """
 
     tables: tuple[str, ...]
@@ -62,13 +67,16 @@ class Layout:
     tag: Callable[[Mapping[str, Any]], str] = lambda tables: ""
     read_row: Callable[[str, list[Any]], Any] = lambda table, row: row
     intact: Callable[[Any], bool] = lambda doc: True
+    head: Callable[[str, list[list[Any]]], Any] = lambda table, rows: None
+    read_head: Callable[[str, Any], Any] = lambda table, head: head
 
     @property
     def meta(self) -> str:
         return self.tables[0]
 
     def eager(self) -> tuple[str, ...]:
-        """The lazy tables whose rows are read at start-up."""
+        """The lazy tables whose rows are read as they are asked for (before the chunked
+        table's, between keystrokes), with a head read at every start."""
         return tuple(t for t in self.lazy if t != self.chunked)
 
 
