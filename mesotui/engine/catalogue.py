@@ -83,9 +83,9 @@ class Catalogue:
         first = self._first.get(table, 0)
         return range(first, first + dict(self._tables).get(table, 0))
 
-    def pending(self, table: str) -> bool:
-        """Whether some of `table`'s rows are still in lines not parsed."""
-        return any(self._lines[n] is not None for n in self._span(table))
+    def pending_lines(self, table: str) -> list[bool]:
+        """For each line of `table`'s rows, whether it is still to be parsed."""
+        return [self._lines[n] is not None for n in self._span(table)]
 
     def step(self) -> bool:
         """Parse the next line of rows not parsed yet; False when none is left.
