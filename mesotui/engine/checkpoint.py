@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from mesotui.engine import keys
+from mesotui.engine.catalogue import Later, read_head
 from mesotui.engine.image import Image, index_path, stamp
 from mesotui.engine.index import ALTERED, Foreign, Proof, from_index, rows_read
 from mesotui.engine.layout import Layout
@@ -117,9 +118,18 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
         return read_first[-1][1]
 
     try:
-        index = index_path(path).read_bytes()
+        index_file = index_path(path).open("rb")
     except OSError:
         return None
+    try:  # its MAC and head; a thread reads its lines of rows meanwhile, then closes it
+        index = read_head(index_file)
+    except (OSError, ValueError) as error:
+        index_file.close()
+        if isinstance(error, ValueError) and notes is not None:
+            notes.append(f"{index_path(path).name} was ignored (it is damaged); the record "
+                         "file was read whole")
+        return None
+    rest = Later(index_file)
     sources: list[FileSource] = []
     keyed: list[bytes | None] = []
 
@@ -139,7 +149,7 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
 
     try:
         with no_gc(freeze=True):  # thousands of rows that all live on
-            image, proof = from_index(index, size, span, layout, begin)
+            image, proof = from_index(index, size, span, layout, begin, rest)
         sources[0].vouched()  # the thread has checked the index's MAC (long since)
         if proof.seal_fault(keyed[0]) is not None and image.catalogue is not None \
                 and not rows_read(image.catalogue, layout):

@@ -98,17 +98,19 @@ class Foreign(ValueError):
 
 
 def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layout: Layout,
-               begin: Callable[[Proof, dict[str, Any]], None] | None = None
-               ) -> tuple[Image, Proof]:
+               begin: Callable[[Proof, dict[str, Any]], None] | None = None,
+               rest: Callable[[], bytes] | None = None) -> tuple[Image, Proof]:
     """The image of a checkpoint as its index describes it (its source not yet attached),
     and the proof still to make.
 
     Args:
+        index: the index, or its first two lines (`catalogue.read_head`) and then `rest`.
         size: the checkpoint's size.
         span: reads bytes [start, end) of the checkpoint: the small tables are read through
             it, so they need not wait for the rest.
         begin: given the proof and the small tables, as soon as they are read (before the
             index's rows are): the proof can then run beside the rest of the reading.
+        rest: the index's lines of rows (`catalogue.Later`) when `index` does not hold them.
 
     Returns:
         The image, and the proof: nothing the index says may be shown before it ran.
@@ -124,6 +126,9 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
         raise Foreign("the index is from an older mesotui")
     end_of_head = index.index(b"\n", first + 1)
     body = memoryview(index)[first + 1:end_of_head]
+    if rest is None:
+        lines_read = index[end_of_head + 1:]
+        rest = lambda: lines_read  # noqa: E731 - the whole index was given
     head = orjson.loads(body)
     if head.get("format") != "mesotui-index" or head.get("version") != INDEX_FORMAT:
         raise Foreign("the index is from another mesotui version")
@@ -146,7 +151,7 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
     if head.get("tag") != layout.tag(tables):
         raise Foreign("the index was made by other rules")
     stamped = head.get("stamp")
-    lines = _line_places(head["lengths"], end_of_head + 1, len(index))
+    lines = _line_places(head["lengths"])
     digests = [str(digest) for digest in head["digests"]]
     if len(digests) != len(lines):
         raise ValueError("the index's lines are not where its head says")
@@ -165,7 +170,7 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
 
     prove = Proof(sealed, body, str(head["digest"]),
                   [int(n) for n in stamped] if isinstance(stamped, list) else None,
-                  (index, lines, digests), damaged)
+                  (rest, lines, digests), damaged)
     if begin is not None:
         begin(prove, tables)
     stored: dict[str, dict[str, tuple[int, int]]] = {}
@@ -174,20 +179,21 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
         stored[table] = {doc_id: (int(start), int(end)) for doc_id, (start, end) in
                          places.items() if 0 <= int(start) <= int(end) <= size}
     image.catalogue = Catalogue(head["heads"], {k: int(v) for k, v in head["next_doc"].items()},
-                                str(head["tag"]), index, list(lines), digests,
+                                str(head["tag"]), rest, list(lines), digests,
                                 [(str(t), int(n)) for t, n in head["lines"]], image,
                                 chunk=int(head["chunk"]))
     return image, prove
 
 
-def _line_places(lengths: list[int], start: int, end: int) -> list[tuple[int, int] | None]:
-    """Where each line of rows sits in the index, from the lengths its head gives."""
-    places: list[tuple[int, int] | None] = []
+def _line_places(lengths: list[int]) -> list[tuple[int, int]]:
+    """Where each line of rows sits among them, from the lengths the head gives (a line
+    that is not all there fails its digest)."""
+    places, start = [], 0
     for length in lengths:
+        if int(length) < 0:
+            raise ValueError("the index's lines are not where its head says")
         places.append((start, start + int(length)))
         start += int(length) + 1
-    if start > end + 1 or any(length < 0 for length in lengths):
-        raise ValueError("the index's lines are not where its head says")
     return places
 
 
@@ -203,7 +209,8 @@ class Proof:
 
     def __init__(self, sealed: bytes, body: memoryview, expected: str,
                  stamp: list[int] | None,
-                 lines: tuple[bytes, list[tuple[int, int]], list[str]] = (b"", [], []),
+                 lines: tuple[Callable[[], bytes], list[tuple[int, int]], list[str]] = (
+                     bytes, [], []),
                  damaged: Callable[[int, memoryview], bool] = lambda number, line: False
                  ) -> None:
         self.sealed, self.body, self.expected, self.stamp = sealed, body, expected, stamp
@@ -230,8 +237,8 @@ class Proof:
 
     def lines_fault(self) -> str | None:
         """Why a line of rows does not have the digest the head gives it (None: each does)."""
-        index, places, digests = self.lines
-        view = memoryview(index)
+        rest, places, digests = self.lines
+        view = memoryview(rest())
         for number, ((start, end), digest) in enumerate(zip(places, digests, strict=True)):
             line = view[start:end]
             if not hmac.compare_digest(hashlib.sha256(line).hexdigest(), digest):
