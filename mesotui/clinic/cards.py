@@ -9,7 +9,7 @@ patient's when their card is first asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, ValuesView
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, ValuesView
 from typing import Any
 
 from mesotui.clinic.rows import card_of
@@ -25,33 +25,34 @@ class Cards(MutableMapping[str, Card]):
     """
 
     def __init__(self, fetch: Callable[[str | None], None]) -> None:
-        self.held: dict[str, Card | list[Any] | None] = {}
+        self.held: dict[str, Card | list[Any] | int] = {}
         """Each patient's card, or their row of the start-up index until first asked for
-        (None until it is read)."""
+        (their number among the index's patients until that is read)."""
         self._fetch = fetch
         self._unread = False
 
-    def expect(self, patient_ids: Iterable[str]) -> None:
-        """The patients the index lists, their rows read when first asked for."""
-        self.held.update(dict.fromkeys(patient_ids))
+    def expect(self, numbers: Mapping[str, int]) -> None:
+        """The patients the index lists (by id, their number), their rows read when first
+        asked for."""
+        self.held.update(numbers)
         self._unread = bool(self.held)
 
     def take(self, rows: list[list[Any]]) -> None:
         """Hold these patients' rows of the index (`[patient id, card, ...]`), unless a card
         made since took their place; their cards are made when asked for."""
-        held = self.held
+        held, int_ = self.held, int
         for row in rows:
-            if held.get(row[0], row) is None:
+            if type(held.get(row[0])) is int_:
                 held[row[0]] = row
 
     def _held(self, patient_id: str) -> Card | list[Any]:
         held = self.held[patient_id]
-        if held is None:
+        if type(held) is int:
             self._fetch(patient_id)
             held = self.held[patient_id]
-            if held is None:
+            if type(held) is int:
                 raise KeyError(f"the index has no row of {patient_id}")
-        return held
+        return held  # type: ignore[return-value]
 
     def data(self, patient_id: str) -> list[Any]:
         """A card's data (`Card.to_data`), without making the card."""
@@ -88,7 +89,7 @@ class Cards(MutableMapping[str, Card]):
         for patient_id, card in held.items():
             if type(card) is list:
                 held[patient_id] = card_of(patient_id, card[1])
-            elif card is None:
+            elif type(card) is int:
                 raise KeyError(f"the index has no row of {patient_id}")
         return held.values()  # type: ignore[return-value]
 

@@ -105,7 +105,8 @@ class Indexed:
         self._damaged = damaged
         self.rows: dict[str, list[Any]] = {}
         """The index's rows of the patients (`rows.read_row`), by id, as they are read."""
-        self._numbers: dict[str, int] | None = None
+        self.numbers: dict[str, int] = {}
+        """Each listed patient's number, by id."""
         self._catalogue: Catalogue | None = None
 
     def load(self, catalogue: Catalogue | None) -> None:
@@ -116,10 +117,11 @@ class Indexed:
         """
         self.release()
         self.listed = listed_of(catalogue.heads.get("patients")) if catalogue else NOT_LISTED
+        self.numbers = dict(zip(self.listed.ids, range(len(self.listed)), strict=True))
         self._catalogue = catalogue
 
     def release(self) -> None:
-        self.listed, self._numbers, self._catalogue = NOT_LISTED, None, None
+        self.listed, self.numbers, self._catalogue = NOT_LISTED, {}, None
         self.rows.clear()
 
     def took(self, rows: list[list[Any]]) -> None:
@@ -150,6 +152,4 @@ class Indexed:
 
     def number(self, patient_id: str) -> int | None:
         """The patient's number among those the index lists (None: not listed there)."""
-        if self._numbers is None:
-            self._numbers = dict(zip(self.listed.ids, range(len(self.listed)), strict=True))
-        return self._numbers.get(patient_id)
+        return self.numbers.get(patient_id)

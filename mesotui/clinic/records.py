@@ -108,7 +108,7 @@ class Records:
             else Settings()
         catalogue = image.catalogue
         if catalogue is not None:
-            self.cards.expect(self.indexed.listed.ids)  # their rows read when asked for
+            self.cards.expect(self.indexed.numbers)  # their rows read when asked for
             catalogue.on_rows = self._rows_read
         for doc in self._docs("patients"):  # changed since the index, or all
             patient = parse(Patient, doc)

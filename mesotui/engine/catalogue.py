@@ -29,16 +29,20 @@ PIECE = 1 << 18
 def read_head(file: BinaryIO) -> bytes:
     """The index's first two lines (its MAC and its head), the file left where its lines of
     rows begin: a start reads these, and a thread the rest (`Later`)."""
-    read, ends = b"", 0
-    for _ in range(2):
-        while (found := read.find(b"\n", ends)) < 0:
-            piece = file.read(PIECE)
-            if not piece:
-                raise ValueError("the index ends before its head does")
-            read += piece
-        ends = found + 1
+    pieces: list[bytes] = []
+    read, lines = 0, 0
+    while lines < 2:
+        piece = file.read(PIECE)
+        if not piece:
+            raise ValueError("the index ends before its head does")
+        pieces.append(piece)
+        found = -1
+        while lines < 2 and (found := piece.find(b"\n", found + 1)) >= 0:
+            lines += 1
+        read += len(piece)
+    ends = read - len(piece) + found + 1
     file.seek(ends)
-    return read[:ends]
+    return b"".join(pieces)[:ends]
 
 
 class Later:
