@@ -39,6 +39,12 @@ def _mb(value: int | None) -> float | None:
     return None if value is None else value / 2**20
 
 
+STARTUP_PAIRS = 11
+"""Start-ups timed at least, each app's beside a bare app's (about half a second each). This
+machine's speed drifts by a third within seconds: the ratio is the median of each pair's,
+both run back to back, so a slow moment slows both of a pair alike."""
+
+
 def measure_size(db: Path, repeat: int, scratch: Path, timeout: float,
                  say: Callable[[str], None]) -> tuple[dict[str, float | None], dict[str, str]]:
     """Every figure for one clinic file; a failed measurement leaves its figures out, with why."""
@@ -58,13 +64,18 @@ def measure_size(db: Path, repeat: int, scratch: Path, timeout: float,
 
     def startup() -> None:
         app, bare = [], []
-        for command in (measure.runner("startup-meso", db), measure.runner("startup-bare")):
+        commands = [measure.runner("startup-meso", db), measure.runner("startup-bare")]
+        for command in commands:
             measure.time_to_ready(command, timeout)  # untimed: bytecode and file caches warm
-        for _ in range(repeat):  # interleaved, so a busy moment hurts both alike
-            app.append(measure.time_to_ready(measure.runner("startup-meso", db), timeout))
-            bare.append(measure.time_to_ready(measure.runner("startup-bare"), timeout))
+        for n in range(max(repeat, STARTUP_PAIRS)):  # in pairs: app first, then bare first
+            if n % 2:
+                bare_s, app_s = (measure.time_to_ready(c, timeout) for c in commands[::-1])
+            else:
+                app_s, bare_s = (measure.time_to_ready(c, timeout) for c in commands)
+            app.append(app_s)
+            bare.append(bare_s)
         figures["startup_s"], figures["startup_bare_s"] = median(app), median(bare)
-        figures["startup_ratio"] = median(app) / median(bare)
+        figures["startup_ratio"] = median([a / b for a, b in zip(app, bare, strict=True)])
 
     def interactive() -> None:
         finished = measure.run(measure.runner("interactive", db), timeout)
