@@ -210,10 +210,13 @@ class Listing:
         return self._search
 
     def _fold(self, number: int) -> str:
-        patient_id = self.ids[number]
-        if self._code[number] == GONE:
+        """The name and id, case-folded: the name as the patient's entry holds it (after
+        the date, if it has one), so `/` reads no patient's row of the index."""
+        code, key = self._code[number], self._key[number]
+        if code == GONE:
             return ""
-        return f"{self.records.cards.data(patient_id)[0]}\t{patient_id}".casefold()
+        folded = key if code & 3 == UNDATED else key.partition("\0")[2]
+        return f"{folded}\t{self.ids[number].casefold()}"
 
 
 def _after(day: str) -> str:
