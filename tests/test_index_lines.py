@@ -21,6 +21,7 @@ PATIENTS, PER_LINE = 120, 10
 @pytest.fixture
 def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(index, "CHUNK", PER_LINE)
+    monkeypatch.setattr(index, "EAGER_CHUNK", PER_LINE)
     path = tmp_path / "clinic.json"
     generate(TODAY, PATIENTS).load_into(Store.open(path, clock=FixedClock())).close()
     image.index_path(path).unlink()

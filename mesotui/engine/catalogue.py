@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from mesotui.engine.image import Image
 
 CHUNK = 1000
-"""Rows per line of the index: the line holding a given row can be read alone."""
+"""Rows per line of the chunked table (read a line at a time between keystrokes)."""
+EAGER_CHUNK = 100
+"""Rows per line of the eager tables, read as the rows are asked for: the list's first
+screen reads two or three of them, a record opened one."""
 PIECE = 1 << 18
 """Bytes read at a time until the head's end is found."""
 
@@ -76,7 +79,7 @@ class Later:
 @dataclass
 class Catalogue:
     """What the index says of the lazy tables: the head it keeps of each eager table
-    (`Layout.head`), and every row, in lines of `chunk` rows parsed when asked for
+    (`Layout.head`), and every row, in lines of `chunks` rows parsed when asked for
     (`read_rows`, `read_all`) or one at a time between keystrokes (`step`), the eager
     tables' lines first.
 
@@ -99,8 +102,8 @@ class Catalogue:
     """The tables the lines hold, in order, with how many lines each."""
     _image: Image | None = field(default=None, repr=False)
     on_rows: Callable[[str, list[list[Any]]], None] | None = None
-    chunk: int = CHUNK
-    """Rows per line, as the index was written."""
+    chunks: dict[str, int] = field(default_factory=dict)
+    """Rows per line of each table, as the index was written."""
     _next: int = 0
     """The first line `step` has not looked at yet."""
     _first: dict[str, int] = field(default_factory=dict)
@@ -111,7 +114,8 @@ class Catalogue:
         for table, lines in self._tables:
             self._first[table] = counted
             counted += lines
-        if counted != len(self._lines) or self.chunk < 1:
+        if counted != len(self._lines) or any(n < 1 for n in self.chunks.values()) or \
+                {table for table, _lines in self._tables} - self.chunks.keys():
             raise ValueError("the index's lines are malformed")
         self._left = counted
 
@@ -163,10 +167,11 @@ class Catalogue:
         if count <= 0:
             return
         span = self._span(table)
-        last = (first + count - 1) // self.chunk
+        chunk = self.chunks[table]
+        last = (first + count - 1) // chunk
         if first < 0 or last >= len(span):
             raise ValueError("the index's rows are malformed")
-        for number in span[first // self.chunk:last + 1]:
+        for number in span[first // chunk:last + 1]:
             if self._lines[number] is not None:
                 self._parse(number)
 

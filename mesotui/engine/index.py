@@ -27,13 +27,13 @@ from typing import Any
 
 import orjson
 
-from mesotui.engine.catalogue import CHUNK, Catalogue
+from mesotui.engine.catalogue import CHUNK, EAGER_CHUNK, Catalogue
 from mesotui.engine.image import Encoded, Image
 from mesotui.engine.layout import DEFERRED, Layout
 
 INDEX_FORMAT = 6
 """2 added the MAC line and the checkpoint's digest; 3 the rules' tag and generic rows; 4 the
-rows per line (`chunk`), so the line holding a given row can be read alone; 5 the
+rows per line (`chunks`), so the line holding a given row can be read alone; 5 the
 checkpoint's stamp, so the list can be shown before the digest of a large file is done; 6
 the eager tables' rows in lines too, read as asked for, and only their heads at start-up; the
 MAC over the head only, which gives each line's digest (a start proves 2 MB, not 24)."""
@@ -74,9 +74,10 @@ def index_bytes(encoded: Encoded, token: str, layout: Layout, rows: dict[str, li
              for table in layout.eager()}
     lines: list[bytes] = []
     tables = []
+    chunks = {**dict.fromkeys(layout.eager(), EAGER_CHUNK), layout.chunked or "": CHUNK}
     for table in (*layout.eager(), *([layout.chunked] if layout.chunked else [])):
-        held = placed.get(table, [])
-        made = [orjson.dumps(held[n:n + CHUNK]) for n in range(0, len(held), CHUNK)]
+        held, chunk = placed.get(table, []), chunks[table]
+        made = [orjson.dumps(held[n:n + chunk]) for n in range(0, len(held), chunk)]
         lines += made
         tables.append([table, len(made)])
     next_doc = {table: max((int(d) for d in encoded.places.get(table, {}) if d.isdigit()),
@@ -86,7 +87,7 @@ def index_bytes(encoded: Encoded, token: str, layout: Layout, rows: dict[str, li
             "stamp": encoded.stamp,
             "order": list(encoded.spans), "spans": encoded.spans, "next_doc": next_doc,
             "places": {table: encoded.places[table] for table in DEFERRED
-                       if table in encoded.places}, "chunk": CHUNK,
+                       if table in encoded.places}, "chunks": chunks,
             "heads": heads, "lines": tables, "lengths": [len(line) for line in lines],
             "digests": [hashlib.sha256(line).hexdigest() for line in lines]}
     sealed = orjson.dumps(head)  # the MAC covers the head; the head, each line's digest
@@ -181,7 +182,7 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
     image.catalogue = Catalogue(head["heads"], {k: int(v) for k, v in head["next_doc"].items()},
                                 str(head["tag"]), rest, list(lines), digests,
                                 [(str(t), int(n)) for t, n in head["lines"]], image,
-                                chunk=int(head["chunk"]))
+                                chunks={str(t): int(n) for t, n in head["chunks"].items()})
     return image, prove
 
 
