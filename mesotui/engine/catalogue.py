@@ -29,7 +29,7 @@ PIECE = 1 << 18
 """Bytes read at a time until the head's end is found."""
 
 
-def read_head(file: BinaryIO) -> bytes:
+def read_first_lines(file: BinaryIO) -> bytes:
     """The index's first two lines (its MAC and its head), the file left where its lines of
     rows begin: a start reads these, and a thread the rest (`Later`)."""
     pieces: list[bytes] = []
@@ -107,12 +107,13 @@ class Catalogue:
     _next: int = 0
     """The first line `step` has not looked at yet."""
     _first: dict[str, int] = field(default_factory=dict)
+    _counts: dict[str, int] = field(default_factory=dict)
     _left: int = 0
 
     def __post_init__(self) -> None:
         counted = 0
         for table, lines in self._tables:
-            self._first[table] = counted
+            self._first[table], self._counts[table] = counted, lines
             counted += lines
         if counted != len(self._lines) or any(n < 1 for n in self.chunks.values()) or \
                 {table for table, _lines in self._tables} - self.chunks.keys():
@@ -137,7 +138,7 @@ class Catalogue:
     def _span(self, table: str) -> range:
         """The numbers of the lines holding `table`'s rows."""
         first = self._first.get(table, 0)
-        return range(first, first + dict(self._tables).get(table, 0))
+        return range(first, first + self._counts.get(table, 0))
 
     def pending_lines(self, table: str) -> list[bool]:
         """For each line of `table`'s rows, whether it is still to be parsed."""

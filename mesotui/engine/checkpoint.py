@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from mesotui.engine import keys
-from mesotui.engine.catalogue import Later, read_head
+from mesotui.engine.catalogue import Later, read_first_lines
 from mesotui.engine.image import Image, index_path, stamp
 from mesotui.engine.index import ALTERED, Foreign, Proof, from_index, rows_read
 from mesotui.engine.layout import Layout
@@ -122,7 +122,7 @@ def _from_index(path: Path, file: BinaryIO, size: int, layout: Layout,
     except OSError:
         return None
     try:  # its MAC and head; a thread reads its lines of rows meanwhile, then closes it
-        index = read_head(index_file)
+        index = read_first_lines(index_file)
     except (OSError, ValueError) as error:
         index_file.close()
         if isinstance(error, ValueError) and notes is not None:

@@ -105,7 +105,7 @@ def from_index(index: bytes, size: int, span: Callable[[int, int], bytes], layou
     and the proof still to make.
 
     Args:
-        index: the index, or its first two lines (`catalogue.read_head`) and then `rest`.
+        index: the index, or its first two lines (`catalogue.read_first_lines`) and then `rest`.
         size: the checkpoint's size.
         span: reads bytes [start, end) of the checkpoint: the small tables are read through
             it, so they need not wait for the rest.
