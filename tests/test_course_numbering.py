@@ -171,3 +171,19 @@ def test_a_second_session_logged_the_same_day_is_numbered_after_the_first(
     assert _cli(db, *common, "--lot", "L7", "--reason", "the first was stopped early") == 0
     rows = _exported_csv(db, capsys)
     assert [(r["lot"], r["session_number"]) for r in rows] == [("DU26-0500", "1"), ("L7", "2")]
+
+
+def test_a_session_logged_late_is_numbered_by_its_date_after_reopening(tmp_path: Path) -> None:
+    """A session entered from paper notes, dated before one saved already, is stored after it:
+    the export still lists and numbers the course by date (the file read through its index)."""
+    path = tmp_path / "clinic.json"
+    with Store.open(path, clock=FixedClock()) as store:
+        patient = store.add_patient(make_patient(), TODAY)
+        later = store.log_session(make_session(patient.id, date(2026, 1, 10), lot="LATER"), TODAY)
+        earlier = store.log_session(make_session(patient.id, date(2025, 9, 1), lot="EARLIER"),
+                                    TODAY, reason="from the paper notes")
+    with Store.open(path, clock=FixedClock()) as store:
+        assert [d["id"] for d in store.session_documents(patient.id)] == [earlier.id, later.id]
+        sessions = export.build(store, TODAY)["patients"][0]["sessions"]
+    assert [(s["id"], s["number"], s["lot"]) for s in sessions] == [
+        (earlier.id, 1, "EARLIER"), (later.id, 2, "LATER")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,8 @@ class Reader:
         """
         ids = self.engine.image.ids.get("sessions", {})
         docs = self.engine.docs("sessions", [ids[s] for s in self.records.sessions_of(patient_id)])
+        if _by_day(docs):  # one a day, as they come: the sort's keys need not be made
+            return docs
         return sorted(docs, key=lambda doc: schedule.course_key(
             date.fromisoformat(doc["history"][-1]["data"]["date"]), doc["history"][0]["at"],
             doc["id"]))
@@ -173,3 +176,11 @@ class Reader:
     def sessions_by_lot(self, lot: str) -> list[tuple[Patient, Session]]:
         """Every session given from `lot` (case-insensitive), voided ones included, by date."""
         return queries.sessions_by_lot(self.records, lot)
+
+
+def _by_day(docs: list[dict[str, Any]]) -> bool:
+    """Whether session documents are in date order already, no two on one day (as a course's
+    usually are): their days as stored (YYYY-MM-DD) compare as the dates do."""
+    days = [doc["history"][-1]["data"]["date"] for doc in docs]
+    return (all(len(day) == 10 and day[4] == day[7] == "-" for day in days)
+            and all(a < b for a, b in pairwise(days)))
