@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,6 +20,9 @@ from mesotui.errors import RecordFileError
 
 GAP = 64 << 10
 """Documents this close together are read in one go."""
+WINDOW = 256 << 10
+"""A small read takes this much of the file and keeps it for the next reads (a whole-clinic
+export reads every document in file order: a system call each, otherwise)."""
 BLOCK = 1 << 20
 
 
@@ -97,6 +101,8 @@ class FileSource(Source):
         self.path, self.size = path, size
         self._handle: BinaryIO | None = handle
         self._lock = threading.Lock()
+        self._window: tuple[int, bytes] | None = None
+        """The last small read's neighbourhood, [start, start + WINDOW) of the file."""
         self._first = sorted(first or [])
         self._why: str | None = None
         self._error: BaseException | None = None
@@ -113,15 +119,27 @@ class FileSource(Source):
             self._thread.start()
 
     def read(self, start: int, end: int) -> bytes:
+        window = self._window
+        if window is not None and window[0] <= start and end <= window[0] + len(window[1]):
+            return window[1][start - window[0]:end - window[0]]
+        small = end - start < WINDOW  # larger reads (the proof's blocks) are read as asked
         with self._lock:
             handle = self._open()
             handle.seek(start)
-            data = handle.read(end - start)
-        if len(data) != end - start:
+            data = handle.read(max(end, min(self.size, start + WINDOW)) - start if small
+                               else end - start)
+        if len(data) < end - start:
             raise RecordFileError(self.path, "changed while it was being read; open it again")
-        return data
+        if not small:
+            return data
+        self._window = (start, data)
+        return data[:end - start]
 
     def reads(self, spans: list[tuple[int, int]]) -> list[bytes]:
+        if all(a[1] <= b[0] <= a[1] + GAP for a, b in pairwise(spans)):  # in file order, near
+            begin = spans[0][0] if spans else 0
+            block = self.read(begin, spans[-1][1]) if spans else b""
+            return [block[start - begin:end - begin] for start, end in spans]
         order = sorted(range(len(spans)), key=lambda n: spans[n][0])
         found: list[bytes] = [b""] * len(spans)
         n = 0
@@ -168,6 +186,7 @@ class FileSource(Source):
         or a fold, has waited already)."""
         self.abandon()
         with self._lock:
+            self._window = None  # opened again, the path may name another file
             if self._handle is not None:
                 self._handle.close()
                 self._handle = None
