@@ -175,3 +175,30 @@ def test_a_writer_that_read_the_file_whole_leaves_a_proven_index_without_rewriti
     with Store.open(clinic, readonly=True) as again, whole(clinic) as truth:
         assert not again.read_whole and again.notes == []
         assert again.standing("P-00001") == truth.standing("P-00001")
+
+
+def test_an_export_that_reads_ahead_of_the_proof_uses_nothing_the_proof_refutes(
+        clinic: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export parses the patients while the file's digest is checked, once the index's MAC
+    and the file's stamp vouch for it. A file edited in place behind a stamp that still matches
+    (forged here) fails the digest: the export is then of the file read whole."""
+    from mesotui.engine.source import FileSource
+
+    raw = clinic.read_bytes()
+    with whole(clinic) as before:
+        last = before.sessions_for("P-00001", include_voided=False)[-1]
+        stale = before.standing("P-00001").next_due
+    old = f'"date":"{last.date.isoformat()}"'.encode()
+    moved = last.date.replace(day=last.date.day - 1 if last.date.day > 1 else 2)
+    clinic.write_bytes(raw.replace(old, f'"date":"{moved.isoformat()}"'.encode()))
+    with whole(clinic) as truth:
+        expected = truth.standing("P-00001").next_due
+    assert expected != stale
+    monkeypatch.setattr(FileSource, "vouched", lambda self: True)  # the stamp, forged
+    output = clinic.parent / "export.json"
+    code, _, err = run(capsys, "export", "--db", str(clinic), "-o", str(output))
+    assert code == 0
+    sofia = next(p for p in json.loads(output.read_bytes())["patients"] if p["id"] == "P-00001")
+    assert sofia["next_due"] == expected.isoformat()
+    assert "index" in err, err

@@ -23,7 +23,10 @@ GAP = 64 << 10
 WINDOW = 256 << 10
 """A small read takes this much of the file and keeps it for the next reads (a whole-clinic
 export reads every document in file order: a system call each, otherwise)."""
-BLOCK = 1 << 20
+BLOCK = 4 << 20
+"""What the proof reads and digests at a time: each block lets other threads run while it is
+read and digested, then waits for its turn at the interpreter (up to 5 ms while the main
+thread computes): few large blocks finish the proof sooner, beside a reader that does."""
 
 
 class Source:
