@@ -202,3 +202,19 @@ def test_an_export_that_reads_ahead_of_the_proof_uses_nothing_the_proof_refutes(
     sofia = next(p for p in json.loads(output.read_bytes())["patients"] if p["id"] == "P-00001")
     assert sofia["next_due"] == expected.isoformat()
     assert "index" in err, err
+
+
+def test_a_one_patient_export_does_not_read_everyone_ahead(
+        clinic: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mesotui.clinic.reader import Reader
+
+    parsed: list[int] = []
+    every = Reader.patients
+    monkeypatch.setattr(Reader, "patients",
+                        lambda self, **kw: parsed.append(1) or every(self, **kw))
+    code, out, _ = run(capsys, "export", "--patient", "P-00001", "--db", str(clinic))
+    assert code == 0 and [p["id"] for p in json.loads(out)["patients"]] == ["P-00001"]
+    assert parsed == []
+    code, _, _ = run(capsys, "export", "--db", str(clinic), "-o", str(clinic.parent / "all.json"))
+    assert code == 0 and parsed  # the whole clinic's: read ahead, and exported
