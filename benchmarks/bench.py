@@ -178,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     # The generated clinics' keys stay with them, never in the user's config folder.
     measure.CHILD_ENV["MESOTUI_KEYS"] = str(workdir / "keys")
-    info = {**measure.machine(), "workdir": str(workdir),
-            "workdir_filesystem": measure.filesystem_of(workdir)}
+    # The folder's file system, not its path: the record of a run names no one's machine.
+    info = {**measure.machine(), "workdir_filesystem": measure.filesystem_of(workdir)}
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
