@@ -173,33 +173,28 @@ def test_a_failed_background_read_is_raised_where_the_bytes_are_needed(tmp_path:
     source.close()
 
 
-def test_reads_through_the_window_are_the_files_own_bytes(tmp_path: Path) -> None:
-    """A small read keeps its neighbourhood of the file for the next ones: whatever the order
-    and size of the reads, they give the file's bytes, and the file replaced and opened again
-    is read anew, not from what was kept of the old one."""
+def test_reads_by_place_are_the_files_own_bytes(tmp_path: Path) -> None:
+    """Spans in file order and close together are read in one go, others one by one: in
+    every order and size they give the file's bytes, a read past its end is refused, and the
+    file replaced and opened again is read anew."""
     import random
 
-    from mesotui.engine.source import GAP, WINDOW, FileSource
+    from mesotui.engine.source import GAP, FileSource
     from mesotui.errors import RecordFileError
 
     path = tmp_path / "clinic.json"
-    raw = random.Random(7).randbytes(3 * WINDOW + 123)
+    raw = random.Random(7).randbytes(3 * GAP + 123)
     path.write_bytes(raw)
     source = FileSource(path, path.open("rb"), len(raw))
-    spans = [(0, 10), (5, 900), (WINDOW - 3, WINDOW + 40), (2 * WINDOW, 2 * WINDOW + WINDOW),
-             (len(raw) - 50, len(raw)), (17, 18), (100, 100)]
-    for start, end in spans:
-        assert source.read(start, end) == raw[start:end]
     near = [(1000 + 500 * n, 1300 + 500 * n) for n in range(40)]  # in file order, close
-    apart = [(0, 10), (4 * GAP, 4 * GAP + 10), (20, 30)]
-    for group in (near, apart, near[::-1], [], [(WINDOW - 10, 2 * WINDOW + 10)]):
+    apart = [(0, 10), (2 * GAP, 2 * GAP + 10), (20, 30)]
+    for group in (near, apart, near[::-1], [], [(5, 900)], [(0, len(raw))]):
         assert source.reads(group) == [raw[start:end] for start, end in group]
     with pytest.raises(RecordFileError, match="changed while it was being read"):
         source.read(len(raw) - 10, len(raw) + 10)
-    assert source.read(5, 900) == raw[5:900]
     source.close()
     path.write_bytes(raw[::-1])  # another file at the path, of the same size
-    assert source.read(5, 900) == raw[::-1][5:900]
+    assert source.reads(near[:3]) == [raw[::-1][start:end] for start, end in near[:3]]
     source.close()
 
 

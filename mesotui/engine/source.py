@@ -20,9 +20,6 @@ from mesotui.errors import RecordFileError
 
 GAP = 64 << 10
 """Documents this close together are read in one go."""
-WINDOW = 256 << 10
-"""A small read takes this much of the file and keeps it for the next reads (a whole-clinic
-export reads every document in file order: a system call each, otherwise)."""
 BLOCK = 4 << 20
 """What the proof reads and digests at a time: each block lets other threads run while it is
 read and digested, then waits for its turn at the interpreter (up to 5 ms while the main
@@ -104,8 +101,6 @@ class FileSource(Source):
         self.path, self.size = path, size
         self._handle: BinaryIO | None = handle
         self._lock = threading.Lock()
-        self._window: tuple[int, bytes] | None = None
-        """The last small read's neighbourhood, [start, start + WINDOW) of the file."""
         self._first = sorted(first or [])
         self._why: str | None = None
         self._error: BaseException | None = None
@@ -122,21 +117,13 @@ class FileSource(Source):
             self._thread.start()
 
     def read(self, start: int, end: int) -> bytes:
-        window = self._window
-        if window is not None and window[0] <= start and end <= window[0] + len(window[1]):
-            return window[1][start - window[0]:end - window[0]]
-        small = end - start < WINDOW  # larger reads (the proof's blocks) are read as asked
         with self._lock:
             handle = self._open()
             handle.seek(start)
-            data = handle.read(max(end, min(self.size, start + WINDOW)) - start if small
-                               else end - start)
-        if len(data) < end - start:
+            data = handle.read(end - start)
+        if len(data) != end - start:
             raise RecordFileError(self.path, "changed while it was being read; open it again")
-        if not small:
-            return data
-        self._window = (start, data)
-        return data[:end - start]
+        return data
 
     def reads(self, spans: list[tuple[int, int]]) -> list[bytes]:
         if all(a[1] <= b[0] <= a[1] + GAP for a, b in pairwise(spans)):  # in file order, near
@@ -189,7 +176,6 @@ class FileSource(Source):
         or a fold, has waited already)."""
         self.abandon()
         with self._lock:
-            self._window = None  # opened again, the path may name another file
             if self._handle is not None:
                 self._handle.close()
                 self._handle = None
